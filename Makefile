@@ -1,0 +1,45 @@
+# newsvault: `make demo` runs one archive of the replica site; `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+PYWB_VENV := .venv-pywb
+BIN := $(VENV)/bin
+
+.PHONY: install demo test check lint typecheck unit up down bench clean-spool
+
+install: $(VENV)/.installed $(PYWB_VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+# pywb pins redis 2.x, which conflicts with Prefect: it lives in its own virtualenv.
+$(PYWB_VENV)/.installed: infra/pywb-requirements.txt
+	$(PYTHON) -m venv $(PYWB_VENV)
+	$(PYWB_VENV)/bin/python -m pip install -q --upgrade pip
+	$(PYWB_VENV)/bin/python -m pip install -q -r infra/pywb-requirements.txt
+	touch $@
+
+demo: install
+	bash infra/demo.sh
+
+test: install check
+
+check: lint typecheck unit
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck:
+	$(BIN)/mypy
+
+unit:
+	$(BIN)/python -m pytest
+
+up: install
+	$(BIN)/newsvault up
+
+down:
+	$(BIN)/newsvault down

@@ -1,0 +1,136 @@
+"""The ``archive_site`` flow: crawl -> process -> store -> report, as thin composition.
+
+Each task wraps a plain function from its own module, so it can be tested with ``.fn`` or
+without Prefect at all. A failing task fails the flow; the spool is deleted only after every
+object was verified in S3, so a failed run loses nothing and the next run uploads what was left.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from flows.articles import write_jsonl_gz
+from flows.clean import CLEANER_VERSION
+from flows.crawl import CrawlResult, run_crawl
+from flows.manifest import build_manifest, write_manifest
+from flows.process import ProcessResult, process_warcs
+from flows.report import RunReport, article_rows
+from flows.runs import Keys, RunPaths, default_spool_root, pending_runs
+from flows.s3 import StoreConfig, check_store, make_client
+from flows.store import StoreResult, discard_spool, upload_run
+from spiders.profile import SiteProfile, load_profile
+
+
+@task(name="crawl", cache_policy=NO_CACHE)
+def crawl_task(
+    profile: SiteProfile, run: RunPaths, max_pages: int | None, warc_max_size: int | None
+) -> CrawlResult:
+    return run_crawl(
+        profile, run, get_run_logger(), max_pages=max_pages, warc_max_size=warc_max_size
+    )
+
+
+@task(name="process", cache_policy=NO_CACHE)
+def process_task(
+    profile: SiteProfile,
+    run: RunPaths,
+    config: StoreConfig,
+    crawl: CrawlResult,
+    started_at: datetime,
+) -> ProcessResult:
+    keys = Keys(config.prefix, run.site, run.run_id)
+    result = process_warcs(run.warc_files(), profile, run.run_id, keys.warc)
+    write_jsonl_gz(run.articles, result.records)
+    manifest = build_manifest(
+        run,
+        keys,
+        base_url=profile.base_url,
+        started_at=started_at,
+        counts=result.summary(),
+        crawl={k: v for k, v in crawl.stats.items() if isinstance(v, int | float | str)},
+        cleaner_version=CLEANER_VERSION,
+    )
+    write_manifest(run, manifest)
+    get_run_logger().info(
+        "processed %d responses: %d article pages -> %d articles (%d failures)",
+        sum(result.responses_by_status.values()),
+        result.article_pages,
+        len(result.records),
+        len(result.failures),
+    )
+    return result
+
+
+@task(name="store", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def store_task(config: StoreConfig, run: RunPaths) -> StoreResult:
+    client = make_client(config)
+    logger = get_run_logger()
+    result = upload_run(client, config, run)
+    logger.info(
+        "run %s: %d objects uploaded, %d already present, %d bytes",
+        run.run_id,
+        len(result.uploaded),
+        len(result.already_present),
+        result.bytes_uploaded,
+    )
+    discard_spool(run)
+    return result
+
+
+@flow(name="archive-site", flow_run_name="archive-{site}", log_prints=True)
+def archive_site(
+    site: str,
+    max_pages: int | None = None,
+    base_url: str | None = None,
+    spool_root: str | None = None,
+    warc_max_size: int | None = None,
+) -> dict[str, Any]:
+    """Archive one site once: crawl, record WARC, clean to article JSON, store in S3."""
+    started = time.monotonic()
+    started_at = datetime.now(UTC)
+    profile = load_profile(site, base_url)
+    config = StoreConfig.from_env()
+    check_store(config)
+    root = Path(spool_root) if spool_root else default_spool_root()
+    logger = get_run_logger()
+
+    # Runs that were processed but not stored (S3 was down last time) go first.
+    for earlier in pending_runs(root, profile.name):
+        logger.warning("uploading run %s left in the spool by an earlier run", earlier.run_id)
+        store_task(config, earlier)
+
+    run = RunPaths.create(root, profile.name)
+    crawl = crawl_task(profile, run, max_pages, warc_max_size)
+    processed = process_task(profile, run, config, crawl, started_at)
+    stored = store_task(config, run)
+
+    keys = Keys(config.prefix, run.site, run.run_id)
+    report = RunReport(
+        site=profile.name,
+        run_id=run.run_id,
+        base_url=profile.base_url,
+        where=config.where,
+        manifest_key=keys.manifest,
+        crawl_stats=crawl.stats,
+        counts=processed.summary(),
+        objects=stored.objects,
+        bytes_archived=stored.bytes_uploaded,
+        failures=processed.failures,
+        duration_s=time.monotonic() - started,
+    )
+    create_markdown_artifact(
+        report.markdown(), key=f"{profile.name}-run-report", description="archive run report"
+    )
+    create_table_artifact(
+        article_rows(processed.records),
+        key=f"{profile.name}-articles",
+        description=f"articles archived by run {run.run_id}",
+    )
+    return report.summary()

@@ -1,0 +1,173 @@
+"""``newsvault``: the command line. Thin: parse, call one function, print, exit.
+
+Every ``NewsvaultError`` becomes one line on stderr and a non-zero exit code; anything else is a
+bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from flows.errors import ConfigError, NewsvaultError
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} must be greater than 0")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsvault", description="Scheduled scraping and archiving of news sites."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("up", help="start the local S3 (SeaweedFS) and Prefect server")
+    sub.add_parser("down", help="stop the local servers started by `up`")
+    sub.add_parser("env", help="print shell export lines for the local stack")
+    sub.add_parser("status", help="show which local servers run")
+
+    replica = sub.add_parser("replica", help="serve the replica of Fort Russ News on 127.0.0.1")
+    replica.add_argument("--port", type=int, default=8765)
+    replica.add_argument("--articles", type=_positive, default=200)
+    replica.add_argument("--seed", type=int, default=1)
+    replica.add_argument("--day", type=int, default=0)
+
+    run = sub.add_parser("run", help="archive a site once (the archive-site flow)")
+    run.add_argument("site", help="site profile name, e.g. replica or fortruss")
+    run.add_argument("--max-pages", type=_positive, default=None, help="stop after N articles")
+    run.add_argument("--base-url", default=None, help="point the profile at another address")
+    run.add_argument("--spool", default=None, help="local spool directory")
+
+    clean = sub.add_parser("clean", help="clean one saved HTML page into article JSON or text")
+    clean.add_argument("file", help="HTML file, or - for stdin")
+    clean.add_argument("--url", default="http://localhost/")
+    clean.add_argument("--site", default=None, help="use this site profile's extraction rules")
+    clean.add_argument("--format", choices=("json", "text"), default="json")
+    return parser
+
+
+def _cmd_up() -> int:
+    from infra import local
+
+    stack = local.LocalStack.from_env()
+    result = local.up(stack)
+    print(result.describe())
+    return 0
+
+
+def _cmd_down() -> int:
+    from infra import local
+
+    stopped = local.down(local.LocalStack.from_env())
+    print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
+    return 0
+
+
+def _cmd_env() -> int:
+    from infra import local
+
+    print("\n".join(local.env_lines(local.LocalStack.from_env())))
+    return 0
+
+
+def _cmd_status() -> int:
+    from infra import local
+
+    print(local.status(local.LocalStack.from_env()).describe())
+    return 0
+
+
+def _cmd_replica(args: argparse.Namespace) -> int:
+    from infra.replica.server import serve_forever
+
+    serve_forever(port=args.port, articles=args.articles, seed=args.seed, day=args.day)
+    return 0
+
+
+def use_local_stack_defaults() -> None:
+    """Fill unset S3/Prefect variables from the local stack when `newsvault up` made one."""
+    from infra import local
+
+    for key, value in local.stack_environment(local.LocalStack.from_env()).items():
+        os.environ.setdefault(key, value)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from spiders.profile import load_profile
+
+    load_profile(args.site, args.base_url)  # unknown site: fail before starting anything
+    use_local_stack_defaults()
+    from flows.archive import archive_site
+
+    summary = archive_site(
+        site=args.site, max_pages=args.max_pages, base_url=args.base_url, spool_root=args.spool
+    )
+    print(json.dumps(summary, indent=1))
+    return 0
+
+
+def _cmd_clean(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from flows.clean import clean_html
+    from spiders.profile import load_profile
+
+    if args.file == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        try:
+            data = Path(args.file).read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"cannot read {args.file}: {exc.strerror}") from exc
+    selector = theme = None
+    if args.site:
+        profile = load_profile(args.site)
+        selector, theme = profile.extract.content_selector, profile.extract.theme
+    article = clean_html(data, args.url, content_selector=selector, theme=theme)
+    if args.format == "text":
+        print(article.text)
+    else:
+        print(json.dumps(asdict(article), ensure_ascii=False, indent=1))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        match args.command:
+            case "up":
+                return _cmd_up()
+            case "down":
+                return _cmd_down()
+            case "env":
+                return _cmd_env()
+            case "status":
+                return _cmd_status()
+            case "replica":
+                return _cmd_replica(args)
+            case "run":
+                return _cmd_run(args)
+            case "clean":
+                return _cmd_clean(args)
+    except NewsvaultError as exc:
+        print(f"newsvault: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("newsvault: interrupted", file=sys.stderr)
+        return 130
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

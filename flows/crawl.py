@@ -1,0 +1,150 @@
+"""Run one crawl in its own ``python -m scrapy crawl`` subprocess.
+
+Twisted's reactor cannot be restarted inside one process, so each crawl gets a fresh
+interpreter. Its log is written to the run's ``crawl.log`` and forwarded to the caller's logger
+(warnings and errors as such, the engine's progress lines at INFO, the rest at DEBUG so the
+Prefect UI is not flooded); its final stats come back through the StatsFile extension.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flows.errors import CrawlError
+from flows.runs import RunPaths
+from spiders.profile import SiteProfile
+
+_LINE_RE = re.compile(
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[(?P<name>[^\]]+)\] (?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL): "
+)
+_LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
+_INFO_SOURCES = ("scrapy.core.engine", "scrapy.extensions.logstats", "news", "spiders")
+_SECRET_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+
+
+@dataclass(frozen=True)
+class CrawlResult:
+    exit_code: int
+    stats: dict[str, Any]
+    warc_files: list[Path]
+
+    @property
+    def finish_reason(self) -> str:
+        return str(self.stats.get("finish_reason", "unknown"))
+
+
+def crawl_settings(profile: SiteProfile, run: RunPaths, warc_max_size: int | None) -> dict[str, str]:
+    politeness = profile.politeness
+    settings = {
+        "NEWSVAULT_WARC_DIR": str(run.warc_dir),
+        "NEWSVAULT_WARC_PREFIX": f"{profile.name}-{run.run_id}",
+        "NEWSVAULT_STATS_FILE": str(run.stats),
+        "NEWSVAULT_ROBOTS_OBEY": str(politeness.obey_robots),
+        "USER_AGENT": politeness.user_agent,
+        "DOWNLOAD_DELAY": str(politeness.download_delay),
+        "CONCURRENT_REQUESTS": str(max(politeness.concurrent_requests, 1)),
+        "CONCURRENT_REQUESTS_PER_DOMAIN": str(max(politeness.concurrent_requests, 1)),
+        "AUTOTHROTTLE_ENABLED": str(politeness.autothrottle),
+    }
+    if warc_max_size:
+        settings["NEWSVAULT_WARC_MAX_SIZE"] = str(warc_max_size)
+    return settings
+
+
+def crawl_command(
+    profile: SiteProfile,
+    run: RunPaths,
+    *,
+    max_pages: int | None = None,
+    warc_max_size: int | None = None,
+) -> list[str]:
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"site={profile.name}"]
+    cmd += ["-a", f"base_url={profile.base_url}"]
+    if max_pages:
+        cmd += ["-a", f"max_pages={max_pages}"]
+    for key, value in crawl_settings(profile, run, warc_max_size).items():
+        cmd += ["-s", f"{key}={value}"]
+    return cmd
+
+
+def crawl_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The subprocess's environment: our settings module, and no store credentials."""
+    env = {k: v for k, v in (os.environ if base is None else base).items() if k not in _SECRET_ENV}
+    env["SCRAPY_SETTINGS_MODULE"] = "spiders.settings"
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def forward_line(line: str, logger: logging.Logger, last_level: int) -> int:
+    """Log one crawl line at a sensible level; returns the level for continuation lines."""
+    match = _LINE_RE.match(line)
+    if match:
+        level = _LEVELS[match["level"]]
+        if level == logging.INFO and not match["name"].startswith(_INFO_SOURCES):
+            level = logging.DEBUG
+        if "Dumping Scrapy stats" in line:
+            level = logging.DEBUG
+    else:
+        level = last_level if last_level >= logging.WARNING else logging.DEBUG
+    logger.log(level, "%s", line.rstrip())
+    return level
+
+
+def run_crawl(
+    profile: SiteProfile,
+    run: RunPaths,
+    logger: logging.Logger,
+    *,
+    max_pages: int | None = None,
+    warc_max_size: int | None = None,
+) -> CrawlResult:
+    cmd = crawl_command(profile, run, max_pages=max_pages, warc_max_size=warc_max_size)
+    run.dir.mkdir(parents=True, exist_ok=True)
+    logger.info("crawl %s at %s into %s", profile.name, profile.base_url, run.dir)
+    try:
+        with (
+            open(run.crawl_log, "a", encoding="utf-8") as log_file,
+            subprocess.Popen(
+                cmd,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                env=crawl_env(),
+                text=True,
+                encoding="utf-8",
+                errors="replace",
+                bufsize=1,
+            ) as proc,
+        ):
+            assert proc.stdout is not None
+            level = logging.INFO
+            for line in proc.stdout:
+                log_file.write(line)
+                level = forward_line(line, logger, level)
+            code = proc.wait()
+    except OSError as exc:
+        raise CrawlError(f"cannot start the crawl ({exc}); is the project installed?") from exc
+    stats = _read_stats(run.stats)
+    result = CrawlResult(code, stats, run.warc_files())
+    if code != 0:
+        raise CrawlError(
+            f"the crawl of {profile.name} exited with code {code}; see {run.crawl_log}; "
+            f"what it fetched stays in {run.dir}"
+        )
+    return result
+
+
+def _read_stats(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -1,0 +1,78 @@
+"""The run report: one markdown summary and a table of articles, published as Prefect artifacts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RunReport:
+    site: str
+    run_id: str
+    base_url: str
+    where: str  # s3://bucket/prefix at endpoint
+    manifest_key: str
+    crawl_stats: dict[str, Any]
+    counts: dict[str, Any]
+    objects: int
+    bytes_archived: int
+    failures: list[tuple[str, str]]
+    duration_s: float
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "site": self.site,
+            "run_id": self.run_id,
+            "where": self.where,
+            "manifest": self.manifest_key,
+            "objects": self.objects,
+            "bytes_archived": self.bytes_archived,
+            "duration_s": round(self.duration_s, 1),
+            **self.counts,
+        }
+
+    def markdown(self) -> str:
+        stats = self.crawl_stats
+        statuses = self.counts.get("responses_by_status", {})
+        status_line = ", ".join(f"{code}: {n}" for code, n in statuses.items()) or "none"
+        lines = [
+            f"# Archive run `{self.run_id}` of **{self.site}**",
+            "",
+            f"- Site: {self.base_url}",
+            f"- Stored in: `{self.where}`, manifest `{self.manifest_key}`",
+            f"- Duration: {self.duration_s:.1f} s; crawl finished: "
+            f"`{stats.get('finish_reason', 'unknown')}`",
+            "",
+            "| measure | count |",
+            "|---|---:|",
+            f"| requests | {stats.get('downloader/request_count', 0)} |",
+            f"| responses recorded | {self.counts.get('responses', 0)} |",
+            f"| article pages fetched | {self.counts.get('article_pages', 0)} |",
+            f"| articles written | {self.counts.get('articles', 0)} |",
+            f"| aliases (same article, other URL) | {self.counts.get('aliases', 0)} |",
+            f"| extraction failures | {self.counts.get('extraction_failures', 0)} |",
+            f"| objects archived | {self.objects} |",
+            f"| bytes archived | {self.bytes_archived:,} |",
+            "",
+            f"Responses by status: {status_line}",
+        ]
+        if self.failures:
+            lines += ["", "## Pages that could not be cleaned", ""]
+            lines += [f"- {url}: {reason}" for url, reason in self.failures[:50]]
+            if len(self.failures) > 50:
+                lines.append(f"- … and {len(self.failures) - 50} more")
+        return "\n".join(lines) + "\n"
+
+
+def article_rows(records: list[dict[str, Any]], limit: int = 500) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": r["id"],
+            "title": r["title"] or "",
+            "published": r["published"] or "",
+            "words": r["word_count"],
+            "url": r["url"],
+        }
+        for r in records[:limit]
+    ]

@@ -1,0 +1,130 @@
+"""The S3 boundary: configuration from the environment, the client, and error translation.
+
+Credentials are never held in our objects: boto3 reads ``AWS_ACCESS_KEY_ID`` and
+``AWS_SECRET_ACCESS_KEY`` (or any other standard source) itself, so they cannot leak through a
+repr, a log line or an artifact. Every botocore error is translated here, once, into
+``flows.errors`` with a message that says what to do.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    PartialCredentialsError,
+)
+
+from flows.errors import StoreAuthError, StoreError, StoreUnreachableError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+else:
+    S3Client = Any
+
+DEFAULT_BUCKET = "newsvault"
+FIX_CREDENTIALS = (
+    "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (for the local stack: eval \"$(newsvault env)\")"
+)
+_AUTH_CODES = {
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "AccessDenied",
+    "InvalidToken",
+    "ExpiredToken",
+    "403",
+}
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """Where the archive lives. ``endpoint`` None means AWS itself."""
+
+    bucket: str = DEFAULT_BUCKET
+    endpoint: str | None = None
+    prefix: str = ""
+    region: str = "us-east-1"
+    connect_timeout: float = 5.0
+    read_timeout: float = 60.0
+    max_attempts: int = 5
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> StoreConfig:
+        env = os.environ if env is None else env
+        prefix = env.get("NEWSVAULT_S3_PREFIX", "").strip("/")
+        return cls(
+            bucket=env.get("NEWSVAULT_S3_BUCKET") or DEFAULT_BUCKET,
+            endpoint=env.get("NEWSVAULT_S3_ENDPOINT") or None,
+            prefix=f"{prefix}/" if prefix else "",
+            region=env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION") or "us-east-1",
+        )
+
+    @property
+    def where(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix} at {self.endpoint or 'AWS'}"
+
+
+def make_client(config: StoreConfig, *, max_attempts: int | None = None) -> S3Client:
+    botocore_config = Config(
+        connect_timeout=config.connect_timeout,
+        read_timeout=config.read_timeout,
+        retries={"max_attempts": max_attempts or config.max_attempts, "mode": "standard"},
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+        s3={"addressing_style": "path"},
+    )
+    client: S3Client = boto3.client(
+        "s3", endpoint_url=config.endpoint, region_name=config.region, config=botocore_config
+    )
+    return client
+
+
+def translate(exc: Exception, config: StoreConfig, action: str) -> StoreError:
+    """One line that says what failed and what to do; the caller raises it ``from exc``."""
+    endpoint = config.endpoint or "AWS S3"
+    if isinstance(exc, EndpointConnectionError | ConnectionClosedError | ConnectionError):
+        return StoreUnreachableError(
+            f"cannot reach S3 at {endpoint} while trying to {action}: is the server running? "
+            "start it with `newsvault up` or set NEWSVAULT_S3_ENDPOINT; the local spool is kept"
+        )
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return StoreAuthError(f"no S3 credentials to {action} at {endpoint}: {FIX_CREDENTIALS}")
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code in _AUTH_CODES or status == 403:
+            return StoreAuthError(
+                f"S3 at {endpoint} rejected the credentials ({code or status}) while trying to "
+                f"{action}: {FIX_CREDENTIALS}; the local spool is kept"
+            )
+        if code in ("NoSuchBucket", "404") and action.startswith("check bucket"):
+            return StoreError(
+                f"bucket {config.bucket!r} does not exist at {endpoint}: create it (the local "
+                "stack's `newsvault up` does) or set NEWSVAULT_S3_BUCKET"
+            )
+        return StoreError(f"S3 at {endpoint} refused to {action}: {code or status}")
+    if isinstance(exc, BotoCoreError):
+        return StoreUnreachableError(
+            f"S3 at {endpoint} failed while trying to {action} ({type(exc).__name__}); "
+            "the local spool is kept; retry with `newsvault run`"
+        )
+    return StoreError(f"S3 at {endpoint} failed while trying to {action}: {exc}")
+
+
+def check_store(config: StoreConfig) -> None:
+    """Fail fast, before crawling, when the store can't be written."""
+    client = make_client(config, max_attempts=2)
+    try:
+        client.head_bucket(Bucket=config.bucket)
+    except (BotoCoreError, ClientError) as exc:
+        raise translate(exc, config, f"check bucket {config.bucket!r}") from exc

@@ -1,0 +1,119 @@
+"""Upload a spooled run to S3, verify every object, and only then delete the spool.
+
+Keys are deterministic (flows.runs.Keys), so a retry overwrites nothing new: an object already in
+S3 with the same size and SHA-256 is skipped, one that differs is an error (WARCs are immutable).
+The manifest goes last; its presence in S3 marks the run complete.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from flows.errors import StoreVerifyError
+from flows.manifest import read_manifest, sha256_file
+from flows.runs import MANIFEST, RunPaths
+from flows.s3 import S3Client, StoreConfig, translate
+
+log = logging.getLogger(__name__)
+SHA256_META = "sha256"
+
+
+@dataclass
+class StoreResult:
+    run_id: str
+    uploaded: list[str] = field(default_factory=list)
+    already_present: list[str] = field(default_factory=list)
+    bytes_uploaded: int = 0
+
+    @property
+    def objects(self) -> int:
+        return len(self.uploaded) + len(self.already_present)
+
+
+def _remote(client: S3Client, config: StoreConfig, key: str) -> dict[str, Any] | None:
+    try:
+        head: dict[str, Any] = dict(client.head_object(Bucket=config.bucket, Key=key))
+    except ClientError as exc:
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if status == 404 or exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
+            return None
+        raise translate(exc, config, f"check {key}") from exc
+    except BotoCoreError as exc:
+        raise translate(exc, config, f"check {key}") from exc
+    return head
+
+
+def _matches(head: dict[str, Any], size: int, sha256: str) -> bool:
+    meta = {k.lower(): v for k, v in head.get("Metadata", {}).items()}
+    return int(head.get("ContentLength", -1)) == size and meta.get(SHA256_META) == sha256
+
+
+def put_verified(
+    client: S3Client, config: StoreConfig, key: str, path: Path, size: int, sha256: str
+) -> bool:
+    """Upload one file unless an identical object is there; returns True if it uploaded."""
+    head = _remote(client, config, key)
+    if head is not None:
+        if _matches(head, size, sha256):
+            return False
+        raise StoreVerifyError(
+            f"s3://{config.bucket}/{key} already exists with different content; archived objects "
+            "are immutable: investigate before deleting it (the local spool is kept)"
+        )
+    checksum = base64.b64encode(bytes.fromhex(sha256)).decode("ascii")
+    try:
+        with open(path, "rb") as body:
+            client.put_object(
+                Bucket=config.bucket,
+                Key=key,
+                Body=body,
+                ContentLength=size,
+                ChecksumSHA256=checksum,
+                Metadata={SHA256_META: sha256},
+            )
+    except (BotoCoreError, ClientError) as exc:
+        raise translate(exc, config, f"upload {key}") from exc
+    head = _remote(client, config, key)
+    if head is None or not _matches(head, size, sha256):
+        raise StoreVerifyError(
+            f"s3://{config.bucket}/{key} does not match {path} after upload (size or sha256); "
+            "the local spool is kept; rerun to retry"
+        )
+    return True
+
+
+def upload_run(client: S3Client, config: StoreConfig, run: RunPaths) -> StoreResult:
+    manifest = read_manifest(run)
+    manifest_key = manifest["run_prefix"] + MANIFEST
+    result = StoreResult(run.run_id)
+    for entry in manifest["objects"]:
+        path = run.dir / entry["local_name"]
+        if sha256_file(path) != entry["sha256"]:
+            raise StoreVerifyError(
+                f"{path} changed since its manifest was written; the spool is kept for inspection"
+            )
+        if put_verified(client, config, entry["key"], path, entry["size"], entry["sha256"]):
+            result.uploaded.append(entry["key"])
+            result.bytes_uploaded += entry["size"]
+        else:
+            result.already_present.append(entry["key"])
+    size, digest = run.manifest.stat().st_size, sha256_file(run.manifest)
+    if put_verified(client, config, manifest_key, run.manifest, size, digest):
+        result.uploaded.append(manifest_key)
+        result.bytes_uploaded += size
+    else:
+        result.already_present.append(manifest_key)
+    return result
+
+
+def discard_spool(run: RunPaths) -> None:
+    """Remove a run's spool directory; call only after ``upload_run`` verified everything."""
+    shutil.rmtree(run.dir)
+    log.info("spool %s removed after verified upload", run.dir)

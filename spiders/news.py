@@ -1,0 +1,185 @@
+"""The news spider: discovers article pages the way the site exposes them, and fetches them.
+
+It only discovers and fetches; the WARC recorder keeps every exchange and all processing happens
+later, from the WARC. Discovery: robots.txt -> sitemaps (index, urlsets, .gz) -> article URLs,
+plus the RSS/Atom feeds and the listing pages (with /page/N/ pagination) named in the profile.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+from protego import Protego
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from scrapy.utils.gz import gunzip, gzip_magic_number
+from scrapy.utils.sitemap import Sitemap
+from twisted.python.failure import Failure
+from w3lib.url import canonicalize_url
+
+from spiders.profile import SiteProfile, load_profile
+from spiders.robots import ROBOTS_META, RobotsRules
+
+_PAGE_RE = re.compile(r"/page/(\d+)/?$")
+
+
+class NewsSpider(Spider):
+    name = "news"
+
+    def __init__(
+        self,
+        site: str = "replica",
+        base_url: str | None = None,
+        max_pages: str | int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.profile: SiteProfile = load_profile(site, base_url or None)
+        self.allowed_domains = list(self.profile.allowed_domains)
+        self.max_pages = int(max_pages) if max_pages not in (None, "", "0", 0) else None
+        self.robots: RobotsRules | None = None
+        self._articles: set[str] = set()
+        self._sitemaps: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        if crawler.settings.getbool("NEWSVAULT_ROBOTS_OBEY"):
+            spider.robots = RobotsRules(crawler.settings.get("USER_AGENT", ""))
+        spider.sitemap_maxsize = crawler.settings.getint("NEWSVAULT_SITEMAP_MAXSIZE")
+        return spider
+
+    # -- entry ---------------------------------------------------------------------------
+    async def start(self) -> Any:
+        if self.profile.discovery.robots_txt or self.robots is not None:
+            yield Request(
+                self.profile.url("/robots.txt"),
+                callback=self.parse_robots,
+                errback=self.robots_failed,
+                priority=100,
+                meta={ROBOTS_META: True, "handle_httpstatus_all": True, "dont_redirect": False},
+            )
+        else:
+            for request in self._entry_requests([]):
+                yield request
+
+    def _entry_requests(self, robots_sitemaps: list[str]) -> Iterator[Request]:
+        discovery = self.profile.discovery
+        sitemaps = robots_sitemaps or [self.profile.url(p) for p in discovery.sitemaps]
+        for url in sitemaps:
+            yield from self._sitemap_request(url)
+        for path in discovery.feeds:
+            yield Request(self.profile.url(path), callback=self.parse_feed, priority=50)
+        for path in discovery.listings:
+            yield Request(self.profile.url(path), callback=self.parse_listing, priority=40)
+
+    # -- robots --------------------------------------------------------------------------
+    def parse_robots(self, response: Response) -> Iterator[Request]:
+        host = urlsplit(response.url).netloc
+        body = response.text if response.status < 400 else ""
+        if response.status >= 500:
+            self.logger.error(
+                "robots.txt answered %s: treating the site as disallowed", response.status
+            )
+            if self.robots is not None:
+                self.robots.set(host, None)
+            return
+        if self.robots is not None:
+            self.robots.set(host, body)
+        sitemaps = (
+            [url for url in Protego.parse(body).sitemaps if self._allowed(url)]
+            if self.profile.discovery.robots_txt
+            else []
+        )
+        yield from self._entry_requests(sitemaps)
+
+    def robots_failed(self, failure: Failure) -> Iterator[Request]:
+        self.logger.warning(
+            "robots.txt could not be fetched (%s); continuing without it", failure.getErrorMessage()
+        )
+        yield from self._entry_requests([])
+
+    # -- sitemaps ------------------------------------------------------------------------
+    def _sitemap_request(self, url: str) -> Iterator[Request]:
+        key = canonicalize_url(url)
+        if key in self._sitemaps or not self._allowed(url):
+            return
+        self._sitemaps.add(key)
+        yield Request(url, callback=self.parse_sitemap, priority=80)
+
+    def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        body = response.body
+        if gzip_magic_number(response):
+            try:
+                body = gunzip(body, max_size=self.sitemap_maxsize)
+            except ValueError:
+                self.logger.warning("sitemap %s is larger than the limit; skipped", response.url)
+                self.crawler.stats.inc_value("newsvault/sitemaps_too_large")
+                return
+        try:
+            sitemap = Sitemap(body)
+        except (etree.XMLSyntaxError, ValueError):
+            self.logger.warning("not a sitemap: %s", response.url)
+            self.crawler.stats.inc_value("newsvault/sitemaps_invalid")
+            return
+        self.crawler.stats.inc_value("newsvault/sitemaps")
+        for entry in sitemap:
+            loc = entry.get("loc")
+            if not loc:
+                continue
+            url = urljoin(response.url, loc)
+            if sitemap.type == "sitemapindex":
+                yield from self._sitemap_request(url)
+            elif sitemap.type == "urlset":
+                yield from self._article_request(url, lastmod=entry.get("lastmod"))
+
+    # -- feeds and listings --------------------------------------------------------------
+    def parse_feed(self, response: Response) -> Iterator[Request]:
+        self.crawler.stats.inc_value("newsvault/feeds")
+        links = response.xpath(
+            "//item/link/text() | //*[local-name()='entry']/*[local-name()='link']/@href"
+        ).getall()
+        for link in links:
+            yield from self._article_request(urljoin(response.url, link.strip()))
+
+    def parse_listing(self, response: Response) -> Iterator[Request]:
+        self.crawler.stats.inc_value("newsvault/listings")
+        for href in response.css("a::attr(href)").getall():
+            url = urljoin(response.url, href.strip())
+            if not self._allowed(url):
+                continue
+            path = urlsplit(url).path
+            page = _PAGE_RE.search(path)
+            if page and int(page.group(1)) <= self.profile.discovery.listing_max_pages:
+                yield Request(url, callback=self.parse_listing, priority=30)
+            else:
+                yield from self._article_request(url)
+
+    # -- articles ------------------------------------------------------------------------
+    def _article_request(self, url: str, lastmod: str | None = None) -> Iterator[Request]:
+        parts = urlsplit(url)
+        target = parts.path + ("?" + parts.query if parts.query else "")
+        if not self._allowed(url) or not self.profile.is_article_path(target):
+            return
+        key = canonicalize_url(url)
+        if key in self._articles:
+            return
+        if self.max_pages is not None and len(self._articles) >= self.max_pages:
+            self.crawler.stats.inc_value("newsvault/articles_over_limit")
+            return
+        self._articles.add(key)
+        self.crawler.stats.inc_value("newsvault/articles_scheduled")
+        yield Request(url, callback=self.parse_article, priority=10, meta={"lastmod": lastmod})
+
+    def parse_article(self, response: Response) -> None:
+        # The recorder has the exchange; processing reads it from the WARC later.
+        self.crawler.stats.inc_value("newsvault/articles_fetched")
+
+    def _allowed(self, url: str) -> bool:
+        host = (urlsplit(url).hostname or "").lower()
+        return any(host == d or host.endswith("." + d) for d in self.allowed_domains)

@@ -1,0 +1,59 @@
+"""robots.txt policy fed by the spider's own, recorded fetch of robots.txt.
+
+Scrapy's RobotsTxtMiddleware fetches robots.txt on its own and keeps the Sitemap: lines to
+itself, so the spider would have to fetch it a second time to discover sitemaps. Here the spider
+fetches it once (recorded in the WARC like every exchange), parses it with Protego and publishes
+the parser on ``spider.robots``; this middleware only enforces it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from protego import Protego
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+
+ROBOTS_META = "newsvault_robots"
+
+
+class RobotsRules:
+    """Parsed robots.txt per host; a host with no rules yet is allowed."""
+
+    def __init__(self, user_agent: str) -> None:
+        self.user_agent = user_agent
+        self._by_host: dict[str, Protego | None] = {}
+
+    def set(self, host: str, body: str | None) -> Protego | None:
+        """Store rules for a host; ``None`` means "disallow everything" (robots.txt 5xx)."""
+        parser = Protego.parse(body) if body is not None else None
+        self._by_host[host] = parser
+        return parser
+
+    def allows(self, url: str) -> bool:
+        host = urlsplit(url).netloc
+        if host not in self._by_host:
+            return True
+        parser = self._by_host[host]
+        return parser is not None and bool(parser.can_fetch(url, self.user_agent))
+
+
+class RobotsPolicyMiddleware:
+    def __init__(self, stats: Any) -> None:
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RobotsPolicyMiddleware:
+        if not crawler.settings.getbool("NEWSVAULT_ROBOTS_OBEY"):
+            raise NotConfigured("NEWSVAULT_ROBOTS_OBEY is off")
+        return cls(crawler.stats)
+
+    def process_request(self, request: Request, spider: Spider) -> None:
+        rules: RobotsRules | None = getattr(spider, "robots", None)
+        if request.meta.get(ROBOTS_META) or rules is None:
+            return
+        if not rules.allows(request.url):
+            self.stats.inc_value("newsvault/robots_denied")
+            raise IgnoreRequest(f"forbidden by robots.txt: {request.url}")

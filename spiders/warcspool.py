@@ -1,0 +1,219 @@
+"""Crash-safe, size-rotated WARC/1.1 files in a local spool directory.
+
+Files are written as ``NAME.warc.gz.open`` and renamed to ``NAME.warc.gz`` only when closed, so
+anything without the ``.open`` suffix is complete and may be handed on. Each record is its own
+gzip member (the writer flushes after every record), so a torn tail can lose at most the record
+being written. HTTP header blocks are written byte for byte as received (warcio would otherwise
+re-encode non-ASCII header values).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http import HTTPStatus
+from io import BytesIO
+from pathlib import Path
+from typing import IO, Any
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+OPEN_SUFFIX = ".open"
+WARC_SUFFIX = ".warc.gz"
+DEFAULT_MAX_SIZE = 1_000_000_000  # Heritrix's default rotation size
+
+Clock = Callable[[], datetime]
+IdFactory = Callable[[], str]
+
+
+class _RawHeaders(StatusAndHeaders):  # type: ignore[misc]
+    """Status line and headers whose serialised form is the exact bytes we were given."""
+
+    def __init__(self, statusline: str, headers: list[tuple[str, str]], protocol: str, raw: bytes):
+        super().__init__(statusline, headers, protocol=protocol)
+        self._raw = raw
+
+    def compute_headers_buffer(self, header_filter: Any = None) -> None:
+        self.headers_buff = self._raw
+
+
+def header_block(first_line: bytes, headers: Iterable[tuple[bytes, bytes]]) -> bytes:
+    lines = [first_line] + [name + b": " + value for name, value in headers]
+    return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+def reason_phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One HTTP request and the response to it, as bytes on the wire (bodies de-chunked)."""
+
+    url: str
+    method: bytes
+    request_target: bytes  # path and query as sent, e.g. b"/page/2/?utm_source=x"
+    request_headers: tuple[tuple[bytes, bytes], ...]
+    request_body: bytes
+    status: int
+    response_headers: tuple[tuple[bytes, bytes], ...]
+    response_body: bytes
+    fetched_at: datetime
+    ip_address: str | None = None
+    protocol: str = "HTTP/1.1"
+
+
+@dataclass(frozen=True)
+class WrittenRecord:
+    path: Path
+    record_id: str
+    offset: int
+    length: int
+
+
+def _warc_date(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _new_record_id() -> str:
+    return f"<urn:uuid:{uuid.uuid4()}>"
+
+
+class WarcSpool:
+    """Writes exchanges to rotated WARC files named ``{prefix}-{serial:05d}.warc.gz``."""
+
+    def __init__(
+        self,
+        directory: Path,
+        prefix: str,
+        warcinfo: Mapping[str, str],
+        *,
+        max_size: int = DEFAULT_MAX_SIZE,
+        clock: Clock | None = None,
+        new_id: IdFactory | None = None,
+    ) -> None:
+        if max_size <= 0:
+            raise ValueError("max_size must be positive")
+        self.directory = directory
+        self.prefix = prefix
+        self.warcinfo = dict(warcinfo)
+        self.max_size = max_size
+        self._clock: Clock = clock or (lambda: datetime.now(UTC))
+        self._new_id: IdFactory = new_id or _new_record_id
+        self._serial = 0
+        self._file: IO[bytes] | None = None
+        self._writer: WARCWriter | None = None
+        self._path: Path | None = None
+        self._warcinfo_id = ""
+        self.closed_files: list[Path] = []
+        self.records = 0
+        directory.mkdir(parents=True, exist_ok=True)
+
+    # -- files -------------------------------------------------------------------------------
+    def _open(self) -> tuple[WARCWriter, IO[bytes]]:
+        if self._writer is not None and self._file is not None:
+            return self._writer, self._file
+        self._serial += 1
+        name = f"{self.prefix}-{self._serial:05d}{WARC_SUFFIX}"
+        self._path = self.directory / (name + OPEN_SUFFIX)
+        self._file = open(self._path, "xb")  # noqa: SIM115 - closed in _close_file
+        self._writer = WARCWriter(self._file, gzip=True, warc_version="1.1")
+        self._warcinfo_id = self._new_id()
+        info = self._writer.create_warcinfo_record(name, dict(self.warcinfo))
+        info.rec_headers.replace_header("WARC-Record-ID", self._warcinfo_id)
+        info.rec_headers.replace_header("WARC-Date", _warc_date(self._clock()))
+        self._writer.write_record(info)
+        return self._writer, self._file
+
+    def _close_file(self) -> None:
+        if self._file is None or self._path is None:
+            return
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        final = self._path.with_name(self._path.name[: -len(OPEN_SUFFIX)])
+        os.replace(self._path, final)
+        self.closed_files.append(final)
+        self._file = self._writer = self._path = None
+
+    def close(self) -> list[Path]:
+        """Close the current file; returns every file this spool completed."""
+        self._close_file()
+        return list(self.closed_files)
+
+    # -- records -----------------------------------------------------------------------------
+    def write_exchange(self, ex: Exchange) -> tuple[WrittenRecord, WrittenRecord]:
+        """Write the response record, then the request record that points at it."""
+        writer, fh = self._open()
+        assert self._path is not None
+        date = _warc_date(ex.fetched_at)
+        response_id, request_id = self._new_id(), self._new_id()
+
+        status_line = f"{ex.status} {reason_phrase(ex.status)}"
+        resp_headers = [(k, v) for k, v in ex.response_headers if k.lower() != b"transfer-encoding"]
+        resp_raw = header_block(f"{ex.protocol} {status_line}".encode("ascii"), resp_headers)
+        http_resp = _RawHeaders(status_line, _as_str(resp_headers), ex.protocol, resp_raw)
+        warc_headers = {
+            "WARC-Record-ID": response_id,
+            "WARC-Date": date,
+            "WARC-Warcinfo-ID": self._warcinfo_id,
+        }
+        if ex.ip_address:
+            warc_headers["WARC-IP-Address"] = ex.ip_address
+        response = writer.create_warc_record(
+            ex.url,
+            "response",
+            payload=BytesIO(ex.response_body),
+            length=len(ex.response_body),
+            http_headers=http_resp,
+            warc_headers_dict=warc_headers,
+        )
+        written_response = self._write(writer, fh, response, response_id)
+
+        req_line = ex.method + b" " + ex.request_target + b" " + ex.protocol.encode("ascii")
+        req_raw = header_block(req_line, ex.request_headers)
+        http_req = _RawHeaders(
+            f"{ex.method.decode('ascii')} {ex.request_target.decode('latin-1')}",
+            _as_str(ex.request_headers),
+            ex.protocol,
+            req_raw,
+        )
+        request = writer.create_warc_record(
+            ex.url,
+            "request",
+            payload=BytesIO(ex.request_body),
+            length=len(ex.request_body),
+            http_headers=http_req,
+            warc_headers_dict={
+                "WARC-Record-ID": request_id,
+                "WARC-Date": date,
+                "WARC-Warcinfo-ID": self._warcinfo_id,
+                "WARC-Concurrent-To": response_id,
+            },
+        )
+        written_request = self._write(writer, fh, request, request_id)
+        if fh.tell() >= self.max_size:
+            self._close_file()
+        return written_response, written_request
+
+    def _write(
+        self, writer: WARCWriter, fh: IO[bytes], record: Any, record_id: str
+    ) -> WrittenRecord:
+        assert self._path is not None
+        offset = fh.tell()
+        writer.write_record(record)
+        fh.flush()
+        self.records += 1
+        final = self._path.with_name(self._path.name[: -len(OPEN_SUFFIX)])
+        return WrittenRecord(final, record_id, offset, fh.tell() - offset)
+
+
+def _as_str(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]

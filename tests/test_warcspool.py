@@ -1,0 +1,159 @@
+"""Golden tests of the WARC spool: pinned clock and record ids, compared byte for byte."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import subprocess
+import sys
+import zlib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from spiders.warcspool import Exchange, WarcSpool
+
+GOLDEN = Path(__file__).with_name("golden") / "exchange.warc"
+WHEN = datetime(2017, 7, 23, 14, 32, 5, 123456, tzinfo=UTC)
+BODY = gzip.compress(b"<html><body><p>caf\xc3\xa9</p></body></html>", mtime=0)
+
+
+def _ids() -> itertools.count[int]:
+    return itertools.count(1)
+
+
+def pinned_spool(directory: Path, max_size: int = 10_000_000) -> WarcSpool:
+    counter = _ids()
+    return WarcSpool(
+        directory,
+        "replica-20170723T143205Z-abcdef",
+        {"software": "newsvault/test", "format": "WARC File Format 1.1", "robots": "obey"},
+        max_size=max_size,
+        clock=lambda: WHEN,
+        new_id=lambda: f"<urn:uuid:00000000-0000-4000-8000-{next(counter):012d}>",
+    )
+
+
+def exchange(url: str = "http://127.0.0.1:8765/page/2/?utm_source=x&b=1") -> Exchange:
+    return Exchange(
+        url=url,
+        method=b"GET",
+        request_target=b"/page/2/?utm_source=x&b=1",
+        request_headers=(
+            (b"Host", b"127.0.0.1:8765"),
+            (b"Accept-Encoding", b"gzip, deflate"),
+            (b"User-Agent", b"newsvault/test"),
+        ),
+        request_body=b"",
+        status=200,
+        response_headers=(
+            (b"Content-Type", b"text/html; charset=UTF-8"),
+            (b"Content-Encoding", b"gzip"),
+            (b"Transfer-Encoding", b"chunked"),
+            (b"Set-Cookie", b"a=1; Path=/"),
+            (b"Set-Cookie", b"b=2; Path=/"),
+            (b"Link", b"<http://127.0.0.1:8765/wp-json/>; rel=\"https://api.w.org/\""),
+            (b"Link", b"<http://127.0.0.1:8765/?p=9131>; rel=shortlink"),
+            (b"X-Caf\xc3\xa9", b"d\xe9j\xe0 vu"),
+        ),
+        response_body=BODY,
+        fetched_at=WHEN,
+        ip_address="127.0.0.1",
+    )
+
+
+def decompressed(path: Path) -> bytes:
+    return gzip.decompress(path.read_bytes())
+
+
+def test_exchange_matches_golden_bytes(tmp_path: Path) -> None:
+    spool = pinned_spool(tmp_path)
+    spool.write_exchange(exchange())
+    [path] = spool.close()
+    assert path.name == "replica-20170723T143205Z-abcdef-00001.warc.gz"
+    data = decompressed(path)
+    if not GOLDEN.exists():  # first run writes the golden file for review, then fails
+        GOLDEN.write_bytes(data)
+        pytest.fail(f"wrote {GOLDEN}; review it and rerun")
+    assert data == GOLDEN.read_bytes()
+
+
+def test_fidelity_points(tmp_path: Path) -> None:
+    spool = pinned_spool(tmp_path)
+    response, request = spool.write_exchange(exchange())
+    [path] = spool.close()
+    data = decompressed(path)
+    # the real request line with its query string, and HTTP/1.1 with a reason phrase
+    assert b"\r\nGET /page/2/?utm_source=x&b=1 HTTP/1.1\r\n" in data
+    assert b"\r\nHTTP/1.1 200 OK\r\n" in data
+    # the body as received (still gzip) with its Content-Encoding; no Transfer-Encoding
+    assert BODY in data and b"Content-Encoding: gzip" in data
+    assert b"Transfer-Encoding" not in data
+    # every value of multi-valued headers, in order; non-ASCII header bytes untouched
+    assert data.index(b"Set-Cookie: a=1") < data.index(b"Set-Cookie: b=2")
+    assert data.count(b"\r\nLink: ") == 2
+    assert b"X-Caf\xc3\xa9: d\xe9j\xe0 vu\r\n" in data
+
+    with open(path, "rb") as fh:
+        records = list(ArchiveIterator(fh))
+    assert [r.rec_type for r in records] == ["warcinfo", "response", "request"]
+    info, resp, req = records
+    assert info.rec_headers["WARC-Filename"] == path.name
+    assert resp.rec_headers["WARC-IP-Address"] == "127.0.0.1"
+    assert resp.rec_headers["WARC-Warcinfo-ID"] == info.rec_headers["WARC-Record-ID"]
+    assert req.rec_headers["WARC-Concurrent-To"] == resp.rec_headers["WARC-Record-ID"]
+    assert resp.rec_headers["WARC-Payload-Digest"].startswith("sha1:")
+    assert resp.rec_headers["WARC-Date"] == "2017-07-23T14:32:05.123456Z"
+    assert response.record_id == resp.rec_headers["WARC-Record-ID"]
+    assert request.offset > response.offset
+
+
+def test_each_record_is_its_own_gzip_member(tmp_path: Path) -> None:
+    spool = pinned_spool(tmp_path)
+    first, _ = spool.write_exchange(exchange())
+    second, _ = spool.write_exchange(exchange("http://127.0.0.1:8765/other/"))
+    [path] = spool.close()
+    raw = path.read_bytes()
+    member = raw[second.offset : second.offset + second.length]
+    text = zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(member)
+    assert text.startswith(b"WARC/1.1\r\n") and b"/other/" in text
+
+
+def test_rotation_and_open_suffix(tmp_path: Path) -> None:
+    spool = pinned_spool(tmp_path, max_size=1)
+    spool.write_exchange(exchange())
+    assert [p.name for p in tmp_path.iterdir()] == ["replica-20170723T143205Z-abcdef-00001.warc.gz"]
+    spool.write_exchange(exchange())
+    assert sorted(p.name for p in tmp_path.iterdir())[-1].endswith("00002.warc.gz")
+    files = spool.close()
+    assert len(files) == 2
+    for path in files:
+        with open(path, "rb") as fh:
+            assert next(iter(ArchiveIterator(fh))).rec_type == "warcinfo"
+
+
+def test_unclosed_file_keeps_open_suffix(tmp_path: Path) -> None:
+    spool = pinned_spool(tmp_path)
+    spool.write_exchange(exchange())
+    assert [p.suffix for p in tmp_path.iterdir()] == [".open"]
+
+
+def test_warcio_check_passes(tmp_path: Path) -> None:
+    spool = pinned_spool(tmp_path)
+    spool.write_exchange(exchange())
+    [path] = spool.close()
+    check = subprocess.run(
+        [sys.executable, "-m", "warcio.cli", "check", "-v", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "digest pass" in check.stdout
+
+
+def test_max_size_must_be_positive(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="max_size"):
+        pinned_spool(tmp_path, max_size=0)
