@@ -42,12 +42,20 @@ def build_parser() -> argparse.ArgumentParser:
     replica.add_argument("--articles", type=_positive, default=200)
     replica.add_argument("--seed", type=int, default=1)
     replica.add_argument("--day", type=int, default=0)
+    replica.add_argument(
+        "--detach", action="store_true", help="run in the background (stopped by `down`)"
+    )
 
     run = sub.add_parser("run", help="archive a site once (the archive-site flow)")
     run.add_argument("site", help="site profile name, e.g. replica or fortruss")
     run.add_argument("--max-pages", type=_positive, default=None, help="stop after N articles")
     run.add_argument("--base-url", default=None, help="point the profile at another address")
     run.add_argument("--spool", default=None, help="local spool directory")
+
+    ls = sub.add_parser("ls", help="list a site's archived runs and objects in S3")
+    ls.add_argument("site")
+    ls.add_argument("--run", default=None, help="only this run id")
+    ls.add_argument("--last", action="store_true", help="only the most recent run")
 
     clean = sub.add_parser("clean", help="clean one saved HTML page into article JSON or text")
     clean.add_argument("file", help="HTML file, or - for stdin")
@@ -61,16 +69,15 @@ def _cmd_up() -> int:
     from infra import local
 
     stack = local.LocalStack.from_env()
-    result = local.up(stack)
-    print(result.describe())
+    print("\n".join(local.up(stack).lines()))
+    print(f'use it from a shell: eval "$(newsvault env)"; Prefect UI: {stack.prefect_url}')
     return 0
 
 
 def _cmd_down() -> int:
     from infra import local
 
-    stopped = local.down(local.LocalStack.from_env())
-    print(f"stopped: {', '.join(stopped) if stopped else 'nothing was running'}")
+    print("\n".join(local.down(local.LocalStack.from_env()).lines()))
     return 0
 
 
@@ -84,11 +91,18 @@ def _cmd_env() -> int:
 def _cmd_status() -> int:
     from infra import local
 
-    print(local.status(local.LocalStack.from_env()).describe())
+    print("\n".join(local.status(local.LocalStack.from_env()).lines()))
     return 0
 
 
 def _cmd_replica(args: argparse.Namespace) -> int:
+    if args.detach:
+        from infra import local
+
+        stack = local.LocalStack.from_env()
+        state = local.start_replica(stack, port=args.port, articles=args.articles, seed=args.seed)
+        print(state.describe())
+        return 0
     from infra.replica.server import serve_forever
 
     serve_forever(port=args.port, articles=args.articles, seed=args.seed, day=args.day)
@@ -104,16 +118,39 @@ def use_local_stack_defaults() -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from flows.s3 import StoreConfig, check_store
     from spiders.profile import load_profile
 
     load_profile(args.site, args.base_url)  # unknown site: fail before starting anything
     use_local_stack_defaults()
+    check_store(StoreConfig.from_env())  # unreachable or refusing S3: fail before crawling
     from flows.archive import archive_site
 
     summary = archive_site(
         site=args.site, max_pages=args.max_pages, base_url=args.base_url, spool_root=args.spool
     )
     print(json.dumps(summary, indent=1))
+    return 0
+
+
+def _cmd_ls(args: argparse.Namespace) -> int:
+    from flows.runs import check_run_id
+    from flows.s3 import StoreConfig, make_client
+    from flows.store import list_run_objects
+
+    use_local_stack_defaults()
+    config = StoreConfig.from_env()
+    run_id = check_run_id(args.run) if args.run else None
+    objects = list_run_objects(make_client(config), config, args.site, run_id)
+    if args.last and objects:
+        last_run = max(key.split("/runs/", 1)[1].split("/", 1)[0] for key, _ in objects)
+        objects = [(k, n) for k, n in objects if f"/runs/{last_run}/" in k]
+    if not objects:
+        print(f"no archived objects for {args.site} in {config.where}")
+        return 1
+    print(f"{config.where}:")
+    for key, size in objects:
+        print(f"{size:>12,}  {key}")
     return 0
 
 
@@ -158,6 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _cmd_replica(args)
             case "run":
                 return _cmd_run(args)
+            case "ls":
+                return _cmd_ls(args)
             case "clean":
                 return _cmd_clean(args)
     except NewsvaultError as exc:

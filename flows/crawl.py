@@ -24,7 +24,8 @@ from flows.runs import RunPaths
 from spiders.profile import SiteProfile
 
 _LINE_RE = re.compile(
-    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[(?P<name>[^\]]+)\] (?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL): "
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[(?P<name>[^\]]+)\] "
+    r"(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL): "
 )
 _LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
 _INFO_SOURCES = ("scrapy.core.engine", "scrapy.extensions.logstats", "news", "spiders")
@@ -42,7 +43,9 @@ class CrawlResult:
         return str(self.stats.get("finish_reason", "unknown"))
 
 
-def crawl_settings(profile: SiteProfile, run: RunPaths, warc_max_size: int | None) -> dict[str, str]:
+def crawl_settings(
+    profile: SiteProfile, run: RunPaths, warc_max_size: int | None
+) -> dict[str, str]:
     politeness = profile.politeness
     settings = {
         "NEWSVAULT_WARC_DIR": str(run.warc_dir),
@@ -84,7 +87,9 @@ def crawl_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def forward_line(line: str, logger: logging.Logger, last_level: int) -> int:
+def forward_line(
+    line: str, logger: logging.Logger | logging.LoggerAdapter[logging.Logger], last_level: int
+) -> int:
     """Log one crawl line at a sensible level; returns the level for continuation lines."""
     match = _LINE_RE.match(line)
     if match:
@@ -102,7 +107,7 @@ def forward_line(line: str, logger: logging.Logger, last_level: int) -> int:
 def run_crawl(
     profile: SiteProfile,
     run: RunPaths,
-    logger: logging.Logger,
+    logger: logging.Logger | logging.LoggerAdapter[logging.Logger],
     *,
     max_pages: int | None = None,
     warc_max_size: int | None = None,

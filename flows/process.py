@@ -82,7 +82,9 @@ def iter_captures(path: Path) -> Iterator[Capture]:
                     length=records.get_record_length(),
                 )
         except ArchiveLoadFailed as exc:
-            raise ExtractionError(f"{path} is not a valid WARC file ({exc}); quarantine it") from exc
+            raise ExtractionError(
+                f"{path} is not a valid WARC file ({exc}); quarantine it"
+            ) from exc
 
 
 def _charset(content_type: str) -> str | None:

@@ -27,13 +27,13 @@ from botocore.exceptions import (
 from flows.errors import StoreAuthError, StoreError, StoreUnreachableError
 
 if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
+    from types_boto3_s3 import S3Client
 else:
     S3Client = Any
 
 DEFAULT_BUCKET = "newsvault"
 FIX_CREDENTIALS = (
-    "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (for the local stack: eval \"$(newsvault env)\")"
+    'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (for the local stack: eval "$(newsvault env)")'
 )
 _AUTH_CODES = {
     "InvalidAccessKeyId",

@@ -12,14 +12,17 @@ import logging
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from flows.errors import StoreVerifyError
 from flows.manifest import read_manifest, sha256_file
 from flows.runs import MANIFEST, RunPaths
-from flows.s3 import S3Client, StoreConfig, translate
+from flows.s3 import StoreConfig, translate
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
 
 log = logging.getLogger(__name__)
 SHA256_META = "sha256"
@@ -117,3 +120,19 @@ def discard_spool(run: RunPaths) -> None:
     """Remove a run's spool directory; call only after ``upload_run`` verified everything."""
     shutil.rmtree(run.dir)
     log.info("spool %s removed after verified upload", run.dir)
+
+
+def list_run_objects(
+    client: S3Client, config: StoreConfig, site: str, run_id: str | None = None
+) -> list[tuple[str, int]]:
+    """(key, size) of a site's archived objects, of one run or all, in key order."""
+    prefix = f"{config.prefix}sites/{site}/runs/" + (f"{run_id}/" if run_id else "")
+    found: list[tuple[str, int]] = []
+    try:
+        for page in client.get_paginator("list_objects_v2").paginate(
+            Bucket=config.bucket, Prefix=prefix
+        ):
+            found += [(obj["Key"], obj["Size"]) for obj in page.get("Contents", [])]
+    except (BotoCoreError, ClientError) as exc:
+        raise translate(exc, config, f"list {prefix}") from exc
+    return sorted(found)

@@ -43,6 +43,7 @@ class NewsSpider(Spider):
         self.allowed_domains = list(self.profile.allowed_domains)
         self.max_pages = int(max_pages) if max_pages not in (None, "", "0", 0) else None
         self.robots: RobotsRules | None = None
+        self.sitemap_maxsize = 64 * 1024 * 1024
         self._articles: set[str] = set()
         self._sitemaps: set[str] = set()
 

@@ -81,10 +81,10 @@ class WarcRecorderMiddleware:
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
-    def process_request(self, request: Request, spider: Spider) -> None:
+    def process_request(self, request: Request) -> None:
         request.meta[FETCH_START] = datetime.now(UTC)
 
-    def process_response(self, request: Request, response: Response, spider: Spider) -> Response:
+    def process_response(self, request: Request, response: Response) -> Response:
         started = request.meta.get(FETCH_START) or datetime.now(UTC)
         request_headers = [(b"Host", _host_header(request.url))]
         request_headers += [

@@ -8,11 +8,10 @@ the parser on ``spider.robots``; this middleware only enforces it.
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlsplit
 
 from protego import Protego
-from scrapy import Request, Spider
+from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
@@ -41,19 +40,20 @@ class RobotsRules:
 
 
 class RobotsPolicyMiddleware:
-    def __init__(self, stats: Any) -> None:
-        self.stats = stats
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RobotsPolicyMiddleware:
         if not crawler.settings.getbool("NEWSVAULT_ROBOTS_OBEY"):
             raise NotConfigured("NEWSVAULT_ROBOTS_OBEY is off")
-        return cls(crawler.stats)
+        return cls(crawler)
 
-    def process_request(self, request: Request, spider: Spider) -> None:
-        rules: RobotsRules | None = getattr(spider, "robots", None)
+    def process_request(self, request: Request) -> None:
+        rules: RobotsRules | None = getattr(self.crawler.spider, "robots", None)
         if request.meta.get(ROBOTS_META) or rules is None:
             return
         if not rules.allows(request.url):
-            self.stats.inc_value("newsvault/robots_denied")
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("newsvault/robots_denied")
             raise IgnoreRequest(f"forbidden by robots.txt: {request.url}")

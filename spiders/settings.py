@@ -33,7 +33,9 @@ DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
 DOWNLOAD_TIMEOUT = 60
 RETRY_TIMES = 2
 REDIRECT_MAX_TIMES = 10
-COOKIES_ENABLED = True
+# Cookies off: pages are archived as a first-time visitor sees them (and Scrapy's cookie
+# middleware would try to download the public suffix list at start-up).
+COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
 LOGSTATS_INTERVAL = 30.0

@@ -123,7 +123,7 @@ class WarcSpool:
         self._serial += 1
         name = f"{self.prefix}-{self._serial:05d}{WARC_SUFFIX}"
         self._path = self.directory / (name + OPEN_SUFFIX)
-        self._file = open(self._path, "xb")  # noqa: SIM115 - closed in _close_file
+        self._file = open(self._path, "xb")
         self._writer = WARCWriter(self._file, gzip=True, warc_version="1.1")
         self._warcinfo_id = self._new_id()
         info = self._writer.create_warcinfo_record(name, dict(self.warcinfo))

@@ -54,7 +54,7 @@ def exchange(url: str = "http://127.0.0.1:8765/page/2/?utm_source=x&b=1") -> Exc
             (b"Transfer-Encoding", b"chunked"),
             (b"Set-Cookie", b"a=1; Path=/"),
             (b"Set-Cookie", b"b=2; Path=/"),
-            (b"Link", b"<http://127.0.0.1:8765/wp-json/>; rel=\"https://api.w.org/\""),
+            (b"Link", b'<http://127.0.0.1:8765/wp-json/>; rel="https://api.w.org/"'),
             (b"Link", b"<http://127.0.0.1:8765/?p=9131>; rel=shortlink"),
             (b"X-Caf\xc3\xa9", b"d\xe9j\xe0 vu"),
         ),
@@ -112,7 +112,7 @@ def test_fidelity_points(tmp_path: Path) -> None:
 
 def test_each_record_is_its_own_gzip_member(tmp_path: Path) -> None:
     spool = pinned_spool(tmp_path)
-    first, _ = spool.write_exchange(exchange())
+    _first, _ = spool.write_exchange(exchange())
     second, _ = spool.write_exchange(exchange("http://127.0.0.1:8765/other/"))
     [path] = spool.close()
     raw = path.read_bytes()

@@ -1,0 +1,80 @@
+"""Shared fixtures: one replica site and one real crawl of it, reused across test modules."""
+
+from __future__ import annotations
+
+import logging
+import random
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from flows.crawl import CrawlResult, run_crawl
+from flows.runs import RunPaths
+from infra import local
+from infra.local import LocalStack, Ports
+from infra.replica.server import ReplicaServer
+from spiders.profile import SiteProfile, load_profile
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+REPLICA_ARTICLES = 40
+
+
+def shared_file(relative: str) -> Path:
+    path = SHARED / relative
+    if not path.is_file():
+        pytest.fail(
+            f"{path} is missing: the tests need the project's shared folder beside the repo"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def replica() -> Iterator[ReplicaServer]:
+    with ReplicaServer(articles=REPLICA_ARTICLES, seed=1) as server:
+        yield server
+
+
+@dataclass(frozen=True)
+class Crawled:
+    profile: SiteProfile
+    run: RunPaths
+    result: CrawlResult
+
+
+@pytest.fixture(scope="session")
+def crawled(replica: ReplicaServer, tmp_path_factory: pytest.TempPathFactory) -> Crawled:
+    """One real crawl (Scrapy subprocess, recorder on) of the replica, over HTTP."""
+    profile = load_profile("replica", replica.base_url)
+    run = RunPaths.create(tmp_path_factory.mktemp("spool"), "replica")
+    result = run_crawl(profile, run, logging.getLogger("test.crawl"), warc_max_size=200_000)
+    return Crawled(profile, run, result)
+
+
+def pick_stack(home: Path) -> LocalStack:
+    """A local stack on ports that are all free, so tests never meet a developer's stack."""
+    rng = random.Random()
+    for _ in range(200):
+        s3_port = rng.randrange(20000, 30000)
+        ports = Ports.for_s3_port(s3_port)
+        if all(local.port_is_free(p) for p in ports.as_dict().values()):
+            prefect_port = rng.randrange(40000, 45000)
+            if local.port_is_free(prefect_port):
+                return LocalStack(home=home, s3_port=s3_port, prefect_port=prefect_port)
+    raise RuntimeError("no free port range found")
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[LocalStack]:
+    """A real SeaweedFS and Prefect server, started the way `newsvault up` starts them."""
+    home = Path(tempfile.mkdtemp(prefix="nv-", dir="/tmp"))
+    chosen = pick_stack(home)
+    try:
+        local.up(chosen)
+        yield chosen
+    finally:
+        local.down(chosen)
+        shutil.rmtree(home, ignore_errors=True)
