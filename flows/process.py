@@ -65,6 +65,8 @@ def iter_captures(path: Path) -> Iterator[Capture]:
         records = ArchiveIterator(fh)
         try:
             for record in records:
+                if record.format != "warc":  # warcio reads anything else as a lenient ARC
+                    raise ArchiveLoadFailed(f"not a WARC record ({record.format})")
                 if record.rec_type != "response" or record.http_headers is None:
                     continue
                 body = record.content_stream().read()

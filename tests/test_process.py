@@ -1,0 +1,107 @@
+"""WARC -> article records: provenance, schema, determinism, failures reported not fatal."""
+
+from __future__ import annotations
+
+import gzip
+import io
+from pathlib import Path
+
+import jsonschema
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from flows.articles import (
+    article_id,
+    fingerprint,
+    merge_duplicates,
+    read_jsonl_gz,
+    schema,
+    write_jsonl_gz,
+)
+from flows.errors import ExtractionError
+from flows.process import iter_captures, process_warcs
+from flows.runs import Keys
+from tests.conftest import Crawled
+
+
+def keys(crawled: Crawled) -> Keys:
+    return Keys("", "replica", crawled.run.run_id)
+
+
+def test_records_valid_and_point_at_their_warc_record(crawled: Crawled) -> None:
+    result = process_warcs(
+        crawled.result.warc_files, crawled.profile, crawled.run.run_id, keys(crawled).warc
+    )
+    assert result.article_pages == 40 and len(result.records) == 40 and not result.failures
+    by_name = {p.name: p for p in crawled.result.warc_files}
+    for record in result.records:
+        jsonschema.validate(record, schema())
+        prov = record["provenance"]
+        data = by_name[Path(prov["warc_key"]).name].read_bytes()
+        member = data[prov["warc_offset"] : prov["warc_offset"] + prov["warc_length"]]
+        rec = next(iter(ArchiveIterator(io.BytesIO(member))))
+        assert rec.rec_headers["WARC-Record-ID"] == prov["warc_record_id"]
+        assert rec.rec_headers["WARC-Target-URI"] == record["url"]
+
+
+def test_reprocessing_is_byte_identical(crawled: Crawled, tmp_path: Path) -> None:
+    outputs = []
+    for name in ("a", "b"):
+        result = process_warcs(
+            crawled.result.warc_files, crawled.profile, crawled.run.run_id, keys(crawled).warc
+        )
+        write_jsonl_gz(tmp_path / f"{name}.jsonl.gz", result.records)
+        outputs.append((tmp_path / f"{name}.jsonl.gz").read_bytes())
+    assert outputs[0] == outputs[1]
+    assert len(read_jsonl_gz(tmp_path / "a.jsonl.gz")) == 40
+
+
+def test_unclean_page_is_reported_not_fatal(crawled: Crawled, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from spiders.profile import Extract
+
+    broken = replace(
+        crawled.profile, extract=Extract(theme=None, content_selector="div.nothing-here")
+    )
+    # a profile whose selector no longer matches falls back to generic extraction, still works
+    result = process_warcs(crawled.result.warc_files[:1], broken, "r", keys(crawled).warc)
+    assert result.records and not result.failures
+    # a page that is no article at all is listed with its reason
+    loose = replace(
+        crawled.profile, discovery=replace(crawled.profile.discovery, article_pattern=r"^/$")
+    )
+    result = process_warcs(crawled.result.warc_files, loose, "r", keys(crawled).warc)
+    assert result.article_pages == 1 and not result.records
+    assert result.failures[0][0].endswith("/") and "no article text" in result.failures[0][1]
+
+
+def test_truncated_warc_is_named(crawled: Crawled, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.warc.gz"
+    bad.write_bytes(b"this is not a warc file at all")
+    with pytest.raises(ExtractionError, match="bad.warc.gz is not a valid WARC"):
+        list(iter_captures(bad))
+
+
+def test_ids_fingerprints_and_aliases() -> None:
+    assert article_id("replica", 9131, "http://x/") == "replica:wp:9131"
+    assert article_id("replica", None, "http://x/a/").startswith("replica:url:")
+    text = "The Iranian Defense Minister signed a bilateral agreement with his Iraqi counterpart today."
+    assert fingerprint(text) == fingerprint(text) and len(fingerprint(text)) == 16
+    near = text.replace("today", "on Sunday")
+    far = "Completely different words about football results and the weather in Moscow this week."
+    distance = lambda a, b: bin(int(fingerprint(a), 16) ^ int(fingerprint(b), 16)).count("1")  # noqa: E731
+    assert distance(text, near) < distance(text, far)
+    base = {"id": "s:wp:1", "content_hash": "h", "aliases": [], "provenance": {"fetched_at": "1"}}
+    merged = merge_duplicates(
+        [{**base, "url": "http://a/"}, {**base, "url": "http://a/?utm_source=x"}]
+    )
+    assert len(merged) == 1 and merged[0]["aliases"] == ["http://a/?utm_source=x"]
+
+
+def test_jsonl_is_gzip_with_fixed_mtime(tmp_path: Path) -> None:
+    path = tmp_path / "x.jsonl.gz"
+    write_jsonl_gz(path, [{"b": 1, "a": "é"}])
+    raw = path.read_bytes()
+    assert raw[4:8] == b"\x00\x00\x00\x00"  # mtime 0: same bytes whenever written
+    assert gzip.decompress(raw) == '{"a":"é","b":1}\n'.encode()
