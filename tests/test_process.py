@@ -79,14 +79,14 @@ def test_unclean_page_is_reported_not_fatal(crawled: Crawled, tmp_path: Path) ->
 def test_truncated_warc_is_named(crawled: Crawled, tmp_path: Path) -> None:
     bad = tmp_path / "bad.warc.gz"
     bad.write_bytes(b"this is not a warc file at all")
-    with pytest.raises(ExtractionError, match="bad.warc.gz is not a valid WARC"):
+    with pytest.raises(ExtractionError, match=r"bad\.warc\.gz is not a valid WARC"):
         list(iter_captures(bad))
 
 
 def test_ids_fingerprints_and_aliases() -> None:
     assert article_id("replica", 9131, "http://x/") == "replica:wp:9131"
     assert article_id("replica", None, "http://x/a/").startswith("replica:url:")
-    text = "The Iranian Defense Minister signed a bilateral agreement with his Iraqi counterpart today."
+    text = "The Iranian minister signed a bilateral agreement with his Iraqi counterpart today."
     assert fingerprint(text) == fingerprint(text) and len(fingerprint(text)) == 16
     near = text.replace("today", "on Sunday")
     far = "Completely different words about football results and the weather in Moscow this week."

@@ -1,0 +1,25 @@
+"""A deterministic replica of Fort Russ News (WordPress, tagDiv "Newspaper" theme) over HTTP.
+
+``Site`` generates the articles and their ground truth (``content``), ``pages``/``feeds`` render
+them with the theme's real page structure, ``routes`` maps URLs to responses and ``server`` serves
+them on 127.0.0.1 (``ReplicaServer`` in a thread, ``serve_forever`` in the foreground).
+"""
+
+from __future__ import annotations
+
+from infra.replica.content import BYLINE_KINDS, Article, Site, slugify
+from infra.replica.seed import SEED_PATH, SEED_POST_ID
+from infra.replica.server import Behaviour, ReplicaServer, Request, serve_forever
+
+__all__ = [
+    "BYLINE_KINDS",
+    "SEED_PATH",
+    "SEED_POST_ID",
+    "Article",
+    "Behaviour",
+    "ReplicaServer",
+    "Request",
+    "Site",
+    "serve_forever",
+    "slugify",
+]

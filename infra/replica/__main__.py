@@ -1,0 +1,37 @@
+"""``python -m infra.replica --port P --articles N --seed S``: serve until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from flows.errors import InfraError
+from infra.replica.server import serve_forever
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m infra.replica", description="Serve the Fort Russ replica on 127.0.0.1."
+    )
+    parser.add_argument("--port", type=int, default=8765, help="TCP port (default 8765)")
+    parser.add_argument("--articles", type=int, default=200, help="site size (default 200)")
+    parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
+    parser.add_argument("--day", type=int, default=0, help="site day (default 0)")
+    parser.add_argument("--access-log", action="store_true", help="log requests to stderr")
+    args = parser.parse_args(argv)
+    try:
+        serve_forever(
+            port=args.port,
+            articles=args.articles,
+            seed=args.seed,
+            day=args.day,
+            access_log=args.access_log,
+        )
+    except InfraError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

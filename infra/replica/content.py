@@ -1,0 +1,629 @@
+"""The replica's content: a deterministic, lazily generated Fort Russ archive with ground truth.
+
+A ``Site`` of N articles holds the seed article plus N-1 generated ones, spread over 2015-2019.
+Articles are addressed by their chronological position ``k`` (0 = oldest). Nothing is stored:
+
+- *meta* (post id, dates, categories, tags, byline kind) comes from a hash of ``(seed, j, salt)``
+  and costs about a microsecond, so indexes over 100,000 articles stay cheap;
+- the *head* (title, names, lede) and the *body* (paragraphs, comments, layout) come from their
+  own ``random.Random`` seeded from that hash, so article i is computed from ``(seed, i)`` alone.
+
+Published times grow with ``j``, so a month is a contiguous range of ``k`` found by bisection and
+slugs only need de-duplicating within one month. Same ``(seed, articles)``: same articles, on any
+machine; no global random state and no clock.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import random
+import re
+import string
+import unicodedata
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+
+from infra.replica import seed as S
+from infra.replica import words as W
+
+BYLINE_KINDS: tuple[str, ...] = (
+    "source_translated",  # "July 23rd, 2017 – Fort Russ News –" / "– Source – – translated by X –"
+    "translated_for",  # "Translated by X for Fort Russ" / "18th February, 2016" / "Source"
+    "fortruss_translation",  # "Fort Russ, March 24th, 2017" / "Translation by X"
+    "written_by",  # "Written by X"
+    "by",  # "By: X"
+    "none",  # no byline
+)
+_KIND_WEIGHTS = (25, 15, 15, 15, 10, 20)  # percent, in BYLINE_KINDS order
+SITE_AUTHOR = "Fort Russ"
+_START = datetime(2015, 1, 5, tzinfo=UTC)
+_END = datetime(2019, 12, 20, tzinfo=UTC)
+_START_TS = int(_START.timestamp())
+_SPAN = int(_END.timestamp()) - _START_TS
+_PATH_RE = re.compile(r"^/(\d{4})/(\d{2})/([a-z0-9-]+)/$")
+
+
+def slugify(text: str) -> str:
+    """WordPress ``sanitize_title``: accents dropped, lowercase, non-alphanumerics to hyphens."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", plain.lower().replace("’", "")).strip("-")
+
+
+def ordinal(day: int) -> str:
+    """1 -> "1st", 23 -> "23rd", 12 -> "12th"."""
+    suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    comment_id: int
+    author: str
+    date: datetime
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Presentation choices of one page (not ground truth): where the noise goes."""
+
+    style_top: bool  # a pasted <style> block before the byline
+    styles_bottom: int  # pasted <style> blocks after the last paragraph
+    ad_after: int  # the inline ad follows this many body paragraphs
+    byline_br: bool  # byline lines in one <p> joined by <br>
+    kinds: tuple[str, ...]  # per paragraph: "p", "h2" or "blockquote"
+    nbsp: frozenset[int]  # paragraphs whose <p> ends with a pasted "&nbsp;"
+    wordads_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Teaser:
+    """What listings, sidebars and sitemaps need: cheap to compute for any article."""
+
+    post_id: int
+    path: str
+    title: str
+    published: datetime
+    modified: datetime
+    categories: tuple[str, ...]
+    author: str
+    excerpt: str
+    featured_image: str
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One article and its ground truth: ``paragraphs`` is exactly what a cleaner must output."""
+
+    post_id: int
+    slug: str
+    path: str
+    title: str
+    published: datetime
+    modified: datetime
+    categories: tuple[str, ...]
+    tags: tuple[str, ...]
+    author: str
+    byline_kind: str
+    byline_paragraphs: tuple[str, ...]
+    original_source: str | None
+    translator: str | None
+    paragraphs: tuple[str, ...]
+    featured_image: str
+    excerpt: str
+    comments: tuple[Comment, ...]
+    views: int
+    layout: Layout
+    day_published: int = 0
+
+    @property
+    def category_slugs(self) -> tuple[str, ...]:
+        return tuple(slugify(c) for c in self.categories)
+
+    @property
+    def tag_slugs(self) -> tuple[str, ...]:
+        return tuple(slugify(t) for t in self.tags)
+
+
+@dataclass(frozen=True, slots=True)
+class _Meta:
+    post_id: int
+    published: datetime
+    modified: datetime
+    categories: tuple[int, ...]
+    tags: tuple[int, ...]
+    kind: str
+    comments: int
+    views: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Head:
+    title: str
+    author: str
+    byline_kind: str
+    byline: tuple[str, ...]
+    source: str | None
+    translator: str | None
+    lede: str
+
+
+def _digest(seed: int, j: int, salt: str) -> bytes:
+    return hashlib.blake2b(f"{seed}:{j}:{salt}".encode(), digest_size=32).digest()
+
+
+def _rng(seed: int, j: int, salt: str) -> random.Random:
+    return random.Random(int.from_bytes(_digest(seed, j, salt)[:8], "big"))
+
+
+_END_TS = int(_END.timestamp())
+
+
+def _modified_ts(pub_ts: int, d: bytes) -> int:
+    if d[0] >= 115:
+        return pub_ts
+    return min(pub_ts + 60 * (10 + d[1] * 2300 + d[2]), max(_END_TS, pub_ts))
+
+
+def _taxonomy(d: bytes) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    cats = [d[3] % len(W.CATEGORIES)]
+    if d[4] < 64 and d[5] % len(W.CATEGORIES) != cats[0]:
+        cats.append(d[5] % len(W.CATEGORIES))
+    tags: list[int] = []
+    for b in d[6 : 6 + 1 + d[10] % 4]:
+        if b % len(W.TAGS) not in tags:
+            tags.append(b % len(W.TAGS))
+    return tuple(cats), tuple(tags)
+
+
+def _title_case(text: str) -> str:
+    small = {"a", "an", "and", "at", "for", "in", "of", "on", "the", "to", "with", "near"}
+    out = []
+    for i, word in enumerate(text.split(" ")):
+        lower = word.lower()
+        out.append(word if i and lower in small else word[:1].upper() + word[1:])
+    return " ".join(out)
+
+
+_POOLS: dict[str, tuple[str, ...]] = {
+    "role": W.ROLES,
+    "city": W.CITIES,
+    "org": W.ORGS,
+    "topic": W.TOPICS,
+    "adj": W.ADJECTIVES,
+    "verb": W.VERBS_PAST,
+    "source": W.SOURCES,
+    "number": ("3", "7", "12", "15", "24", "40", "85", "120", "300", "1500"),
+    "weekday": W.WEEKDAYS,
+    "month": W.MONTHS,
+    "ordinal": W.ORDINALS,
+}
+
+
+def _pick(rng: random.Random, pool: tuple[str, ...]) -> str:
+    return pool[int(rng.random() * len(pool))]
+
+
+def _between(rng: random.Random, lo: int, hi: int) -> int:
+    """An integer in [lo, hi] (``random()``-based: several times faster than ``randint``)."""
+    return lo + int(rng.random() * (hi - lo + 1))
+
+
+def _distinct(rng: random.Random, pool: tuple[str, ...], count: int) -> list[str]:
+    """``count`` different items of ``pool``, in random order."""
+    picks: list[str] = []
+    while len(picks) < count:
+        item = _pick(rng, pool)
+        if item not in picks:
+            picks.append(item)
+    return picks
+
+
+@lru_cache(maxsize=256)
+def _fields(template: str) -> tuple[str, ...]:
+    return tuple(name for _, name, _, _ in string.Formatter().parse(template) if name)
+
+
+def _fill(rng: random.Random, template: str) -> str:
+    """Fill a template's slots (only the ones it uses) and capitalise the first letter."""
+    values: dict[str, str] = {}
+    for name in _fields(template):
+        if name in values:
+            continue
+        if name == "person":
+            values[name] = f"{_pick(rng, W.FIRST_NAMES)} {_pick(rng, W.LAST_NAMES)}"
+        elif name in ("country", "country2"):
+            values["country"], values["country2"] = _distinct(rng, W.COUNTRIES, 2)
+        else:
+            values[name] = _pick(rng, _POOLS[name])
+    text = template.format_map(values)
+    return text[:1].upper() + text[1:]
+
+
+def _sentence_paragraph(rng: random.Random) -> str:
+    if rng.random() < 0.15:
+        quote = _pick(rng, W.QUOTES)
+        who = f"{_pick(rng, W.FIRST_NAMES)} {_pick(rng, W.LAST_NAMES)}"
+        return f"“{quote}”, said {who}, {_pick(rng, W.ROLES)}."
+    return " ".join(_fill(rng, t) for t in _distinct(rng, W.SENTENCES, _between(rng, 1, 4)))
+
+
+class Site:
+    """A Fort Russ replica of ``articles`` articles (the seed included), as of ``day``."""
+
+    def __init__(self, articles: int = 200, seed: int = 1, day: int = 0) -> None:
+        if articles < 1:
+            raise ValueError("a replica site needs at least 1 article (the seed)")
+        self.size = articles
+        self.seed = seed
+        self.day = day
+        self._generated = articles - 1
+        seed_ts = int(S.SEED_PUBLISHED.timestamp())
+        self._seed_k = bisect.bisect_left(range(self._generated), seed_ts, key=self._ts)
+        self._months: dict[tuple[int, int], tuple[dict[str, int], dict[int, str]]] = {}
+        self.head = lru_cache(maxsize=4096)(self._head)
+        self.meta = lru_cache(maxsize=8192)(self._meta)
+        self.title = lru_cache(maxsize=8192)(self._title)
+        self._cat_index: dict[int, list[int]] | None = None
+        self._modified: array[int] | None = None
+        self._tag_index: dict[int, list[int]] | None = None
+
+    # ----- positions and cheap meta -----
+
+    def __len__(self) -> int:
+        return self.count
+
+    @property
+    def count(self) -> int:
+        """Articles visible at ``day`` (all of them for day 0)."""
+        return self.size
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return W.CATEGORIES
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return W.TAGS
+
+    @property
+    def seed_rank(self) -> int:
+        """Chronological position of the seed article."""
+        return self._seed_k
+
+    def _ts(self, j: int) -> int:
+        frac = int.from_bytes(_digest(self.seed, j, "t")[:4], "big") / 2**32
+        ts = _START_TS + int((j + 0.05 + 0.85 * frac) * _SPAN / max(self._generated, 1))
+        return ts - ts % 60
+
+    def _j(self, k: int) -> int | None:
+        """Generator index of chronological position k (None for the seed)."""
+        if k == self._seed_k:
+            return None
+        return k if k < self._seed_k else k - 1
+
+    def _meta(self, k: int) -> _Meta:
+        j = self._j(k)
+        if j is None:
+            return _Meta(
+                S.SEED_POST_ID,
+                S.SEED_PUBLISHED,
+                S.SEED_MODIFIED,
+                tuple(W.CATEGORIES.index(c) for c in S.SEED_CATEGORIES),
+                tuple(W.TAGS.index(t) for t in S.SEED_TAGS),
+                "source_translated",
+                3,
+                1874,
+            )
+        d = _digest(self.seed, j, "m")
+        pub_ts = self._ts(j)
+        published = datetime.fromtimestamp(pub_ts, UTC)
+        modified = datetime.fromtimestamp(_modified_ts(pub_ts, d), UTC)
+        cats, tags = _taxonomy(d)
+        pick, acc, kind = d[11] % 100, 0, BYLINE_KINDS[-1]
+        for name, weight in zip(BYLINE_KINDS, _KIND_WEIGHTS, strict=True):
+            acc += weight
+            if pick < acc:
+                kind = name
+                break
+        views = int.from_bytes(d[13:15], "big") % 20000 + 40
+        return _Meta(1000 + 3 * j, published, modified, cats, tags, kind, d[12] % 6, views)
+
+    def modified_ts(self, k: int) -> int:
+        """Modified time of position k as a Unix timestamp (cheap, for sitemaps)."""
+        j = self._j(k)
+        if j is None:
+            return int(S.SEED_MODIFIED.timestamp())
+        return _modified_ts(self._ts(j), _digest(self.seed, j, "m"))
+
+    def modified_index(self) -> array[int]:
+        """Modified times (Unix seconds) of every position, built once: 8 bytes per article."""
+        if self._modified is None:
+            self._modified = array("q", (self.modified_ts(k) for k in range(self.count)))
+        return self._modified
+
+    def rank_of_post(self, post_id: int) -> int | None:
+        """Chronological position of a post id, or None."""
+        if post_id == S.SEED_POST_ID:
+            return self._seed_k
+        j, rest = divmod(post_id - 1000, 3)
+        if rest or not 0 <= j < self._generated:
+            return None
+        return j if j < self._seed_k else j + 1
+
+    def newest_ranks(self) -> range:
+        """Chronological positions of the visible articles, newest first."""
+        return range(self.count - 1, -1, -1)
+
+    # ----- titles, heads and paths -----
+
+    def _title(self, k: int) -> str:
+        j = self._j(k)
+        if j is None:
+            return S.SEED_TITLE
+        rng = _rng(self.seed, j, "title")
+        return _title_case(_fill(rng, _pick(rng, W.TITLE_TEMPLATES)))
+
+    def _month_slugs(self, year: int, month: int) -> tuple[dict[str, int], dict[int, str]]:
+        """slug -> position and position -> slug for one month (cached; safe across threads)."""
+        key = (year, month)
+        found = self._months.get(key)
+        if found is None:
+            lo_ts = int(datetime(year, month, 1, tzinfo=UTC).timestamp())
+            nxt = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+            hi_ts = int(nxt.timestamp())
+            lo = bisect.bisect_left(range(self.count), lo_ts, key=self._rank_ts)
+            hi = bisect.bisect_left(range(self.count), hi_ts, key=self._rank_ts)
+            slugs: dict[str, int] = {}
+            if lo <= self._seed_k < hi:
+                slugs[S.SEED_SLUG] = self._seed_k
+            for k in range(lo, hi):
+                if k == self._seed_k:
+                    continue
+                base = self._base_slug(k)
+                slug, n = base, 2
+                while slug in slugs:
+                    slug, n = f"{base}-{n}", n + 1
+                slugs[slug] = k
+            if len(self._months) > 256:
+                self._months.clear()
+            found = self._months[key] = (slugs, {k: s for s, k in slugs.items()})
+        return found
+
+    def _rank_ts(self, k: int) -> int:
+        j = self._j(k)
+        return int(S.SEED_PUBLISHED.timestamp()) if j is None else self._ts(j)
+
+    def _base_slug(self, k: int) -> str:
+        slug = slugify(self.title(k))
+        if self.meta(k).published.year >= 2018:
+            return slug[:190].strip("-")
+        out = ""
+        for word in slug.split("-"):  # Blogger-era slugs: cut at ~40 characters
+            if out and len(out) + 1 + len(word) > 39:
+                break
+            out = f"{out}-{word}" if out else word
+        return out
+
+    def path(self, k: int) -> str:
+        published = self.meta(k).published
+        slug = self._month_slugs(published.year, published.month)[1][k]
+        return f"/{published.year:04d}/{published.month:02d}/{slug}/"
+
+    def _head(self, k: int) -> _Head:
+        j = self._j(k)
+        if j is None:
+            return _Head(
+                S.SEED_TITLE,
+                S.SEED_AUTHOR,
+                "source_translated",
+                S.SEED_BYLINE,
+                S.SEED_SOURCE,
+                S.SEED_TRANSLATOR,
+                S.SEED_PARAGRAPHS[0],
+            )
+        meta = self.meta(k)
+        rng = _rng(self.seed, j, "head")
+        p = meta.published
+        name, source = _pick(rng, W.TRANSLATORS), _pick(rng, W.SOURCES)
+        author = SITE_AUTHOR
+        translator: str | None = name
+        src: str | None = source
+        kind = meta.kind
+        byline: tuple[str, ...]
+        if kind == "source_translated":
+            date = f"{W.MONTHS[p.month - 1]} {ordinal(p.day)}, {p.year}"
+            byline = (f"{date} – Fort Russ News –", f"– {source} – – translated by {name} –")
+        elif kind == "translated_for":
+            date = f"{ordinal(p.day)} {W.MONTHS[p.month - 1]}, {p.year}"
+            byline = (f"Translated by {name} for Fort Russ", date, source)
+        elif kind == "fortruss_translation":
+            verb = "Translation and preface by" if rng.random() < 0.3 else "Translation by"
+            date = f"{W.MONTHS[p.month - 1]} {ordinal(p.day)}, {p.year}"
+            byline, src = (f"Fort Russ, {date}", f"{verb} {name}"), None
+        elif kind in ("written_by", "by"):
+            author, translator, src = _pick(rng, W.WRITERS), None, None
+            byline = (f"Written by {author}",) if kind == "written_by" else (f"By: {author}",)
+        else:
+            byline, translator, src = (), None, None
+        return _Head(self.title(k), author, kind, byline, src, translator, _sentence_paragraph(rng))
+
+    def teaser(self, k: int) -> Teaser:
+        meta, head = self.meta(k), self.head(k)
+        words = head.lede.split()
+        excerpt = " ".join(words[:25]) + (" […]" if len(words) > 25 else "")
+        return Teaser(
+            meta.post_id,
+            self.path(k),
+            head.title,
+            meta.published,
+            meta.modified,
+            tuple(W.CATEGORIES[c] for c in meta.categories),
+            head.author,
+            excerpt,
+            self._image(k),
+        )
+
+    def _image(self, k: int) -> str:
+        if self._j(k) is None:
+            return S.SEED_FEATURED_IMAGE
+        p = self.meta(k).published
+        name = self.path(k).rstrip("/").rsplit("/", 1)[-1][:40].strip("-")
+        return f"/wp-content/uploads/{p.year:04d}/{p.month:02d}/{name}.jpg"
+
+    # ----- full articles -----
+
+    def article_at(self, k: int) -> Article:
+        """The article at chronological position k (0 = oldest)."""
+        if not 0 <= k < self.count:
+            raise IndexError(k)
+        meta, head = self.meta(k), self.head(k)
+        j = self._j(k)
+        rng = _rng(self.seed, -1 if j is None else j, "body")
+        if j is None:
+            paragraphs = S.SEED_PARAGRAPHS
+            layout = Layout(
+                False,
+                2,
+                len(paragraphs),
+                False,
+                ("p",) * len(paragraphs),
+                S.SEED_TRAILING_NBSP,
+                S.SEED_WORDADS_ID,
+            )
+        else:
+            paragraphs, layout = self._body(rng, head)
+        comments = tuple(
+            Comment(
+                meta.post_id * 10 + i,
+                _pick(rng, W.COMMENTERS),
+                meta.published + timedelta(hours=1 + i * 5, minutes=_between(rng, 0, 59)),
+                _pick(rng, W.COMMENT_TEXTS),
+            )
+            for i in range(meta.comments)
+        )
+        teaser = self.teaser(k)
+        return Article(
+            post_id=meta.post_id,
+            slug=teaser.path.rstrip("/").rsplit("/", 1)[-1],
+            path=teaser.path,
+            title=head.title,
+            published=meta.published,
+            modified=meta.modified,
+            categories=teaser.categories,
+            tags=tuple(W.TAGS[t] for t in meta.tags),
+            author=head.author,
+            byline_kind=head.byline_kind,
+            byline_paragraphs=head.byline,
+            original_source=head.source,
+            translator=head.translator,
+            paragraphs=paragraphs,
+            featured_image=teaser.featured_image,
+            excerpt=teaser.excerpt,
+            comments=comments,
+            views=meta.views,
+            layout=layout,
+        )
+
+    @staticmethod
+    def _body(rng: random.Random, head: _Head) -> tuple[tuple[str, ...], Layout]:
+        total = _between(rng, 4, 14)
+        paragraphs, kinds = [head.lede], ["p"]
+        h2_at = _between(rng, 2, total - 1) if rng.random() < 0.2 else -1
+        quote_at = _between(rng, 1, total - 1) if rng.random() < 0.15 else -1
+        for i in range(1, total):
+            if i == h2_at:
+                paragraphs.append(_fill(rng, _pick(rng, W.SUBHEADINGS)))
+                kinds.append("h2")
+            elif i == quote_at:
+                paragraphs.append(_pick(rng, W.QUOTES) + ".")
+                kinds.append("blockquote")
+            else:
+                paragraphs.append(_sentence_paragraph(rng))
+                kinds.append("p")
+        nbsp = frozenset(i for i in range(total) if kinds[i] == "p" and rng.random() < 0.08)
+        bottom = (0, 0, 0, 0, 1, 2)[_between(rng, 0, 5)]
+        layout = Layout(
+            style_top=rng.random() < 0.12,
+            styles_bottom=bottom,
+            ad_after=_between(rng, 1, total - 1),
+            byline_br=head.byline_kind == "translated_for" and rng.random() < 0.5,
+            kinds=tuple(kinds),
+            nbsp=nbsp,
+            wordads_id=f"atatags-{_between(rng, 10**9, 2 * 10**9)}-{rng.getrandbits(52):013x}",
+        )
+        return tuple(paragraphs), layout
+
+    def article(self, post_id: int) -> Article:
+        """The article with this WordPress post id; KeyError if there is none."""
+        k = self.rank_of_post(post_id)
+        if k is None or k >= self.count:
+            raise KeyError(post_id)
+        return self.article_at(k)
+
+    def rank_of_path(self, path: str) -> int | None:
+        m = _PATH_RE.match(path)
+        if m is None:
+            return None
+        year, month = int(m.group(1)), int(m.group(2))
+        if not 2000 <= year <= 2100 or not 1 <= month <= 12:
+            return None
+        k = self._month_slugs(year, month)[0].get(m.group(3))
+        return k if k is not None and k < self.count else None
+
+    def by_path(self, path: str) -> Article | None:
+        """The article served at ``/YYYY/MM/slug/``, or None."""
+        k = self.rank_of_path(path)
+        return None if k is None else self.article_at(k)
+
+    def iter_articles(self) -> Iterator[Article]:
+        """Every visible article, newest first (generated one at a time)."""
+        for k in self.newest_ranks():
+            yield self.article_at(k)
+
+    @property
+    def seed_article(self) -> Article:
+        return self.article_at(self._seed_k)
+
+    # ----- taxonomy indexes (cheap: built from meta only) -----
+
+    def _build_indexes(self) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
+        if self._cat_index is None or self._tag_index is None:
+            cats: dict[int, list[int]] = {}
+            tags: dict[int, list[int]] = {}
+            for k in self.newest_ranks():
+                j = self._j(k)
+                if j is None:
+                    c_idx, t_idx = self.meta(k).categories, self.meta(k).tags
+                else:
+                    c_idx, t_idx = _taxonomy(_digest(self.seed, j, "m"))
+                for c in c_idx:
+                    cats.setdefault(c, []).append(k)
+                for t in t_idx:
+                    tags.setdefault(t, []).append(k)
+            self._cat_index, self._tag_index = cats, tags
+        return self._cat_index, self._tag_index
+
+    def category_ranks(self, name: str) -> list[int]:
+        """Positions of the articles in a category, newest first."""
+        return self._build_indexes()[0].get(W.CATEGORIES.index(name), [])
+
+    def tag_ranks(self, name: str) -> list[int]:
+        """Positions of the articles with a tag, newest first."""
+        return self._build_indexes()[1].get(W.TAGS.index(name), [])
+
+    def category_count(self, name: str) -> int:
+        return len(self.category_ranks(name))
+
+    def tag_count(self, name: str) -> int:
+        return len(self.tag_ranks(name))
+
+    def category_by_slug(self, slug: str) -> str | None:
+        return next((c for c in W.CATEGORIES if slugify(c) == slug), None)
+
+    def tag_by_slug(self, slug: str) -> str | None:
+        return next((t for t in W.TAGS if slugify(t) == slug), None)

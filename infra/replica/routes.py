@@ -1,0 +1,207 @@
+"""URL routing of the replica: request target + base URL -> a ``Response`` (status, headers, body).
+
+Routes (WordPress permalinks as on the real site):
+
+- ``/`` and ``/page/N/``: home listing, 10 per page; ``/?p=ID`` -> 301 to the article
+- ``/YYYY/MM/slug/``: article; ``/YYYY/MM/slug/amp/``: its AMP variant
+- ``/category/<slug>/``, ``/category/<slug>/page/N/``, ``/tag/<slug>/``, ``/tag/<slug>/page/N/``
+- ``/about-us/``, ``/contact-us/``, ``/donate/``: static pages
+- ``/feed/``, ``/robots.txt``, ``/sitemap_index.xml``, ``/post-sitemap.xml``,
+  ``/post-sitemapN.xml``, ``/page-sitemap.xml``, ``/category-sitemap.xml``
+- ``/sitemap.xml``, ``/page/1/`` and a missing trailing slash -> 301; anything else -> themed 404
+
+Query strings are ignored for rendering (``utm_*``, ``replytocom``...), except ``p`` on ``/``.
+Rendered responses are cached in a bounded LRU keyed by (path, base).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from urllib.parse import parse_qsl, urlsplit
+
+from infra.replica import feeds, pages
+from infra.replica.content import Site
+from infra.replica.theme import Theme
+
+HTML = "text/html; charset=UTF-8"
+XML = "text/xml; charset=UTF-8"
+RSS = "application/rss+xml; charset=UTF-8"
+TEXT = "text/plain; charset=utf-8"
+_COOKIE_EXPIRES = "Fri, 01 Jan 2038 00:00:00 GMT"
+
+_ARTICLE = re.compile(r"^(/\d{4}/\d{2}/[a-z0-9-]+/)(amp/)?$")
+_LISTING = re.compile(r"^(?:/(category|tag)/([a-z0-9-]+))?/(?:page/(\d{1,7})/)?$")
+_POST_SITEMAP = re.compile(r"^/post-sitemap(\d{0,6})\.xml$")
+_STATIC = re.compile(r"^/([a-z0-9-]+)/$")
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A rendered response before HTTP concerns (encoding, validators) are applied."""
+
+    status: int
+    content_type: str
+    body: bytes
+    last_modified: datetime | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def _html(
+    status: int,
+    text: str | bytes,
+    modified: datetime | None = None,
+    headers: tuple[tuple[str, str], ...] = (),
+) -> Response:
+    body = text.encode("utf-8") if isinstance(text, str) else text
+    return Response(status, HTML, body, modified, headers)
+
+
+class Router:
+    """Resolves request targets against one ``Site``; one ``Theme`` per base URL."""
+
+    def __init__(self, site: Site, cache_size: int = 256) -> None:
+        self.site = site
+        self._themes: dict[str, Theme] = {}
+        self.render = lru_cache(maxsize=cache_size)(self._render)
+
+    def theme(self, base: str) -> Theme:
+        theme = self._themes.get(base)
+        if theme is None:
+            if len(self._themes) >= 16:
+                self._themes.clear()
+            theme = self._themes[base] = Theme(self.site, base)
+        return theme
+
+    def resolve(self, target: str, base: str) -> Response:
+        """The response for a request target (path and query) on the site at ``base``."""
+        parts = urlsplit(target)
+        path = parts.path or "/"
+        if path == "/" and parts.query:
+            post = dict(parse_qsl(parts.query)).get("p")
+            if post is not None:
+                k = self.site.rank_of_post(int(post)) if post.isdigit() else None
+                if k is None or k >= self.site.count:
+                    return self.render("/__missing__/", base)
+                return self.redirect(base + self.site.path(k))
+        return self.render(path, base)
+
+    @staticmethod
+    def redirect(location: str) -> Response:
+        return _html(301, pages.redirect_page(location), None, (("Location", location),))
+
+    def _render(self, path: str, base: str) -> Response:
+        response = self._route(path, base)
+        if response is not None:
+            return response
+        if not path.endswith("/") and "." not in path.rsplit("/", 1)[-1]:
+            if self._route(path + "/", base) is not None:
+                return self.redirect(base + path + "/")
+        return _html(404, pages.not_found_page(self.theme(base)))
+
+    def _route(self, path: str, base: str) -> Response | None:
+        site, theme = self.site, self.theme(base)
+        m = _ARTICLE.match(path)
+        if m is not None:
+            k = site.rank_of_path(m.group(1))
+            if k is None:
+                return None
+            art_modified = site.meta(k).modified
+            if m.group(2):
+                return _html(200, pages.amp_page(theme, k), art_modified)
+            post_id = site.meta(k).post_id
+            return _html(
+                200,
+                pages.article_page(theme, k),
+                art_modified,
+                self._article_headers(base, path, post_id),
+            )
+        m = _LISTING.match(path)
+        if m is not None:
+            return self._listing(theme, m.group(1), m.group(2), m.group(3), path)
+        if path == "/robots.txt":
+            body = feeds.robots_txt(base).encode()
+            return Response(200, TEXT, body, feeds.STATIC_MODIFIED)
+        if path == "/feed/":
+            return Response(200, RSS, feeds.rss_feed(theme).encode(), feeds.newest_modified(site))
+        if path == "/sitemap_index.xml":
+            return self._xml(feeds.sitemap_index(theme))
+        if path == "/sitemap.xml":
+            return self.redirect(f"{base}/sitemap_index.xml")
+        if path == "/page-sitemap.xml":
+            return self._xml(feeds.page_sitemap(theme))
+        if path == "/category-sitemap.xml":
+            return self._xml(feeds.category_sitemap(theme))
+        m = _POST_SITEMAP.match(path)
+        if m is not None and m.group(1) not in ("0", "1") and not m.group(1).startswith("0"):
+            n = int(m.group(1) or "1")
+            text = feeds.post_sitemap(theme, n)
+            return None if text is None else self._xml(text, feeds.chunk_lastmod(site, n))
+        m = _STATIC.match(path)
+        if m is not None:
+            text = pages.static_page(theme, m.group(1))
+            return None if text is None else _html(200, text, feeds.STATIC_MODIFIED)
+        return None
+
+    @staticmethod
+    def _xml(text: str, modified: datetime | None = None) -> Response:
+        if modified is None:
+            found = re.findall(r"<lastmod>([^<]+)</lastmod>", text)
+            modified = max((datetime.fromisoformat(x) for x in found), default=None)
+        return Response(200, XML, text.encode("utf-8"), modified)
+
+    def _listing(
+        self, theme: Theme, taxonomy: str | None, slug: str | None, page: str | None, path: str
+    ) -> Response | None:
+        site = self.site
+        if page == "1" or (page is not None and page.startswith("0")):
+            return self.redirect(theme.base + path[: path.index("page/")])
+        number = int(page or "1")
+        if taxonomy is None or slug is None:
+            ranks: list[int] | range = site.newest_ranks()
+            prefix, title, body = "/", "Fort Russ", "home blog"
+        elif taxonomy == "category":
+            name = site.category_by_slug(slug)
+            if name is None:
+                return None
+            ranks, prefix, title = site.category_ranks(name), f"/category/{slug}/", name
+            body = f"archive category category-{slug}"
+        else:
+            name = site.tag_by_slug(slug)
+            if name is None:
+                return None
+            ranks, prefix, title = site.tag_ranks(name), f"/tag/{slug}/", name
+            body = f"archive tag tag-{slug}"
+        text = pages.listing_page(theme, ranks, number, prefix, title, body)
+        if text is None:
+            return None
+        shown = [ranks[i] for i in range((number - 1) * 10, min(number * 10, len(ranks)))]
+        modified = max((site.meta(k).modified for k in shown), default=feeds.STATIC_MODIFIED)
+        headers: tuple[tuple[str, str], ...] = ()
+        if taxonomy is None:
+            headers = (("Link", f'<{theme.base}/wp-json/>; rel="https://api.w.org/"'),)
+            headers += self._cookies(path)
+        return _html(200, text, modified, headers)
+
+    def _article_headers(self, base: str, path: str, post_id: int) -> tuple[tuple[str, str], ...]:
+        return (
+            ("Link", f'<{base}/wp-json/>; rel="https://api.w.org/"'),
+            ("Link", f"<{base}/?p={post_id}>; rel=shortlink"),
+            *self._cookies(path),
+        )
+
+    @staticmethod
+    def _cookies(path: str) -> tuple[tuple[str, str], ...]:
+        visitor = hashlib.sha1(path.encode(), usedforsecurity=False).hexdigest()[:16]
+        return (
+            ("Set-Cookie", "wordpress_test_cookie=WP+Cookie+check; path=/"),
+            ("Set-Cookie", f"tk_ai=frs_{visitor}; path=/; expires={_COOKIE_EXPIRES}; SameSite=Lax"),
+        )
+
+
+def epoch(when: datetime) -> int:
+    """Whole seconds since the epoch (HTTP dates have second precision)."""
+    return int(when.astimezone(UTC).timestamp())

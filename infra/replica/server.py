@@ -1,0 +1,318 @@
+"""The replica's HTTP server: stdlib ``ThreadingHTTPServer`` on 127.0.0.1, HTTP/1.1 keep-alive.
+
+The handler writes every byte itself (status line, headers, body), so a ``Behaviour`` can later
+inject faults (truncated or slow bodies, resets, 5xx bursts). Per response: ``Content-Type`` with
+charset, ``Content-Length``, ``Date``, ``Server``, a strong ``ETag`` from the body's SHA-256,
+``Last-Modified``, ``Vary: Accept-Encoding``; articles add two ``Link`` and two ``Set-Cookie``
+headers. ``If-None-Match`` / ``If-Modified-Since`` give 304; gzip is deterministic (mtime 0).
+"""
+
+from __future__ import annotations
+
+import errno
+import gzip
+import hashlib
+import re
+import signal
+import socketserver
+import sys
+import threading
+from dataclasses import dataclass, replace
+from email.message import Message
+from email.utils import formatdate, parsedate_to_datetime
+from functools import lru_cache
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import BufferedIOBase
+from types import FrameType, TracebackType
+
+from flows.errors import InfraError
+from infra.replica.content import Site
+from infra.replica.routes import Response, Router, epoch
+
+LOOPBACK = "127.0.0.1"
+SERVER_NAME = "nginx"
+_HOST_RE = re.compile(r"^[A-Za-z0-9.-]+(:\d{1,5})?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What a ``Behaviour`` sees of a request."""
+
+    method: str
+    target: str
+    headers: Message
+    base: str
+
+
+class Behaviour:
+    """Per-request hook for fault injection; the default serves every request faithfully.
+
+    ``respond`` may replace the response (status, body, headers); ``send`` writes the encoded head
+    and body and may truncate, delay or reset. Later issues subclass this; nothing here fails.
+    """
+
+    def respond(self, request: Request, response: Response) -> Response:
+        return response
+
+    def send(self, request: Request, wfile: BufferedIOBase, head: bytes, body: bytes) -> None:
+        wfile.write(head + body)
+
+
+@lru_cache(maxsize=256)
+def _gzip(body: bytes) -> bytes:
+    return gzip.compress(body, compresslevel=6, mtime=0)
+
+
+@lru_cache(maxsize=1024)
+def _digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()[:32]
+
+
+def _accepts_gzip(header: str | None) -> bool:
+    if not header:
+        return False
+    for item in header.split(","):
+        name, _, params = item.strip().partition(";")
+        if name.strip().lower() not in ("gzip", "x-gzip", "*"):
+            continue
+        q = params.strip()
+        if q.startswith("q="):
+            try:
+                return float(q[2:]) > 0
+            except ValueError:
+                return False
+        return True
+    return False
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    if header.strip() == "*":
+        return True
+    bare = etag.strip('"').removesuffix("-gzip")
+    for tag in header.split(","):
+        value = tag.strip().removeprefix("W/").strip('"').removesuffix("-gzip")
+        if value == bare:
+            return True
+    return False
+
+
+def _not_modified(headers: Message, etag: str, response: Response) -> bool:
+    inm = headers.get("If-None-Match")
+    if inm is not None:
+        return _etag_matches(inm, etag)
+    ims = headers.get("If-Modified-Since")
+    if ims is None or response.last_modified is None:
+        return False
+    try:
+        since = parsedate_to_datetime(ims)
+    except (TypeError, ValueError):
+        return False
+    if since.tzinfo is None:
+        return False
+    return epoch(response.last_modified) <= epoch(since)
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(
+        self, address: tuple[str, int], router: Router, behaviour: Behaviour, access_log: bool
+    ) -> None:
+        self.router = router
+        self.behaviour = behaviour
+        self.access_log = access_log
+        super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind would call socket.getfqdn(), a DNS lookup; not needed here.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), int(port)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = SERVER_NAME
+    sys_version = ""
+    timeout = 60
+    server: _HTTPServer
+
+    def do_GET(self) -> None:
+        self._serve(head_only=False)
+
+    def do_HEAD(self) -> None:
+        self._serve(head_only=True)
+
+    def _base(self) -> str:
+        host = self.headers.get("Host", "")
+        if not _HOST_RE.match(host):
+            host = f"{LOOPBACK}:{self.server.server_port}"
+        return f"http://{host}"
+
+    def _serve(self, head_only: bool) -> None:
+        request = Request(self.command, self.path, self.headers, self._base())
+        srv = self.server
+        response = srv.behaviour.respond(request, srv.router.resolve(self.path, request.base))
+        body = response.body
+        encoded = bool(body) and _accepts_gzip(self.headers.get("Accept-Encoding"))
+        if encoded:
+            body = _gzip(body)
+        etag = f'"{_digest(response.body)}{"-gzip" if encoded else ""}"'
+        headers: list[tuple[str, str]] = []
+        status = response.status
+        if status == 200 and _not_modified(self.headers, etag, response):
+            response, status, body = replace(response, body=b""), 304, b""
+        if status != 304:
+            headers.append(("Content-Type", response.content_type))
+            headers.append(("Content-Length", str(len(body))))
+            if encoded:
+                headers.append(("Content-Encoding", "gzip"))
+        headers.append(("Vary", "Accept-Encoding"))
+        if status in (200, 304):
+            headers.append(("ETag", etag))
+            if response.last_modified is not None:
+                stamp = formatdate(epoch(response.last_modified), usegmt=True)
+                headers.append(("Last-Modified", stamp))
+        headers.extend(response.headers)
+        if self.close_connection:
+            headers.append(("Connection", "close"))
+        reason = HTTPStatus(status).phrase
+        lines = [
+            f"HTTP/1.1 {status} {reason}",
+            f"Date: {self.date_time_string()}",
+            f"Server: {SERVER_NAME}",
+        ] + [f"{k}: {v}" for k, v in headers]
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self.log_request(status, len(body))
+        srv.behaviour.send(request, self.wfile, head, b"" if head_only else body)
+        self.wfile.flush()
+
+    def log_message(self, format: str, *args: object) -> None:
+        if self.server.access_log:
+            sys.stderr.write(f"{self.address_string()} - {format % args}\n")
+
+
+class ReplicaServer:
+    """The replica on 127.0.0.1 in a background thread; ``port=0`` picks a free port."""
+
+    def __init__(
+        self,
+        articles: int = 200,
+        seed: int = 1,
+        day: int = 0,
+        *,
+        port: int = 0,
+        host: str = LOOPBACK,
+        site: Site | None = None,
+        behaviour: Behaviour | None = None,
+        access_log: bool = False,
+        cache_size: int = 256,
+    ) -> None:
+        if host not in (LOOPBACK, "localhost"):
+            raise ValueError(f"the replica binds to {LOOPBACK} only, not {host!r}")
+        self.host = LOOPBACK
+        self.requested_port = port
+        self.site = site if site is not None else Site(articles=articles, seed=seed, day=day)
+        self.router = Router(self.site, cache_size)
+        self.behaviour = behaviour if behaviour is not None else Behaviour()
+        self.access_log = access_log
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def bind(self) -> _HTTPServer:
+        """Bind the socket (InfraError if the port is taken) without serving yet."""
+        if self._httpd is None:
+            try:
+                self._httpd = _HTTPServer(
+                    (self.host, self.requested_port), self.router, self.behaviour, self.access_log
+                )
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    raise InfraError(
+                        f"port {self.requested_port} on {self.host} is taken; "
+                        "stop what uses it or pass --port"
+                    ) from exc
+                raise InfraError(
+                    f"cannot listen on {self.host}:{self.requested_port}: {exc.strerror}"
+                ) from exc
+        return self._httpd
+
+    def start(self) -> ReplicaServer:
+        httpd = self.bind()
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=httpd.serve_forever,
+                kwargs={"poll_interval": 0.1},
+                name=f"replica-{self.port}",
+                daemon=True,
+            )
+            self._thread.start()
+        return self
+
+    @property
+    def port(self) -> int:
+        if self._httpd is None:
+            raise RuntimeError("the replica server is not started")
+        return int(self._httpd.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            if self._thread is not None:
+                self._httpd.shutdown()
+                self._thread.join()
+            self._httpd.server_close()
+        self._httpd, self._thread = None, None
+
+    def __enter__(self) -> ReplicaServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class _Terminate(Exception):
+    """Raised from the SIGTERM handler to leave ``serve_forever``."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise _Terminate
+
+
+def serve_forever(
+    host: str = LOOPBACK,
+    port: int = 8765,
+    articles: int = 200,
+    seed: int = 1,
+    day: int = 0,
+    *,
+    access_log: bool = False,
+    announce: bool = True,
+) -> None:
+    """Serve the replica in the foreground until SIGINT or SIGTERM; InfraError if the port is taken.
+
+    Prints ``replica: serving N articles at http://127.0.0.1:P/`` once listening (``announce``).
+    """
+    server = ReplicaServer(articles, seed, day, port=port, host=host, access_log=access_log)
+    httpd = server.bind()
+    if announce:
+        print(f"replica: serving {articles} articles at {server.base_url}/", flush=True)
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if main else None
+    try:
+        httpd.serve_forever(poll_interval=0.2)
+    except (KeyboardInterrupt, _Terminate):
+        pass
+    finally:
+        httpd.server_close()
+        if main:
+            signal.signal(signal.SIGTERM, previous)
