@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import random
 import shutil
 import tempfile
@@ -19,16 +20,27 @@ from infra.local import LocalStack, Ports
 from infra.replica.server import ReplicaServer
 from spiders.profile import SiteProfile, load_profile
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 REPLICA_ARTICLES = 40
 
 
+def shared_dir() -> Path:
+    """The project's shared folder (seed article, extraction dev set): $NEWSVAULT_SHARED, else
+    ``../shared`` beside the repository, else /work/shared (CI may clone elsewhere)."""
+    candidates = [
+        os.environ.get("NEWSVAULT_SHARED", ""),
+        str(Path(__file__).resolve().parents[2] / "shared"),
+        "/work/shared",
+    ]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "seed").is_dir():
+            return Path(candidate)
+    pytest.fail("the shared folder (seed/, extraction-dev/) was not found: set NEWSVAULT_SHARED")
+
+
 def shared_file(relative: str) -> Path:
-    path = SHARED / relative
+    path = shared_dir() / relative
     if not path.is_file():
-        pytest.fail(
-            f"{path} is missing: the tests need the project's shared folder beside the repo"
-        )
+        pytest.fail(f"{path} is missing from the shared folder; set NEWSVAULT_SHARED")
     return path
 
 

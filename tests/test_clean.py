@@ -13,9 +13,10 @@ import pytest
 from flows.clean import CLEANER_VERSION, EXTRACTOR_VERSION, CleanedArticle, clean_html
 from flows.errors import ConfigError, ExtractionError
 from flows.normalize import decode_html, normalize_paragraph
+from tests.conftest import shared_dir
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "clean"
-SEED_EXPECTED = Path(__file__).resolve().parents[2] / "shared/seed/expected_text.txt"
+SEED_EXPECTED = shared_dir() / "seed/expected_text.txt"
 SEED_URL = "https://fort-russ.com/2017/07/iraq-to-join-forces-with-iran-in/"
 SEED_TITLE = (
     "Iraq to Join Forces With Iran in Combating Terrorism and Maintaining Regional Security"

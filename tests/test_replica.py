@@ -21,9 +21,10 @@ import pytest
 from flows.errors import InfraError
 from infra.replica import BYLINE_KINDS, SEED_PATH, SEED_POST_ID, ReplicaServer, Site
 from infra.replica.routes import Router
+from tests.conftest import shared_dir
 
 REPO = Path(__file__).resolve().parents[1]
-EXPECTED_TEXT = REPO.parent / "shared/seed/expected_text.txt"
+EXPECTED_TEXT = shared_dir() / "seed/expected_text.txt"
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 STYLE = "@page { margin: 0.79in }\np { margin-bottom: 0.1in; line-height: 120% }"
 ATA = (
