@@ -261,6 +261,7 @@ def start(stack: LocalStack) -> ServiceState:
             stack.s3_endpoint, S3_START_TIMEOUT, give_up=lambda: not processes.alive(pid)
         ):
             ensure_bucket(stack)
+            ensure_ready(stack)
             return state(stack, pid, True, "already running")
         raise InfraError(
             f"SeaweedFS (pid {pid}) runs but S3 does not answer on {stack.s3_endpoint}; "
@@ -323,6 +324,7 @@ def start(stack: LocalStack) -> ServiceState:
         )
     try:
         ensure_bucket(stack)
+        ensure_ready(stack)
     except InfraError:
         processes.abort_start(proc, pid_file)
         raise
@@ -381,6 +383,42 @@ def ensure_bucket(stack: LocalStack, timeout: float = 15.0) -> bool:
                     f"{type(exc).__name__}; see {stack.seaweed_log}"
                 ) from exc
             time.sleep(0.3)
+
+
+READY_KEY = "_newsvault/ready"
+
+
+def ensure_ready(stack: LocalStack, timeout: float = 30.0) -> None:
+    """Wait until stored data can be read back, not just until S3 answers.
+
+    After a restart ``weed`` answers S3 requests before its volumes are loaded (reads of old
+    objects fail with InternalError for a moment), so read a marker object written on the first
+    start; on a new store, write it first.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    client = s3_client(stack, retries={"max_attempts": 1, "mode": "standard"})
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            client.get_object(Bucket=stack.bucket, Key=READY_KEY)["Body"].read()
+            return
+        except ClientError as exc:
+            error: Exception = exc
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                try:
+                    client.put_object(Bucket=stack.bucket, Key=READY_KEY, Body=b"ready\n")
+                    continue  # read it back
+                except (ClientError, BotoCoreError) as put_exc:
+                    error = put_exc
+        except BotoCoreError as exc:
+            error = exc
+        if time.monotonic() >= deadline:
+            raise InfraError(
+                f"SeaweedFS at {stack.s3_endpoint} answers but cannot read stored data "
+                f"({type(error).__name__}); see {stack.seaweed_log}"
+            ) from error
+        time.sleep(0.3)
 
 
 def remove_sockets(stack: LocalStack) -> None:

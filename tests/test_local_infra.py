@@ -573,3 +573,10 @@ def test_replica_exiting_during_startup_names_its_log(
     assert str(stack.replica_log) in message and "\n" not in message
     assert "No module named" in stack.replica_log.read_text()
     assert not stack.pid_file("replica").exists()
+
+
+def test_ensure_ready_gives_up_with_one_line(stack: LocalStack) -> None:
+    seaweed.ensure_credentials(stack)  # credentials exist, but no S3 answers on this port
+    with pytest.raises(InfraError, match="cannot read stored data") as info:
+        seaweed.ensure_ready(stack, timeout=0.5)
+    assert "\n" not in str(info.value) and str(stack.seaweed_log) in str(info.value)
