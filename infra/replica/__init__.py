@@ -7,9 +7,10 @@ them on 127.0.0.1 (``ReplicaServer`` in a thread, ``serve_forever`` in the foreg
 
 from __future__ import annotations
 
-from infra.replica.content import BYLINE_KINDS, Article, Site, slugify
+from infra.replica.content import BYLINE_KINDS, Article, Site
 from infra.replica.seed import SEED_PATH, SEED_POST_ID
 from infra.replica.server import Behaviour, ReplicaServer, Request, serve_forever
+from infra.replica.text import slugify
 
 __all__ = [
     "BYLINE_KINDS",

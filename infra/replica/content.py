@@ -19,8 +19,6 @@ import bisect
 import hashlib
 import random
 import re
-import string
-import unicodedata
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,7 +26,9 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from infra.replica import seed as S
+from infra.replica import text as T
 from infra.replica import words as W
+from infra.replica.text import ordinal, slugify
 
 BYLINE_KINDS: tuple[str, ...] = (
     "source_translated",  # "July 23rd, 2017 – Fort Russ News –" / "– Source – – translated by X –"
@@ -45,18 +45,6 @@ _END = datetime(2019, 12, 20, tzinfo=UTC)
 _START_TS = int(_START.timestamp())
 _SPAN = int(_END.timestamp()) - _START_TS
 _PATH_RE = re.compile(r"^/(\d{4})/(\d{2})/([a-z0-9-]+)/$")
-
-
-def slugify(text: str) -> str:
-    """WordPress ``sanitize_title``: accents dropped, lowercase, non-alphanumerics to hyphens."""
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", "-", plain.lower().replace("’", "")).strip("-")
-
-
-def ordinal(day: int) -> str:
-    """1 -> "1st", 23 -> "23rd", 12 -> "12th"."""
-    suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
-    return f"{day}{suffix}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,78 +168,6 @@ def _taxonomy(d: bytes) -> tuple[tuple[int, ...], tuple[int, ...]]:
     return tuple(cats), tuple(tags)
 
 
-def _title_case(text: str) -> str:
-    small = {"a", "an", "and", "at", "for", "in", "of", "on", "the", "to", "with", "near"}
-    out = []
-    for i, word in enumerate(text.split(" ")):
-        lower = word.lower()
-        out.append(word if i and lower in small else word[:1].upper() + word[1:])
-    return " ".join(out)
-
-
-_POOLS: dict[str, tuple[str, ...]] = {
-    "role": W.ROLES,
-    "city": W.CITIES,
-    "org": W.ORGS,
-    "topic": W.TOPICS,
-    "adj": W.ADJECTIVES,
-    "verb": W.VERBS_PAST,
-    "source": W.SOURCES,
-    "number": ("3", "7", "12", "15", "24", "40", "85", "120", "300", "1500"),
-    "weekday": W.WEEKDAYS,
-    "month": W.MONTHS,
-    "ordinal": W.ORDINALS,
-}
-
-
-def _pick(rng: random.Random, pool: tuple[str, ...]) -> str:
-    return pool[int(rng.random() * len(pool))]
-
-
-def _between(rng: random.Random, lo: int, hi: int) -> int:
-    """An integer in [lo, hi] (``random()``-based: several times faster than ``randint``)."""
-    return lo + int(rng.random() * (hi - lo + 1))
-
-
-def _distinct(rng: random.Random, pool: tuple[str, ...], count: int) -> list[str]:
-    """``count`` different items of ``pool``, in random order."""
-    picks: list[str] = []
-    while len(picks) < count:
-        item = _pick(rng, pool)
-        if item not in picks:
-            picks.append(item)
-    return picks
-
-
-@lru_cache(maxsize=256)
-def _fields(template: str) -> tuple[str, ...]:
-    return tuple(name for _, name, _, _ in string.Formatter().parse(template) if name)
-
-
-def _fill(rng: random.Random, template: str) -> str:
-    """Fill a template's slots (only the ones it uses) and capitalise the first letter."""
-    values: dict[str, str] = {}
-    for name in _fields(template):
-        if name in values:
-            continue
-        if name == "person":
-            values[name] = f"{_pick(rng, W.FIRST_NAMES)} {_pick(rng, W.LAST_NAMES)}"
-        elif name in ("country", "country2"):
-            values["country"], values["country2"] = _distinct(rng, W.COUNTRIES, 2)
-        else:
-            values[name] = _pick(rng, _POOLS[name])
-    text = template.format_map(values)
-    return text[:1].upper() + text[1:]
-
-
-def _sentence_paragraph(rng: random.Random) -> str:
-    if rng.random() < 0.15:
-        quote = _pick(rng, W.QUOTES)
-        who = f"{_pick(rng, W.FIRST_NAMES)} {_pick(rng, W.LAST_NAMES)}"
-        return f"“{quote}”, said {who}, {_pick(rng, W.ROLES)}."
-    return " ".join(_fill(rng, t) for t in _distinct(rng, W.SENTENCES, _between(rng, 1, 4)))
-
-
 class Site:
     """A Fort Russ replica of ``articles`` articles (the seed included), as of ``day``."""
 
@@ -366,7 +282,7 @@ class Site:
         if j is None:
             return S.SEED_TITLE
         rng = _rng(self.seed, j, "title")
-        return _title_case(_fill(rng, _pick(rng, W.TITLE_TEMPLATES)))
+        return T.title_case(T.fill(rng, T.pick(rng, W.TITLE_TEMPLATES)))
 
     def _month_slugs(self, year: int, month: int) -> tuple[dict[str, int], dict[int, str]]:
         """slug -> position and position -> slug for one month (cached; safe across threads)."""
@@ -429,7 +345,7 @@ class Site:
         meta = self.meta(k)
         rng = _rng(self.seed, j, "head")
         p = meta.published
-        name, source = _pick(rng, W.TRANSLATORS), _pick(rng, W.SOURCES)
+        name, source = T.pick(rng, W.TRANSLATORS), T.pick(rng, W.SOURCES)
         author = SITE_AUTHOR
         translator: str | None = name
         src: str | None = source
@@ -446,11 +362,13 @@ class Site:
             date = f"{W.MONTHS[p.month - 1]} {ordinal(p.day)}, {p.year}"
             byline, src = (f"Fort Russ, {date}", f"{verb} {name}"), None
         elif kind in ("written_by", "by"):
-            author, translator, src = _pick(rng, W.WRITERS), None, None
+            author, translator, src = T.pick(rng, W.WRITERS), None, None
             byline = (f"Written by {author}",) if kind == "written_by" else (f"By: {author}",)
         else:
             byline, translator, src = (), None, None
-        return _Head(self.title(k), author, kind, byline, src, translator, _sentence_paragraph(rng))
+        return _Head(
+            self.title(k), author, kind, byline, src, translator, T.sentence_paragraph(rng)
+        )
 
     def teaser(self, k: int) -> Teaser:
         meta, head = self.meta(k), self.head(k)
@@ -500,9 +418,9 @@ class Site:
         comments = tuple(
             Comment(
                 meta.post_id * 10 + i,
-                _pick(rng, W.COMMENTERS),
-                meta.published + timedelta(hours=1 + i * 5, minutes=_between(rng, 0, 59)),
-                _pick(rng, W.COMMENT_TEXTS),
+                T.pick(rng, W.COMMENTERS),
+                meta.published + timedelta(hours=1 + i * 5, minutes=T.between(rng, 0, 59)),
+                T.pick(rng, W.COMMENT_TEXTS),
             )
             for i in range(meta.comments)
         )
@@ -531,30 +449,30 @@ class Site:
 
     @staticmethod
     def _body(rng: random.Random, head: _Head) -> tuple[tuple[str, ...], Layout]:
-        total = _between(rng, 4, 14)
+        total = T.between(rng, 4, 14)
         paragraphs, kinds = [head.lede], ["p"]
-        h2_at = _between(rng, 2, total - 1) if rng.random() < 0.2 else -1
-        quote_at = _between(rng, 1, total - 1) if rng.random() < 0.15 else -1
+        h2_at = T.between(rng, 2, total - 1) if rng.random() < 0.2 else -1
+        quote_at = T.between(rng, 1, total - 1) if rng.random() < 0.15 else -1
         for i in range(1, total):
             if i == h2_at:
-                paragraphs.append(_fill(rng, _pick(rng, W.SUBHEADINGS)))
+                paragraphs.append(T.fill(rng, T.pick(rng, W.SUBHEADINGS)))
                 kinds.append("h2")
             elif i == quote_at:
-                paragraphs.append(_pick(rng, W.QUOTES) + ".")
+                paragraphs.append(T.pick(rng, W.QUOTES) + ".")
                 kinds.append("blockquote")
             else:
-                paragraphs.append(_sentence_paragraph(rng))
+                paragraphs.append(T.sentence_paragraph(rng))
                 kinds.append("p")
         nbsp = frozenset(i for i in range(total) if kinds[i] == "p" and rng.random() < 0.08)
-        bottom = (0, 0, 0, 0, 1, 2)[_between(rng, 0, 5)]
+        bottom = (0, 0, 0, 0, 1, 2)[T.between(rng, 0, 5)]
         layout = Layout(
             style_top=rng.random() < 0.12,
             styles_bottom=bottom,
-            ad_after=_between(rng, 1, total - 1),
+            ad_after=T.between(rng, 1, total - 1),
             byline_br=head.byline_kind == "translated_for" and rng.random() < 0.5,
             kinds=tuple(kinds),
             nbsp=nbsp,
-            wordads_id=f"atatags-{_between(rng, 10**9, 2 * 10**9)}-{rng.getrandbits(52):013x}",
+            wordads_id=f"atatags-{T.between(rng, 10**9, 2 * 10**9)}-{rng.getrandbits(52):013x}",
         )
         return tuple(paragraphs), layout
 

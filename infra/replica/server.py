@@ -115,6 +115,7 @@ def _not_modified(headers: Message, etag: str, response: Response) -> bool:
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128
 
     def __init__(
         self, address: tuple[str, int], router: Router, behaviour: Behaviour, access_log: bool

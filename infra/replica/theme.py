@@ -13,7 +13,8 @@ from datetime import datetime
 from functools import cached_property, lru_cache
 
 from infra.replica import words as W
-from infra.replica.content import Site, Teaser, slugify
+from infra.replica.content import Site, Teaser
+from infra.replica.text import slugify
 
 THEME_VERSION = "9.2.2"
 SITE_NAME = "Fort Russ"
