@@ -43,3 +43,7 @@ up: install
 
 down:
 	$(BIN)/newsvault down
+
+# Cleaner quality and speed vs trafilatura (replica ground truth + ../shared/extraction-dev).
+bench-clean: install
+	$(BIN)/python bench/clean_quality.py

@@ -17,15 +17,33 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.articles import write_jsonl_gz
+from flows.cdxj import index_warcs
 from flows.clean import CLEANER_VERSION
 from flows.crawl import CrawlResult, run_crawl
 from flows.manifest import build_manifest, write_manifest
 from flows.process import ProcessResult, process_warcs
+from flows.remote import load_prior_captures
 from flows.report import RunReport, article_rows
 from flows.runs import Keys, RunPaths, default_spool_root, pending_runs
 from flows.s3 import StoreConfig, check_store, make_client
 from flows.store import StoreResult, discard_spool, upload_run
+from spiders.captures import write_run_index
 from spiders.profile import SiteProfile, load_profile
+
+
+@task(name="prior-captures", cache_policy=NO_CACHE)
+def prior_captures_task(config: StoreConfig, run: RunPaths) -> int:
+    """Earlier runs' digest indexes -> the run's prior-captures file (read by the recorder)."""
+    entries = load_prior_captures(
+        make_client(config),
+        config,
+        run.site,
+        run.prior_captures,
+        exclude=run.run_id,
+        logger=get_run_logger(),
+    )
+    get_run_logger().info("%d earlier captures known before crawling", entries)
+    return entries
 
 
 @task(name="crawl", cache_policy=NO_CACHE)
@@ -48,12 +66,14 @@ def process_task(
     keys = Keys(config.prefix, run.site, run.run_id)
     result = process_warcs(run.warc_files(), profile, run.run_id, keys.warc)
     write_jsonl_gz(run.articles, result.records)
+    records = write_run_index(run.warc_files(), run.captures)  # digest index (spiders.captures)
+    cdxj_lines = index_warcs(run.warc_files(), run.cdxj)
     manifest = build_manifest(
         run,
         keys,
         base_url=profile.base_url,
         started_at=started_at,
-        counts=result.summary(),
+        counts={**result.summary(), "records": records, "cdxj_lines": cdxj_lines},
         crawl={k: v for k, v in crawl.stats.items() if isinstance(v, int | float | str)},
         cleaner_version=CLEANER_VERSION,
     )
@@ -107,6 +127,7 @@ def archive_site(
         store_task(config, earlier)
 
     run = RunPaths.create(root, profile.name)
+    prior_captures_task(config, run)
     crawl = crawl_task(profile, run, max_pages, warc_max_size)
     processed = process_task(profile, run, config, crawl, started_at)
     stored = store_task(config, run)

@@ -57,7 +57,29 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--run", default=None, help="only this run id")
     ls.add_argument("--last", action="store_true", help="only the most recent run")
 
-    clean = sub.add_parser("clean", help="clean one saved HTML page into article JSON or text")
+    index = sub.add_parser("index", help="merge a site's run indexes into sites/SITE/index.cdxj")
+    index.add_argument("site")
+
+    replay = sub.add_parser("replay", help="browse a site's archive in pywb")
+    replay_sub = replay.add_subparsers(dest="replay_command", required=True, metavar="ACTION")
+    serve = replay_sub.add_parser("serve", help="mirror the site's archive and serve it in pywb")
+    serve.add_argument("site")
+    serve.add_argument("--port", type=int, default=8080, help="pywb port on 127.0.0.1")
+
+    export = sub.add_parser("export", help="export a site's archive")
+    export_sub = export.add_subparsers(dest="export_command", required=True, metavar="FORMAT")
+    wacz = export_sub.add_parser("wacz", help="write a WACZ 1.1.1 file")
+    wacz.add_argument("site")
+    wacz.add_argument("--run", default=None, help="only this run id")
+    wacz.add_argument("-o", "--output", required=True, type=Path, help="the .wacz file to write")
+
+    clean = sub.add_parser(
+        "clean",
+        help="clean one saved HTML page into article JSON or text",
+        epilog="JSON output always has a status: ok, empty, not_html or no_article. Exit code: "
+        "0 article found, 1 no article (status and reason in the output), 2 unreadable file or "
+        "bad arguments.",
+    )
     clean.add_argument("file", help="HTML file, or - for stdin")
     clean.add_argument("--url", default="http://localhost/")
     clean.add_argument("--site", default=None, help="use this site profile's extraction rules")
@@ -154,10 +176,24 @@ def _cmd_ls(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_archive(args: argparse.Namespace) -> int:
+    from flows import archivecli
+
+    use_local_stack_defaults()
+    if args.command == "index":
+        return archivecli.cmd_index(args.site)
+    if args.command == "replay":
+        return archivecli.cmd_replay_serve(args.site, args.port)
+    return archivecli.cmd_export_wacz(args.site, args.run, args.output)
+
+
 def _cmd_clean(args: argparse.Namespace) -> int:
+    """Exit 0 with the article, 1 with the status (empty, not_html, no_article) when the input
+    holds none; unreadable files and unknown sites are ConfigErrors (exit 2)."""
     from dataclasses import asdict
 
-    from flows.clean import clean_html
+    from flows.clean import STATUS_OK, CleanError, clean_html
+    from flows.normalize import decode_html
     from spiders.profile import load_profile
 
     if args.file == "-":
@@ -171,11 +207,21 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     if args.site:
         profile = load_profile(args.site)
         selector, theme = profile.extract.content_selector, profile.extract.theme
-    article = clean_html(data, args.url, content_selector=selector, theme=theme)
+    try:
+        article = clean_html(data, args.url, content_selector=selector, theme=theme)
+    except CleanError as exc:
+        if args.format == "text":
+            print(f"newsvault: {exc.status}: {exc}", file=sys.stderr)
+        else:
+            out = {"status": exc.status, "error": str(exc), "url": args.url}
+            print(json.dumps(out, ensure_ascii=False, indent=1))
+        return exc.exit_code
     if args.format == "text":
         print(article.text)
     else:
-        print(json.dumps(asdict(article), ensure_ascii=False, indent=1))
+        encoding = decode_html(data)[1]  # the charset the cleaner read the page in
+        out = {"status": STATUS_OK, "url": args.url, "encoding": encoding, **asdict(article)}
+        print(json.dumps(out, ensure_ascii=False, indent=1))
     return 0
 
 
@@ -199,6 +245,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _cmd_ls(args)
             case "clean":
                 return _cmd_clean(args)
+            case "index" | "replay" | "export":
+                return _cmd_archive(args)
     except NewsvaultError as exc:
         print(f"newsvault: error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -60,6 +60,8 @@ def crawl_settings(
     }
     if warc_max_size:
         settings["NEWSVAULT_WARC_MAX_SIZE"] = str(warc_max_size)
+    if run.prior_captures.is_file():  # earlier runs' digest index: their payloads become revisits
+        settings["NEWSVAULT_PRIOR_CAPTURES"] = str(run.prior_captures)
     return settings
 
 

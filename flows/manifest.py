@@ -30,7 +30,7 @@ def sha256_file(path: Path) -> str:
 
 @dataclass(frozen=True)
 class ObjectEntry:
-    kind: str  # "warc" | "articles" | "stats"
+    kind: str  # "warc" | "articles" | "stats" | "captures" | "cdxj"
     key: str
     local_name: str  # path relative to the run directory
     size: int
@@ -67,6 +67,10 @@ def build_manifest(
         objects.append(_entry(run, "articles", keys.articles, run.articles))
     if run.stats.is_file():
         objects.append(_entry(run, "stats", keys.stats, run.stats))
+    if run.captures.is_file():
+        objects.append(_entry(run, "captures", keys.captures, run.captures))
+    if run.cdxj.is_file():
+        objects.append(_entry(run, "cdxj", keys.cdxj, run.cdxj))
     return {
         "schema": MANIFEST_SCHEMA,
         "site": run.site,

@@ -24,6 +24,9 @@ MANIFEST = "manifest.json"
 ARTICLES = "articles.jsonl.gz"
 STATS = "crawl-stats.json"
 CRAWL_LOG = "crawl.log"
+CAPTURES = "captures.jsonl.gz"  # this run's digest index (spiders.captures)
+CDXJ = "index.cdxj"  # this run's sorted CDXJ index of its WARC files
+PRIOR_CAPTURES = "prior-captures.jsonl.gz"  # earlier runs' captures, compacted (not uploaded)
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -81,6 +84,18 @@ class RunPaths:
     def crawl_log(self) -> Path:
         return self.dir / CRAWL_LOG
 
+    @property
+    def captures(self) -> Path:
+        return self.dir / CAPTURES
+
+    @property
+    def cdxj(self) -> Path:
+        return self.dir / CDXJ
+
+    @property
+    def prior_captures(self) -> Path:
+        return self.dir / PRIOR_CAPTURES
+
     def warc_files(self) -> list[Path]:
         """Closed WARC files only (``.open`` files are still being written or were torn)."""
         if not self.warc_dir.is_dir():
@@ -134,3 +149,11 @@ class Keys:
     @property
     def stats(self) -> str:
         return self.run_prefix + STATS
+
+    @property
+    def captures(self) -> str:
+        return self.run_prefix + CAPTURES
+
+    @property
+    def cdxj(self) -> str:
+        return self.run_prefix + CDXJ

@@ -3,6 +3,10 @@
 It sits next to the download handler (priority 950, above HttpCompression at 590 and Redirect at
 600), so it sees each response exactly as received: still content-encoded, before redirects are
 followed or errors filtered. robots.txt, sitemaps, redirects and 4xx/5xx are all recorded.
+
+A response whose payload the archive already holds (an earlier run's, listed in the file named by
+``NEWSVAULT_PRIOR_CAPTURES``, or this run's) is written as an identical-payload revisit; a 304 as
+a server-not-modified revisit of the URL's latest capture (see ``spiders.captures``).
 """
 
 from __future__ import annotations
@@ -19,7 +23,17 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
-from spiders.warcspool import DEFAULT_MAX_SIZE, Exchange, WarcSpool
+from spiders.captures import CaptureEntry, CaptureIndex, Ref, read_entries
+from spiders.warcspool import (
+    DEFAULT_MAX_SIZE,
+    IDENTICAL_PAYLOAD,
+    SERVER_NOT_MODIFIED,
+    Exchange,
+    RevisitOf,
+    WarcSpool,
+    payload_digest,
+    warc_date,
+)
 
 FETCH_START = "newsvault_fetch_start"
 
@@ -29,6 +43,20 @@ def software_line() -> str:
     return (
         f"newsvault/{version('newsvault')} ({', '.join(parts)}; Python {platform.python_version()})"
     )
+
+
+def warcinfo_fields(settings: Any) -> dict[str, str]:
+    """The warcinfo record of every WARC file: software, robots policy, user agent."""
+    obey = settings.getbool("ROBOTSTXT_OBEY") or settings.getbool("NEWSVAULT_ROBOTS_OBEY")
+    return {
+        "software": software_line(),
+        "format": "WARC File Format 1.1",
+        "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+        "robots": "obey" if obey else "ignore",
+        "http-header-user-agent": settings.get("USER_AGENT", ""),
+        "isPartOf": settings.get("NEWSVAULT_WARC_PREFIX") or "newsvault",
+        "description": settings.get("NEWSVAULT_WARC_DESCRIPTION", "newsvault crawl"),
+    }
 
 
 def _host_header(url: str) -> bytes:
@@ -48,9 +76,31 @@ def _request_target(url: str) -> bytes:
     return target.encode("ascii", "backslashreplace")
 
 
+def revisit_for(index: CaptureIndex, url: str, status: int, digest: str) -> RevisitOf | None:
+    """How to record a response given what the archive holds: None means a full response."""
+    if status == 304:
+        latest = index.latest(url)
+        source = latest.payload_source if latest else None
+        if latest is None or source is None:
+            return RevisitOf(SERVER_NOT_MODIFIED)
+        return RevisitOf(SERVER_NOT_MODIFIED, source.id, source.uri, source.date, latest.digest)
+    original = index.original(digest)
+    if original is None:
+        return None
+    return RevisitOf(IDENTICAL_PAYLOAD, original.id, original.uri, original.date, digest)
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
+    for key, value in headers:
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
 class WarcRecorderMiddleware:
-    def __init__(self, spool: WarcSpool) -> None:
+    def __init__(self, spool: WarcSpool, index: CaptureIndex | None = None) -> None:
         self.spool = spool
+        self.index = index or CaptureIndex()
         self.stats: Any = None
 
     @classmethod
@@ -60,23 +110,18 @@ class WarcRecorderMiddleware:
         if not directory:
             raise NotConfigured("NEWSVAULT_WARC_DIR is not set: recording is off")
         prefix = settings.get("NEWSVAULT_WARC_PREFIX") or "newsvault"
-        obey = settings.getbool("ROBOTSTXT_OBEY") or settings.getbool("NEWSVAULT_ROBOTS_OBEY")
-        warcinfo = {
-            "software": software_line(),
-            "format": "WARC File Format 1.1",
-            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
-            "robots": "obey" if obey else "ignore",
-            "http-header-user-agent": settings.get("USER_AGENT", ""),
-            "isPartOf": prefix,
-            "description": settings.get("NEWSVAULT_WARC_DESCRIPTION", "newsvault crawl"),
-        }
+        warcinfo = warcinfo_fields(settings)
         spool = WarcSpool(
             Path(directory),
             prefix,
             warcinfo,
             max_size=settings.getint("NEWSVAULT_WARC_MAX_SIZE", DEFAULT_MAX_SIZE),
         )
-        middleware = cls(spool)
+        index = CaptureIndex()
+        prior = settings.get("NEWSVAULT_PRIOR_CAPTURES")
+        if prior:
+            index.load(read_entries(Path(prior)))
+        middleware = cls(spool, index)
         middleware.stats = crawler.stats
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
@@ -109,9 +154,29 @@ class WarcRecorderMiddleware:
             ip_address=str(response.ip_address) if response.ip_address else None,
             protocol=response.protocol or "HTTP/1.1",
         )
-        self.spool.write_exchange(exchange)
+        digest = payload_digest(response.body)
+        revisit = revisit_for(self.index, exchange.url, response.status, digest)
+        written, _ = self.spool.write_exchange(exchange, revisit)
+        self.index.add(
+            CaptureEntry(
+                uri=exchange.url,
+                date=warc_date(started),
+                id=written.record_id,
+                type=written.record_type,
+                status=response.status,
+                digest=revisit.digest if revisit is not None else digest,
+                etag=_header(response_headers, b"etag"),
+                last_modified=_header(response_headers, b"last-modified"),
+                file=written.path.name,
+                refers_to=None
+                if revisit is None or not revisit.record_id
+                else Ref(revisit.record_id, revisit.target_uri, revisit.date),
+            )
+        )
         if self.stats is not None:
             self.stats.inc_value("newsvault/warc_records", 2)
+            if revisit is not None:
+                self.stats.inc_value("newsvault/warc_revisits")
             self.stats.inc_value("newsvault/warc_payload_bytes", len(response.body))
             self.stats.inc_value(f"newsvault/warc_status/{response.status}")
         return response

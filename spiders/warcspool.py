@@ -5,10 +5,17 @@ anything without the ``.open`` suffix is complete and may be handed on. Each rec
 gzip member (the writer flushes after every record), so a torn tail can lose at most the record
 being written. HTTP header blocks are written byte for byte as received (warcio would otherwise
 re-encode non-ASCII header values).
+
+An exchange whose payload is already archived is written as a ``revisit`` record instead of a
+``response`` (see ``RevisitOf``): the response's status line and headers are kept, the body is
+not. Payload digests use one algorithm and encoding everywhere: SHA-1 in base32, as
+``payload_digest`` computes them.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -25,6 +32,8 @@ from warcio.warcwriter import WARCWriter
 OPEN_SUFFIX = ".open"
 WARC_SUFFIX = ".warc.gz"
 DEFAULT_MAX_SIZE = 1_000_000_000  # Heritrix's default rotation size
+IDENTICAL_PAYLOAD = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 
 Clock = Callable[[], datetime]
 IdFactory = Callable[[], str]
@@ -44,6 +53,11 @@ class _RawHeaders(StatusAndHeaders):  # type: ignore[misc]
 def header_block(first_line: bytes, headers: Iterable[tuple[bytes, bytes]]) -> bytes:
     lines = [first_line] + [name + b": " + value for name, value in headers]
     return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+def payload_digest(data: bytes) -> str:
+    """The archive's one payload digest form: ``sha1:`` + base32 (what warcio writes)."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")  # noqa: S324
 
 
 def reason_phrase(status: int) -> str:
@@ -71,14 +85,31 @@ class Exchange:
 
 
 @dataclass(frozen=True)
+class RevisitOf:
+    """The earlier capture a revisit record points at (``WARC-Refers-To*``).
+
+    ``profile`` is ``IDENTICAL_PAYLOAD`` or ``SERVER_NOT_MODIFIED``; ``digest`` is the original's
+    payload digest. For a 304 whose earlier capture is unknown, ``record_id``, ``target_uri``,
+    ``date`` and ``digest`` are empty and only the profile is written.
+    """
+
+    profile: str
+    record_id: str = ""
+    target_uri: str = ""
+    date: str = ""
+    digest: str = ""
+
+
+@dataclass(frozen=True)
 class WrittenRecord:
     path: Path
     record_id: str
     offset: int
     length: int
+    record_type: str = "response"
 
 
-def _warc_date(moment: datetime) -> str:
+def warc_date(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -128,7 +159,7 @@ class WarcSpool:
         self._warcinfo_id = self._new_id()
         info = self._writer.create_warcinfo_record(name, dict(self.warcinfo))
         info.rec_headers.replace_header("WARC-Record-ID", self._warcinfo_id)
-        info.rec_headers.replace_header("WARC-Date", _warc_date(self._clock()))
+        info.rec_headers.replace_header("WARC-Date", warc_date(self._clock()))
         self._writer.write_record(info)
         return self._writer, self._file
 
@@ -149,11 +180,13 @@ class WarcSpool:
         return list(self.closed_files)
 
     # -- records -----------------------------------------------------------------------------
-    def write_exchange(self, ex: Exchange) -> tuple[WrittenRecord, WrittenRecord]:
-        """Write the response record, then the request record that points at it."""
+    def write_exchange(
+        self, ex: Exchange, revisit: RevisitOf | None = None
+    ) -> tuple[WrittenRecord, WrittenRecord]:
+        """Write the response (or revisit) record, then the request record that points at it."""
         writer, fh = self._open()
         assert self._path is not None
-        date = _warc_date(ex.fetched_at)
+        date = warc_date(ex.fetched_at)
         response_id, request_id = self._new_id(), self._new_id()
 
         status_line = f"{ex.status} {reason_phrase(ex.status)}"
@@ -167,15 +200,28 @@ class WarcSpool:
         }
         if ex.ip_address:
             warc_headers["WARC-IP-Address"] = ex.ip_address
-        response = writer.create_warc_record(
-            ex.url,
-            "response",
-            payload=BytesIO(ex.response_body),
-            length=len(ex.response_body),
-            http_headers=http_resp,
-            warc_headers_dict=warc_headers,
-        )
-        written_response = self._write(writer, fh, response, response_id)
+        if revisit is None:
+            response = writer.create_warc_record(
+                ex.url,
+                "response",
+                payload=BytesIO(ex.response_body),
+                length=len(ex.response_body),
+                http_headers=http_resp,
+                warc_headers_dict=warc_headers,
+            )
+            written_response = self._write(writer, fh, response, response_id)
+        else:
+            warc_headers["WARC-Profile"] = revisit.profile
+            if revisit.record_id:
+                warc_headers["WARC-Refers-To"] = revisit.record_id
+                warc_headers["WARC-Refers-To-Target-URI"] = revisit.target_uri
+                warc_headers["WARC-Refers-To-Date"] = revisit.date
+            if revisit.digest:
+                warc_headers["WARC-Payload-Digest"] = revisit.digest
+            record = writer.create_warc_record(
+                ex.url, "revisit", http_headers=http_resp, warc_headers_dict=warc_headers
+            )
+            written_response = self._write(writer, fh, record, response_id, "revisit")
 
         req_line = ex.method + b" " + ex.request_target + b" " + ex.protocol.encode("ascii")
         req_raw = header_block(req_line, ex.request_headers)
@@ -198,13 +244,18 @@ class WarcSpool:
                 "WARC-Concurrent-To": response_id,
             },
         )
-        written_request = self._write(writer, fh, request, request_id)
+        written_request = self._write(writer, fh, request, request_id, "request")
         if fh.tell() >= self.max_size:
             self._close_file()
         return written_response, written_request
 
     def _write(
-        self, writer: WARCWriter, fh: IO[bytes], record: Any, record_id: str
+        self,
+        writer: WARCWriter,
+        fh: IO[bytes],
+        record: Any,
+        record_id: str,
+        record_type: str = "response",
     ) -> WrittenRecord:
         assert self._path is not None
         offset = fh.tell()
@@ -212,7 +263,7 @@ class WarcSpool:
         fh.flush()
         self.records += 1
         final = self._path.with_name(self._path.name[: -len(OPEN_SUFFIX)])
-        return WrittenRecord(final, record_id, offset, fh.tell() - offset)
+        return WrittenRecord(final, record_id, offset, fh.tell() - offset, record_type)
 
 
 def _as_str(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:

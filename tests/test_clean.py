@@ -369,3 +369,38 @@ def test_replica_article_pages_match_ground_truth() -> None:
         assert got.post_id == art.post_id, where
         kinds.add(art.byline_kind)
     assert kinds == set(content.BYLINE_KINDS)
+
+
+# ----- mojibake, language, statuses -------------------------------------------------------------
+
+
+def test_mojibake_is_repaired_and_quotes_kept() -> None:
+    assert normalize_paragraph("cafÃ© Ã¼ber â€œquotedâ€\x9d") == "café über “quoted”"
+    assert normalize_paragraph("“Curly” quotes — and naïve text") == (
+        "“Curly” quotes — and naïve text"
+    )
+
+
+def test_wrong_declared_language_is_overruled_by_detector() -> None:
+    german = (
+        "Die Bundesregierung hat am Mittwoch beschlossen, dass die Maßnahmen zur Eindämmung "
+        "der Pandemie bis zum Ende des Monats verlängert werden. Die Länder sollen selbst "
+        "entscheiden, welche Regeln in Schulen und Kindergärten gelten."
+    )
+    html = (
+        f'<html lang="en-US"><body class="single"><div class="td-post-content"><p>{german}</p>'
+        "</div></body></html>"
+    )
+    assert clean_html(html, "https://x/", theme=TAGDIV).language == "de"
+
+
+@pytest.mark.parametrize(
+    ("html", "status"),
+    [(b"", "empty"), (b"%PDF-1.4 ...", "not_html"), ("plain words only", "not_html")],
+)
+def test_clean_error_status(html: bytes | str, status: str) -> None:
+    from flows.clean import CleanError
+
+    with pytest.raises(CleanError) as info:
+        clean_html(html, "https://x/")
+    assert info.value.status == status

@@ -1,0 +1,75 @@
+"""The cleaner's quality targets, measured as bench/clean_quality.py measures them: replica ground
+truth over a few hundred generated pages (F1, every byline format parsed) and, on a fixed subset
+of the shared development set, a pass rate at least trafilatura's in the same run."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections import Counter
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from flows.clean import clean_html
+
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "clean_quality.py"
+TAGDIV = "tagdiv-newspaper"
+
+
+def _bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("clean_quality", BENCH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+bench = _bench()
+
+
+def test_token_score_definition() -> None:
+    score = bench.TokenScore()
+    score.add("a b b c", "a b c d")
+    assert (score.tp, score.out, score.truth) == (3, 4, 4)
+    assert score.precision == score.recall == score.f1 == 0.75
+
+
+def test_replica_pages_f1_and_every_byline_parsed() -> None:
+    from infra.replica import content, pages, theme
+
+    site = content.Site(articles=300, seed=11)
+    th = theme.Theme(site, "http://127.0.0.1:8765")
+    score = bench.TokenScore()
+    kinds: Counter[str] = Counter()
+    for k in range(site.count):
+        art = site.article_at(k)
+        got = clean_html(pages.article_page(th, k), th.url(art.path), theme=TAGDIV)
+        score.add(got.text, "\n".join(art.paragraphs))
+        where = f"{art.path} ({art.byline_kind}: {art.byline_paragraphs!r})"
+        assert got.paragraphs == art.paragraphs, where
+        assert (got.original_source, got.translator) == (art.original_source, art.translator), where
+        assert got.authors == (art.author,), where
+        assert got.published == art.published.strftime("%Y-%m-%dT%H:%M:%SZ"), where
+        assert got.modified == art.modified.strftime("%Y-%m-%dT%H:%M:%SZ"), where
+        assert got.title == art.title and got.post_id == art.post_id, where
+        assert got.categories == art.categories and got.tags == art.tags, where
+        assert got.featured_image == th.url(art.featured_image), where
+        assert got.language == "en", where
+        kinds[art.byline_kind] += 1
+    assert score.f1 >= 0.99
+    assert set(kinds) == set(content.BYLINE_KINDS), kinds
+    assert sum(kinds.values()) == site.count >= 250
+
+
+def test_dev_subset_pass_rate_at_least_trafilatura() -> None:
+    if not (bench.DEV_DIR / "pages.json").is_file():
+        pytest.fail(f"development set missing: {bench.DEV_DIR} (../shared/extraction-dev)")
+    ours, theirs = bench.SnippetScore(), bench.SnippetScore()
+    for page in bench.dev_pages(limit=100):
+        ours.add(bench.ours(page.html, page.url), page.with_, page.without)
+        theirs.add(bench.theirs(page.html, page.url), page.with_, page.without)
+    assert ours.pages == 100
+    assert ours.passed >= theirs.passed, (ours.passed, theirs.passed)
