@@ -7,6 +7,7 @@ object was verified in S3, so a failed run loses nothing and the next run upload
 
 from __future__ import annotations
 
+import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,38 +21,56 @@ from flows.articles import write_jsonl_gz
 from flows.cdxj import index_warcs
 from flows.clean import CLEANER_VERSION
 from flows.crawl import CrawlResult, run_crawl
+from flows.derive import Derived, derive
 from flows.manifest import build_manifest, write_manifest
-from flows.process import ProcessResult, process_warcs
-from flows.remote import load_prior_captures
+from flows.process import process_warcs
 from flows.report import RunReport, article_rows
 from flows.runs import Keys, RunPaths, default_spool_root, pending_runs
 from flows.s3 import StoreConfig, check_store, make_client
+from flows.statestore import (
+    LoadedState,
+    advance,
+    load_state,
+    previous_text_loader,
+    save_state,
+)
 from flows.store import StoreResult, discard_spool, upload_run
 from spiders.captures import write_run_index
 from spiders.profile import SiteProfile, load_profile
 
 
-@task(name="prior-captures", cache_policy=NO_CACHE)
-def prior_captures_task(config: StoreConfig, run: RunPaths) -> int:
-    """Earlier runs' digest indexes -> the run's prior-captures file (read by the recorder)."""
-    entries = load_prior_captures(
-        make_client(config),
-        config,
-        run.site,
-        run.prior_captures,
-        exclude=run.run_id,
-        logger=get_run_logger(),
+@task(name="load-state", cache_policy=NO_CACHE)
+def load_state_task(config: StoreConfig, run: RunPaths) -> LoadedState:
+    """The site's state from S3 (rebuilt from the archive if missing or corrupt); its digest
+    index becomes the crawl's prior-captures file (revisits, conditional requests)."""
+    logger = get_run_logger()
+    workdir = run.root / run.site / ".state"
+    loaded = load_state(make_client(config), config, run.site, workdir, logger)
+    shutil.copyfile(loaded.captures, run.prior_captures)
+    logger.info(
+        "state %s: %d articles from %d runs",
+        loaded.source,
+        len(loaded.state.articles),
+        len(loaded.state.runs),
     )
-    get_run_logger().info("%d earlier captures known before crawling", entries)
-    return entries
+    return loaded
 
 
 @task(name="crawl", cache_policy=NO_CACHE)
 def crawl_task(
-    profile: SiteProfile, run: RunPaths, max_pages: int | None, warc_max_size: int | None
+    profile: SiteProfile,
+    run: RunPaths,
+    max_pages: int | None,
+    warc_max_size: int | None,
+    full: bool = False,
 ) -> CrawlResult:
     return run_crawl(
-        profile, run, get_run_logger(), max_pages=max_pages, warc_max_size=warc_max_size
+        profile,
+        run,
+        get_run_logger(),
+        max_pages=max_pages,
+        warc_max_size=warc_max_size,
+        full=full,
     )
 
 
@@ -62,10 +81,14 @@ def process_task(
     config: StoreConfig,
     crawl: CrawlResult,
     started_at: datetime,
-) -> ProcessResult:
+    loaded: LoadedState,
+) -> Derived:
     keys = Keys(config.prefix, run.site, run.run_id)
+    client = make_client(config)
     result = process_warcs(run.warc_files(), profile, run.run_id, keys.warc)
-    write_jsonl_gz(run.articles, result.records)
+    derived = derive(result, loaded.state, run.run_id, keys, previous_text_loader(client, config))
+    write_jsonl_gz(run.articles, derived.records)
+    write_jsonl_gz(run.events, derived.events)
     records = write_run_index(run.warc_files(), run.captures)  # digest index (spiders.captures)
     cdxj_lines = index_warcs(run.warc_files(), run.cdxj)
     manifest = build_manifest(
@@ -73,19 +96,21 @@ def process_task(
         keys,
         base_url=profile.base_url,
         started_at=started_at,
-        counts={**result.summary(), "records": records, "cdxj_lines": cdxj_lines},
+        counts={**derived.summary(), "records": records, "cdxj_lines": cdxj_lines},
         crawl={k: v for k, v in crawl.stats.items() if isinstance(v, int | float | str)},
         cleaner_version=CLEANER_VERSION,
     )
     write_manifest(run, manifest)
-    get_run_logger().info(
-        "processed %d responses: %d article pages -> %d articles (%d failures)",
-        sum(result.responses_by_status.values()),
-        result.article_pages,
-        len(result.records),
-        len(result.failures),
-    )
-    return result
+    # The state advances in memory now (the run's files are still here); it is saved only after
+    # the run's objects are verified in S3.
+    advance(loaded, run.run_id, keys.articles, derived.records, derived.events, run.captures)
+    get_run_logger().info("processed: %s", derived.summary())
+    return derived
+
+
+@task(name="save-state", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def save_state_task(config: StoreConfig, loaded: LoadedState) -> None:
+    save_state(make_client(config), config, loaded)
 
 
 @task(name="store", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
@@ -111,6 +136,7 @@ def archive_site(
     base_url: str | None = None,
     spool_root: str | None = None,
     warc_max_size: int | None = None,
+    full: bool = False,
 ) -> dict[str, Any]:
     """Archive one site once: crawl, record WARC, clean to article JSON, store in S3."""
     started = time.monotonic()
@@ -127,10 +153,11 @@ def archive_site(
         store_task(config, earlier)
 
     run = RunPaths.create(root, profile.name)
-    prior_captures_task(config, run)
-    crawl = crawl_task(profile, run, max_pages, warc_max_size)
-    processed = process_task(profile, run, config, crawl, started_at)
+    loaded = load_state_task(config, run)
+    crawl = crawl_task(profile, run, max_pages, warc_max_size, full)
+    processed = process_task(profile, run, config, crawl, started_at, loaded)
     stored = store_task(config, run)
+    save_state_task(config, loaded)
 
     keys = Keys(config.prefix, run.site, run.run_id)
     report = RunReport(
@@ -143,7 +170,8 @@ def archive_site(
         counts=processed.summary(),
         objects=stored.objects,
         bytes_archived=stored.bytes_uploaded,
-        failures=processed.failures,
+        failures=processed.process.failures,
+        events=processed.events,
         duration_s=time.monotonic() - started,
     )
     create_markdown_artifact(

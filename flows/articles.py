@@ -84,7 +84,10 @@ def build_record(
         "simhash": fingerprint(article.text),
         "version": 1,
         "previous_version": None,
+        "changed_fields": [],
+        "diff": None,
         "duplicate_of": None,
+        "near_duplicate_of": None,
         "aliases": [],
         "provenance": {
             "warc_key": provenance.warc_key,

@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     replica.add_argument("--seed", type=int, default=1)
     replica.add_argument("--day", type=int, default=0)
     replica.add_argument(
+        "--admin", action="store_true", help="allow POST /__replica__/day?d=N (loopback only)"
+    )
+    replica.add_argument(
         "--detach", action="store_true", help="run in the background (stopped by `down`)"
     )
 
@@ -51,6 +54,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-pages", type=_positive, default=None, help="stop after N articles")
     run.add_argument("--base-url", default=None, help="point the profile at another address")
     run.add_argument("--spool", default=None, help="local spool directory")
+    run.add_argument(
+        "--full", action="store_true", help="fetch every article in full (no lastmod, no 304s)"
+    )
+
+    state = sub.add_parser("state", help="a site's state (what the archive holds)")
+    state_sub = state.add_subparsers(dest="state_command", required=True, metavar="ACTION")
+    rebuild = state_sub.add_parser(
+        "rebuild", help="rebuild the state from the archive alone and compare with the saved one"
+    )
+    rebuild.add_argument("site")
+    rebuild.add_argument("--save", action="store_true", help="replace the saved state with it")
 
     ls = sub.add_parser("ls", help="list a site's archived runs and objects in S3")
     ls.add_argument("site")
@@ -127,7 +141,9 @@ def _cmd_replica(args: argparse.Namespace) -> int:
         return 0
     from infra.replica.server import serve_forever
 
-    serve_forever(port=args.port, articles=args.articles, seed=args.seed, day=args.day)
+    serve_forever(
+        port=args.port, articles=args.articles, seed=args.seed, day=args.day, admin=args.admin
+    )
     return 0
 
 
@@ -149,7 +165,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from flows.archive import archive_site
 
     summary = archive_site(
-        site=args.site, max_pages=args.max_pages, base_url=args.base_url, spool_root=args.spool
+        site=args.site,
+        max_pages=args.max_pages,
+        base_url=args.base_url,
+        spool_root=args.spool,
+        full=args.full,
     )
     print(json.dumps(summary, indent=1))
     return 0
@@ -185,6 +205,40 @@ def _cmd_archive(args: argparse.Namespace) -> int:
     if args.command == "replay":
         return archivecli.cmd_replay_serve(args.site, args.port)
     return archivecli.cmd_export_wacz(args.site, args.run, args.output)
+
+
+def _cmd_state(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from flows.s3 import StoreConfig, check_store, make_client
+    from flows.statestore import load_state, rebuild, save_state
+    from spiders.profile import load_profile
+
+    load_profile(args.site)
+    use_local_stack_defaults()
+    config = StoreConfig.from_env()
+    check_store(config)
+    client = make_client(config)
+    with tempfile.TemporaryDirectory(prefix="newsvault-state-") as tmp:
+        rebuilt = rebuild(client, config, args.site, Path(tmp) / "rebuilt")
+        if not rebuilt.state.runs:
+            raise ConfigError(f"no archived runs of site {args.site!r} in {config.where}")
+        saved = load_state(client, config, args.site, Path(tmp) / "saved")
+        same = saved.source == "saved" and saved.state.to_bytes() == rebuilt.state.to_bytes()
+        print(
+            f"rebuilt state of {args.site}: {len(rebuilt.state.articles)} articles from "
+            f"{len(rebuilt.state.runs)} runs, sha256 {rebuilt.state.digest()[:16]}"
+        )
+        if saved.source == "saved":
+            verdict = "equals" if same else "DIFFERS FROM"
+            print(f"it {verdict} the saved state (sha256 {saved.state.digest()[:16]})")
+        else:
+            print(f"the saved state was {saved.problem or 'missing'}")
+        if args.save:
+            save_state(client, config, rebuilt)
+            print("saved the rebuilt state")
+            return 0
+    return 0 if same else 1
 
 
 def _cmd_clean(args: argparse.Namespace) -> int:
@@ -243,6 +297,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _cmd_run(args)
             case "ls":
                 return _cmd_ls(args)
+            case "state":
+                return _cmd_state(args)
             case "clean":
                 return _cmd_clean(args)
             case "index" | "replay" | "export":

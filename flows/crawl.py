@@ -71,9 +71,12 @@ def crawl_command(
     *,
     max_pages: int | None = None,
     warc_max_size: int | None = None,
+    full: bool = False,
 ) -> list[str]:
     cmd = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"site={profile.name}"]
     cmd += ["-a", f"base_url={profile.base_url}"]
+    if full:
+        cmd += ["-a", "full=1"]
     if max_pages:
         cmd += ["-a", f"max_pages={max_pages}"]
     for key, value in crawl_settings(profile, run, warc_max_size).items():
@@ -113,8 +116,9 @@ def run_crawl(
     *,
     max_pages: int | None = None,
     warc_max_size: int | None = None,
+    full: bool = False,
 ) -> CrawlResult:
-    cmd = crawl_command(profile, run, max_pages=max_pages, warc_max_size=warc_max_size)
+    cmd = crawl_command(profile, run, max_pages=max_pages, warc_max_size=warc_max_size, full=full)
     run.dir.mkdir(parents=True, exist_ok=True)
     logger.info("crawl %s at %s into %s", profile.name, profile.base_url, run.dir)
     try:

@@ -30,7 +30,7 @@ def sha256_file(path: Path) -> str:
 
 @dataclass(frozen=True)
 class ObjectEntry:
-    kind: str  # "warc" | "articles" | "stats" | "captures" | "cdxj"
+    kind: str  # "warc" | "articles" | "stats" | "captures" | "cdxj" | "events"
     key: str
     local_name: str  # path relative to the run directory
     size: int
@@ -71,6 +71,8 @@ def build_manifest(
         objects.append(_entry(run, "captures", keys.captures, run.captures))
     if run.cdxj.is_file():
         objects.append(_entry(run, "cdxj", keys.cdxj, run.cdxj))
+    if run.events.is_file():
+        objects.append(_entry(run, "events", keys.events, run.events))
     return {
         "schema": MANIFEST_SCHEMA,
         "site": run.site,

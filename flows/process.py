@@ -20,9 +20,11 @@ from warcio.exceptions import ArchiveLoadFailed
 from flows.articles import Provenance, build_record, merge_duplicates
 from flows.clean import clean_html
 from flows.errors import ExtractionError
+from flows.listing import Listing
 from spiders.profile import SiteProfile
 
 log = logging.getLogger(__name__)
+GONE_STATUSES = frozenset({301, 302, 303, 307, 308, 404, 410})
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,20 @@ class Capture:
     warc_date: str
     offset: int
     length: int
+    location: str | None = None
+    warc_file: str = ""
+
+
+@dataclass(frozen=True)
+class Gone:
+    """A response that may mean an article was deleted: 404/410, or a redirect."""
+
+    url: str
+    status: int
+    location: str | None
+    record_id: str
+    warc_file: str
+    date: str
 
 
 @dataclass
@@ -47,6 +63,8 @@ class ProcessResult:
     article_pages: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
     aliases: int = 0
+    listing: Listing = field(default_factory=lambda: Listing())
+    gone: list[Gone] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -82,6 +100,8 @@ def iter_captures(path: Path) -> Iterator[Capture]:
                     warc_date=headers.get_header("WARC-Date") or "",
                     offset=records.get_record_offset(),
                     length=records.get_record_length(),
+                    location=record.http_headers.get_header("Location"),
+                    warc_file=path.name,
                 )
         except ArchiveLoadFailed as exc:
             raise ExtractionError(
@@ -118,6 +138,18 @@ def process_warcs(
     for path in warcs:
         for capture in iter_captures(path):
             result.responses_by_status[capture.status] += 1
+            result.listing.add(capture)
+            if capture.status in GONE_STATUSES:
+                result.gone.append(
+                    Gone(
+                        capture.url,
+                        capture.status,
+                        capture.location,
+                        capture.record_id,
+                        capture.warc_file,
+                        capture.warc_date,
+                    )
+                )
             if not is_article_capture(capture, profile):
                 continue
             result.article_pages += 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -19,6 +19,7 @@ class RunReport:
     bytes_archived: int
     failures: list[tuple[str, str]]
     duration_s: float
+    events: list[dict[str, Any]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -50,13 +51,32 @@ class RunReport:
             f"| responses recorded | {self.counts.get('responses', 0)} |",
             f"| article pages fetched | {self.counts.get('article_pages', 0)} |",
             f"| articles written | {self.counts.get('articles', 0)} |",
+            f"| new articles | {self.counts.get('new_articles', 0)} |",
+            f"| new versions of archived articles | {self.counts.get('new_versions', 0)} |",
+            f"| unchanged (no new version) | {self.counts.get('unchanged', 0)} |",
+            f"| near-duplicates flagged | {self.counts.get('near_duplicates', 0)} |",
             f"| aliases (same article, other URL) | {self.counts.get('aliases', 0)} |",
+            f"| deletions | {self.counts.get('deletions', 0)} |",
+            f"| unchanged by sitemap lastmod (not fetched) | "
+            f"{stats.get('newsvault/articles_unchanged_by_lastmod', 0)} |",
+            f"| revisit records (identical payload or 304) | "
+            f"{stats.get('newsvault/warc_revisits', 0)} |",
             f"| extraction failures | {self.counts.get('extraction_failures', 0)} |",
             f"| objects archived | {self.objects} |",
             f"| bytes archived | {self.bytes_archived:,} |",
             "",
             f"Responses by status: {status_line}",
         ]
+        deletions = [e for e in self.events if e["kind"] == "deleted"]
+        if deletions:
+            lines += ["", "## Deleted articles", "", "| article | url | how | evidence |"]
+            lines.append("|---|---|---|---|")
+            for event in deletions[:100]:
+                evidence = event["evidence"]
+                where = evidence.get("warc_record_id") or "absent from sitemaps and feed"
+                lines.append(
+                    f"| {event['article_id']} | {event['url']} | {event['how']} | {where} |"
+                )
         if self.failures:
             lines += ["", "## Pages that could not be cleaned", ""]
             lines += [f"- {url}: {reason}" for url, reason in self.failures[:50]]
@@ -69,6 +89,8 @@ def article_rows(records: list[dict[str, Any]], limit: int = 500) -> list[dict[s
     return [
         {
             "id": r["id"],
+            "version": r["version"],
+            "change": ", ".join(r["changed_fields"]) or "new",
             "title": r["title"] or "",
             "published": r["published"] or "",
             "words": r["word_count"],

@@ -22,6 +22,7 @@ _SITE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 MANIFEST = "manifest.json"
 ARTICLES = "articles.jsonl.gz"
+EVENTS = "events.jsonl.gz"
 STATS = "crawl-stats.json"
 CRAWL_LOG = "crawl.log"
 CAPTURES = "captures.jsonl.gz"  # this run's digest index (spiders.captures)
@@ -93,6 +94,10 @@ class RunPaths:
         return self.dir / CDXJ
 
     @property
+    def events(self) -> Path:
+        return self.dir / EVENTS
+
+    @property
     def prior_captures(self) -> Path:
         return self.dir / PRIOR_CAPTURES
 
@@ -157,3 +162,12 @@ class Keys:
     @property
     def cdxj(self) -> str:
         return self.run_prefix + CDXJ
+
+    @property
+    def events(self) -> str:
+        return self.run_prefix + EVENTS
+
+
+def state_key(prefix: str, site: str, name: str) -> str:
+    """Keys of a site's state objects (mutable, unlike everything under runs/)."""
+    return f"{prefix}sites/{site}/state/{safe_name(name)}"

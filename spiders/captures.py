@@ -150,6 +150,10 @@ class CaptureIndex:
         """The URL's latest capture (response or revisit)."""
         return self._by_uri.get(uri)
 
+    def uris(self) -> list[str]:
+        """Every URL with a capture, sorted."""
+        return sorted(self._by_uri)
+
     def compact(self) -> list[CaptureEntry]:
         """The lines both lookups need, in date order (so reloading gives the same index)."""
         keep = {e.id: e for e in self._by_digest.values()}

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 from protego import Protego
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.utils.gz import gunzip, gzip_magic_number
@@ -22,6 +24,7 @@ from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 from w3lib.url import canonicalize_url
 
+from spiders.captures import CaptureIndex, read_entries
 from spiders.profile import SiteProfile, load_profile
 from spiders.robots import ROBOTS_META, RobotsRules
 
@@ -36,6 +39,7 @@ class NewsSpider(Spider):
         site: str = "replica",
         base_url: str | None = None,
         max_pages: str | int | None = None,
+        full: str | bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -43,6 +47,10 @@ class NewsSpider(Spider):
         self.allowed_domains = list(self.profile.allowed_domains)
         self.max_pages = int(max_pages) if max_pages not in (None, "", "0", 0) else None
         self.robots: RobotsRules | None = None
+        self.full = str(full).lower() in ("1", "true", "yes")
+        self.prior: CaptureIndex | None = None  # earlier runs' captures: incremental crawling
+        self._listed: set[str] = set()
+        self._rechecked = False
         self.sitemap_maxsize = 64 * 1024 * 1024
         self._articles: set[str] = set()
         self._sitemaps: set[str] = set()
@@ -53,6 +61,10 @@ class NewsSpider(Spider):
         if crawler.settings.getbool("NEWSVAULT_ROBOTS_OBEY"):
             spider.robots = RobotsRules(crawler.settings.get("USER_AGENT", ""))
         spider.sitemap_maxsize = crawler.settings.getint("NEWSVAULT_SITEMAP_MAXSIZE")
+        prior = crawler.settings.get("NEWSVAULT_PRIOR_CAPTURES")
+        if prior and not spider.full:
+            spider.prior = CaptureIndex().load(read_entries(Path(prior)))
+        crawler.signals.connect(spider.recheck_unlisted, signal=signals.spider_idle)
         return spider
 
     # -- entry ---------------------------------------------------------------------------
@@ -137,6 +149,7 @@ class NewsSpider(Spider):
             if sitemap.type == "sitemapindex":
                 yield from self._sitemap_request(url)
             elif sitemap.type == "urlset":
+                self._listed.add(canonicalize_url(url))
                 yield from self._article_request(url, lastmod=entry.get("lastmod"))
 
     # -- feeds and listings --------------------------------------------------------------
@@ -146,7 +159,9 @@ class NewsSpider(Spider):
             "//item/link/text() | //*[local-name()='entry']/*[local-name()='link']/@href"
         ).getall()
         for link in links:
-            yield from self._article_request(urljoin(response.url, link.strip()))
+            url = urljoin(response.url, link.strip())
+            self._listed.add(canonicalize_url(url))
+            yield from self._article_request(url)
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
         self.crawler.stats.inc_value("newsvault/listings")
@@ -163,9 +178,7 @@ class NewsSpider(Spider):
 
     # -- articles ------------------------------------------------------------------------
     def _article_request(self, url: str, lastmod: str | None = None) -> Iterator[Request]:
-        parts = urlsplit(url)
-        target = parts.path + ("?" + parts.query if parts.query else "")
-        if not self._allowed(url) or not self.profile.is_article_path(target):
+        if not self._is_article_url(url):
             return
         key = canonicalize_url(url)
         if key in self._articles:
@@ -174,13 +187,84 @@ class NewsSpider(Spider):
             self.crawler.stats.inc_value("newsvault/articles_over_limit")
             return
         self._articles.add(key)
+        headers = self._conditional_headers(url, lastmod)
+        if headers is None:
+            self.crawler.stats.inc_value("newsvault/articles_unchanged_by_lastmod")
+            return
         self.crawler.stats.inc_value("newsvault/articles_scheduled")
-        yield Request(url, callback=self.parse_article, priority=10, meta={"lastmod": lastmod})
+        if headers:
+            self.crawler.stats.inc_value("newsvault/articles_conditional")
+        yield Request(
+            url,
+            callback=self.parse_article,
+            priority=10,
+            headers=headers,
+            meta={"lastmod": lastmod},
+        )
+
+    def _conditional_headers(self, url: str, lastmod: str | None) -> dict[str, str] | None:
+        """Validators from the last capture; None when the sitemap says it can't have changed."""
+        latest = self.prior.latest(url) if self.prior is not None else None
+        if latest is None or latest.status not in (200, 304):
+            return {}
+        changed = _parse_time(lastmod)
+        captured = _parse_time(latest.date)
+        if changed is not None and captured is not None and changed <= captured:
+            window = timedelta(days=self.profile.discovery.recheck_days)
+            if datetime.now(UTC) - changed > window:
+                return None
+        headers = {}
+        if latest.etag:
+            headers["If-None-Match"] = latest.etag
+        if latest.last_modified:
+            headers["If-Modified-Since"] = latest.last_modified
+        return headers
+
+    def recheck_unlisted(self) -> None:
+        """Once the crawl is idle: re-fetch known articles no sitemap or feed names any more,
+        so a deletion is recorded with its evidence (404, 410 or a redirect)."""
+        if self._rechecked or self.prior is None or not self._listed:
+            return
+        self._rechecked = True
+        limit = self.profile.discovery.recheck_unlisted
+        for url in self.prior.uris():
+            if limit <= 0:
+                break
+            key = canonicalize_url(url)
+            latest = self.prior.latest(url)
+            if key in self._listed or key in self._articles or latest is None:
+                continue
+            if latest.status not in (200, 304) or not self._is_article_url(url):
+                continue
+            limit -= 1
+            self._articles.add(key)
+            self.crawler.stats.inc_value("newsvault/articles_rechecked_unlisted")
+            assert self.crawler.engine is not None
+            self.crawler.engine.crawl(
+                Request(url, callback=self.parse_article, priority=5, dont_filter=True)
+            )
 
     def parse_article(self, response: Response) -> None:
         # The recorder has the exchange; processing reads it from the WARC later.
         self.crawler.stats.inc_value("newsvault/articles_fetched")
 
+    def _is_article_url(self, url: str) -> bool:
+        parts = urlsplit(url)
+        target = parts.path + ("?" + parts.query if parts.query else "")
+        return self._allowed(url) and self.profile.is_article_path(target)
+
     def _allowed(self, url: str) -> bool:
         host = (urlsplit(url).hostname or "").lower()
         return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    """W3C datetime (sitemap lastmod) or WARC-Date, as aware UTC; None if absent or odd."""
+    if not value:
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -29,6 +29,13 @@ class Discovery:
     listings: tuple[str, ...] = ("/",)
     listing_max_pages: int = 3
     article_pattern: str = r"^/\d{4}/\d{2}/[^/?#]+/$"
+    # Incremental runs: an article whose sitemap lastmod is older than its last capture is
+    # skipped, unless the lastmod is within this many days (recent articles are re-checked
+    # with a conditional GET every run).
+    recheck_days: float = 2.0
+    # Known articles no sitemap or feed names any more are re-fetched (up to this many per run)
+    # so that a deletion is recorded with its evidence (404, 410, redirect).
+    recheck_unlisted: int = 500
 
 
 @dataclass(frozen=True)

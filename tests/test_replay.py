@@ -77,8 +77,10 @@ def archive(
     stack: LocalStack, replica: ReplicaServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Archive:
     arch = Archive(stack, tmp_path_factory.mktemp("replay-home"))
-    for _ in range(2):
-        proc = newsvault("run", "replica", "--base-url", replica.base_url, env=arch.env)
+    # the second run is --full (no lastmod skipping, no conditional GETs), so every article is
+    # fetched whole again and its identical payload must become a revisit
+    for extra in ([], ["--full"]):
+        proc = newsvault("run", "replica", "--base-url", replica.base_url, *extra, env=arch.env)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
         runs = sorted({k.split("/")[4] for k in objects(stack, f"{PREFIX}/sites/replica/runs/")})
         arch.runs = runs

@@ -1,0 +1,227 @@
+"""Load, save and rebuild a site's state in S3 (see ``flows.state`` for what it holds).
+
+Loading never trusts a broken state: a missing, corrupt or inconsistent state object is reported
+in one line and rebuilt from the archive, and archived runs the state has not seen yet (a run
+whose upload succeeded but whose state save did not) are folded in, so nothing is re-archived and
+no version is lost.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from flows.errors import ConfigError, StoreVerifyError
+from flows.remote import ArchivedRun, cache_root, fetch_verified, site_runs
+from flows.runs import state_key
+from flows.s3 import StoreConfig, translate
+from flows.state import ArticleEntry, SiteState
+from spiders.captures import CaptureIndex, read_entries, write_entries
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
+
+log = logging.getLogger(__name__)
+Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]
+STATE_NAME = "state.json.gz"
+CAPTURES_NAME = "captures.jsonl.gz"
+
+
+@dataclass
+class LoadedState:
+    state: SiteState
+    captures: Path  # compacted digest index, for the crawl and the next save
+    source: str  # "saved" | "rebuilt" | "new"
+    problem: str | None = None
+
+
+def _get(client: S3Client, config: StoreConfig, key: str) -> bytes | None:
+    try:
+        return bytes(client.get_object(Bucket=config.bucket, Key=key)["Body"].read())
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            return None
+        raise translate(exc, config, f"read {key}") from exc
+    except BotoCoreError as exc:
+        raise translate(exc, config, f"read {key}") from exc
+
+
+def _put(client: S3Client, config: StoreConfig, key: str, data: bytes) -> None:
+    digest = hashlib.sha256(data)
+    try:
+        client.put_object(
+            Bucket=config.bucket,
+            Key=key,
+            Body=data,
+            ChecksumSHA256=base64.b64encode(digest.digest()).decode("ascii"),
+            Metadata={"sha256": digest.hexdigest()},
+        )
+    except (BotoCoreError, ClientError) as exc:
+        raise translate(exc, config, f"save {key}") from exc
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def fold_run(
+    client: S3Client,
+    config: StoreConfig,
+    state: SiteState,
+    index: CaptureIndex,
+    run: ArchivedRun,
+    logger: Logger = log,
+) -> None:
+    """Apply one archived run to the state and the digest index (verified downloads)."""
+    cache = cache_root() / state.site / run.run_id
+    records: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    articles = run.one("articles")
+    if articles is not None:
+        records = _read_jsonl(fetch_verified(client, config, articles, cache / "articles.jsonl.gz"))
+    entry = run.one("events")
+    if entry is not None:
+        events = _read_jsonl(fetch_verified(client, config, entry, cache / "events.jsonl.gz"))
+    entry = run.one("captures")
+    if entry is not None:
+        index.load(read_entries(fetch_verified(client, config, entry, cache / CAPTURES_NAME)))
+    else:
+        logger.warning("run %s has no digest index; its payloads are not deduplicated", run.run_id)
+    state.apply_run(run.run_id, str(articles["key"]) if articles else "", records, events)
+
+
+def rebuild(
+    client: S3Client, config: StoreConfig, site: str, workdir: Path, logger: Logger = log
+) -> LoadedState:
+    """The state from the archive alone: every run, oldest first."""
+    state, index = SiteState(site), CaptureIndex()
+    try:
+        runs = site_runs(client, config, site)
+    except ConfigError:
+        runs = None  # no runs yet
+    if runs is not None:
+        for problem in runs.problems:
+            logger.warning("state rebuild: %s", problem)
+        for run in runs.runs:
+            try:
+                fold_run(client, config, state, index, run, logger)
+            except StoreVerifyError as exc:
+                logger.error("state rebuild: run %s skipped: %s", run.run_id, exc)
+    captures = workdir / CAPTURES_NAME
+    write_entries(captures, index.compact())
+    state.captures_sha256 = hashlib.sha256(captures.read_bytes()).hexdigest()
+    return LoadedState(state, captures, "rebuilt" if state.runs else "new")
+
+
+def load_state(
+    client: S3Client, config: StoreConfig, site: str, workdir: Path, logger: Logger = log
+) -> LoadedState:
+    workdir.mkdir(parents=True, exist_ok=True)
+    raw = _get(client, config, state_key(config.prefix, site, STATE_NAME))
+    problem: str | None = None
+    if raw is None:
+        problem = "missing"
+    else:
+        try:
+            state = SiteState.from_bytes(raw)
+            if state.site != site:
+                raise ValueError(f"it belongs to site {state.site!r}")
+            captures_raw = _get(client, config, state_key(config.prefix, site, CAPTURES_NAME))
+            if captures_raw is None:
+                raise ValueError(f"{CAPTURES_NAME} is missing")
+            if hashlib.sha256(captures_raw).hexdigest() != state.captures_sha256:
+                raise ValueError(f"{CAPTURES_NAME} does not match the state's checksum")
+            captures = workdir / CAPTURES_NAME
+            captures.write_bytes(captures_raw)
+            loaded = LoadedState(state, captures, "saved")
+            _catch_up(client, config, loaded, logger)
+            return loaded
+        except ValueError as exc:
+            problem = f"corrupt ({exc})"
+    if problem != "missing":
+        logger.warning("the saved state of %s is %s: rebuilding it from the archive", site, problem)
+    loaded = rebuild(client, config, site, workdir, logger)
+    if problem == "missing" and loaded.state.runs:
+        logger.warning("the saved state of %s is missing: rebuilt it from the archive", site)
+    loaded.problem = None if loaded.source == "new" else problem
+    return loaded
+
+
+def _catch_up(client: S3Client, config: StoreConfig, loaded: LoadedState, logger: Logger) -> None:
+    """Fold archived runs newer than the state (their state save failed after their upload)."""
+    try:
+        runs = site_runs(client, config, loaded.state.site)
+    except ConfigError as exc:
+        raise ValueError("it names runs the archive does not hold") from exc
+    known = set(loaded.state.runs)
+    if not known <= {r.run_id for r in runs.runs}:
+        raise ValueError("it names runs the archive does not hold")
+    last = max(known) if known else ""
+    newer = [r for r in runs.runs if r.run_id not in known]
+    if any(r.run_id < last for r in newer):
+        raise ValueError("it misses runs older than its last run")
+    if not newer:
+        return
+    index = CaptureIndex().load(read_entries(loaded.captures))
+    for run in newer:
+        logger.warning("state catches up with run %s (archived, state not saved then)", run.run_id)
+        fold_run(client, config, loaded.state, index, run, logger)
+    write_entries(loaded.captures, index.compact())
+    loaded.state.captures_sha256 = hashlib.sha256(loaded.captures.read_bytes()).hexdigest()
+
+
+def advance(
+    loaded: LoadedState,
+    run_id: str,
+    articles_key: str,
+    records: list[dict[str, Any]],
+    events: list[dict[str, Any]],
+    run_captures: Path,
+) -> None:
+    """The live counterpart of ``fold_run``: apply this run's outputs (already archived)."""
+    index = CaptureIndex().load(read_entries(loaded.captures))
+    index.load(read_entries(run_captures))
+    write_entries(loaded.captures, index.compact())
+    loaded.state.apply_run(run_id, articles_key, records, events)
+    loaded.state.captures_sha256 = hashlib.sha256(loaded.captures.read_bytes()).hexdigest()
+
+
+def save_state(client: S3Client, config: StoreConfig, loaded: LoadedState) -> None:
+    """Captures first, then the state object (the commit point that names their checksum)."""
+    site = loaded.state.site
+    _put(
+        client, config, state_key(config.prefix, site, CAPTURES_NAME), loaded.captures.read_bytes()
+    )
+    _put(client, config, state_key(config.prefix, site, STATE_NAME), loaded.state.to_bytes())
+
+
+def previous_text_loader(
+    client: S3Client, config: StoreConfig
+) -> Callable[[ArticleEntry], str | None]:
+    """Reads an article's current version text back from the archived JSONL (for diffs)."""
+    cache: dict[str, dict[tuple[str, int], str]] = {}
+
+    def load(entry: ArticleEntry) -> str | None:
+        key = entry.record_key
+        if key not in cache:
+            raw = _get(client, config, key)
+            texts: dict[tuple[str, int], str] = {}
+            if raw is not None:
+                for line in gzip.decompress(raw).decode("utf-8").splitlines():
+                    if line.strip():
+                        record = json.loads(line)
+                        texts[(record["id"], record["version"])] = record["text"]
+            cache[key] = texts
+        return cache[key].get((entry.id, entry.version))
+
+    return load
