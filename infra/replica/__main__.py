@@ -1,4 +1,5 @@
-"""``python -m infra.replica --port P --articles N --seed S``: serve until SIGINT/SIGTERM."""
+"""``python -m infra.replica --port P --articles N --seed S [--day D] [--admin]``: serve until
+SIGINT/SIGTERM. ``--admin`` turns on ``POST /__replica__/day?d=N`` (loopback only)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
     parser.add_argument("--day", type=int, default=0, help="site day (default 0)")
     parser.add_argument("--access-log", action="store_true", help="log requests to stderr")
+    parser.add_argument(
+        "--admin",
+        action="store_true",
+        help="allow POST /__replica__/day?d=N from loopback to change the day (off by default)",
+    )
     args = parser.parse_args(argv)
     try:
         serve_forever(
@@ -26,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
             day=args.day,
             access_log=args.access_log,
+            admin=args.admin,
         )
     except InfraError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -187,12 +187,7 @@ class Timeline:
         changes: list[Change] = []
 
         def usable(k: int) -> bool:
-            return (
-                0 <= k < before
-                and k != self.seed_k
-                and k not in taken
-                and k not in self.deleted
-            )
+            return 0 <= k < before and k != self.seed_k and k not in taken and k not in self.deleted
 
         def pick(recent: bool, originals_only: bool = False) -> int | None:
             span = min(RECENT, before) if recent else before

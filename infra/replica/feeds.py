@@ -43,14 +43,18 @@ def _ts(value: int) -> str:
 def newest_modified(site: Site) -> datetime:
     """Latest modification anywhere on the site (home page, feed)."""
     newest = site.newest_ranks()
-    ts = max(site.modified_ts(newest[i]) for i in range(min(50, site.count)))
-    return datetime.fromtimestamp(ts, UTC)
+    stamps = [site.modified_ts(newest[i]) for i in range(min(50, len(newest)))]
+    changed = site.last_change_ts()
+    if changed is not None:
+        stamps.append(changed)
+    return datetime.fromtimestamp(max(stamps), UTC)
 
 
 def chunk_lastmod(site: Site, n: int) -> datetime:
     lo = (n - 1) * POSTS_PER_SITEMAP
     hi = min(lo + POSTS_PER_SITEMAP, site.count)
-    return datetime.fromtimestamp(max(site.modified_index()[lo:hi]), UTC)
+    newest = max(site.modified_index()[lo:hi], default=-1)
+    return STATIC_MODIFIED if newest < 0 else datetime.fromtimestamp(newest, UTC)
 
 
 def category_lastmod(site: Site, name: str) -> datetime | None:
@@ -100,6 +104,8 @@ def post_sitemap(theme: Theme, n: int) -> str | None:
     lo = (n - 1) * POSTS_PER_SITEMAP
     urls = []
     for k in range(lo, min(lo + POSTS_PER_SITEMAP, site.count)):
+        if not site.is_live(k):
+            continue
         tz = theme.teaser(k)
         urls.append(
             f"\t<url>\n\t\t<loc>{base}{tz.path}</loc>\n\t\t<lastmod>{iso(tz.modified)}</lastmod>\n"
@@ -144,7 +150,7 @@ def rss_feed(theme: Theme) -> str:
     site, base = theme.site, theme.base
     newest = site.newest_ranks()
     items = []
-    for i in range(min(FEED_ITEMS, site.count)):
+    for i in range(min(FEED_ITEMS, len(newest))):
         art = site.article_at(newest[i])
         url = base + art.path
         content = byline_html(art) + "".join(f"<p>{t(p)}</p>\n" for p in art.paragraphs)

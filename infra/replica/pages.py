@@ -7,6 +7,8 @@ pasted ``<style>`` blocks, the inline ad, the WordAds script and the newsletter 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from infra.replica.content import Article
 from infra.replica.theme import (
     SITE_NAME,
@@ -229,16 +231,17 @@ def article_page(theme: Theme, k: int) -> bytes:
 
 def _next_prev(theme: Theme, k: int) -> str:
     out = ['<div class="td-block-row td-post-next-prev">']
-    if k > 0:
-        prev_url, prev_title = theme.url(theme.site.path(k - 1)), theme.site.title(k - 1)
+    prev, nxt = theme.site.neighbour(k, -1), theme.site.neighbour(k, 1)
+    if prev is not None:
+        prev_url, prev_title = theme.url(theme.site.path(prev)), theme.site.title(prev)
         out.append(
             '<div class="td-block-span6 td-post-prev-post"><div class="td-post-next-prev-content">'
             f'<span>Previous article</span><a href="{prev_url}">{t(prev_title)}</a>'
             "</div></div>"
         )
     out.append('<div class="td-next-prev-separator"></div>')
-    if k + 1 < theme.site.count:
-        next_url, next_title = theme.url(theme.site.path(k + 1)), theme.site.title(k + 1)
+    if nxt is not None:
+        next_url, next_title = theme.url(theme.site.path(nxt)), theme.site.title(nxt)
         out.append(
             '<div class="td-block-span6 td-post-next-post"><div class="td-post-next-prev-content">'
             f'<span>Next article</span><a href="{next_url}">{t(next_title)}</a>'
@@ -332,7 +335,7 @@ def amp_page(theme: Theme, k: int) -> str:
 
 
 def listing_page(
-    theme: Theme, ranks: list[int] | range, page: int, path_prefix: str, title: str, body: str
+    theme: Theme, ranks: Sequence[int], page: int, path_prefix: str, title: str, body: str
 ) -> str | None:
     """A paginated teaser listing (home, category, tag); None when ``page`` is past the end."""
     pages = max(1, -(-len(ranks) // PER_PAGE))
@@ -436,7 +439,7 @@ def static_page(theme: Theme, slug: str) -> str | None:
 def not_found_page(theme: Theme) -> str:
     """The theme's 404 page (full chrome, latest articles)."""
     newest = theme.site.newest_ranks()
-    picks = [newest[i] for i in range(min(6, theme.site.count))]
+    picks = [newest[i] for i in range(min(6, len(newest)))]
     return "".join(
         [
             theme.head(f"Page not found - {SITE_NAME}", f"{theme.base}/"),

@@ -12,12 +12,22 @@ Routes (WordPress permalinks as on the real site):
 
 Query strings are ignored for rendering (``utm_*``, ``replytocom``...), except ``p`` on ``/``.
 Rendered responses are cached in a bounded LRU keyed by (path, base).
+
+After day 0 (see ``days``): a deleted article's URL, its ``amp/`` variant and its ``/?p=ID``
+shortlink answer 404 (``delete_404``), 410 (``delete_410``) or 301 to the home page
+(``delete_redirect``). An article page is rendered as of its *render day* (the page cache rule):
+with the ``Theme`` of the site on that day, so its sidebar, related posts, next/previous links and
+footer stay as they were until the article is edited or re-rendered. Listings, feeds, sitemaps and
+the 404 page always show the current day.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -66,6 +76,8 @@ class Router:
     def __init__(self, site: Site, cache_size: int = 256) -> None:
         self.site = site
         self._themes: dict[str, Theme] = {}
+        self._day_themes: OrderedDict[tuple[int, str], Theme] = OrderedDict()
+        self._lock = threading.Lock()
         self.render = lru_cache(maxsize=cache_size)(self._render)
 
     def theme(self, base: str) -> Theme:
@@ -74,6 +86,20 @@ class Router:
             if len(self._themes) >= 16:
                 self._themes.clear()
             theme = self._themes[base] = Theme(self.site, base)
+        return theme
+
+    def theme_at(self, day: int, base: str) -> Theme:
+        """The theme of the site as it was on ``day`` (for pages rendered that day)."""
+        if day == self.site.day:
+            return self.theme(base)
+        key = (day, base)
+        with self._lock:
+            theme = self._day_themes.get(key)
+            if theme is None:
+                theme = self._day_themes[key] = Theme(self.site.at_day(day), base)
+            self._day_themes.move_to_end(key)
+            while len(self._day_themes) > 32:
+                self._day_themes.popitem(last=False)
         return theme
 
     def resolve(self, target: str, base: str) -> Response:
@@ -86,6 +112,8 @@ class Router:
                 k = self.site.rank_of_post(int(post)) if post.isdigit() else None
                 if k is None or k >= self.site.count:
                     return self.render("/__missing__/", base)
+                if not self.site.is_live(k):
+                    return self.render(self.site.path(k), base)
                 return self.redirect(base + self.site.path(k))
         return self.render(path, base)
 
@@ -109,13 +137,15 @@ class Router:
             k = site.rank_of_path(m.group(1))
             if k is None:
                 return None
+            if not site.is_live(k):
+                return self._gone(k, base)
             art_modified = site.meta(k).modified
             if m.group(2):
                 return _html(200, pages.amp_page(theme, k), art_modified)
             post_id = site.meta(k).post_id
             return _html(
                 200,
-                pages.article_page(theme, k),
+                pages.article_page(self.theme_at(site.render_day(k), base), k),
                 art_modified,
                 self._article_headers(base, path, post_id),
             )
@@ -146,6 +176,15 @@ class Router:
             return None if text is None else _html(200, text, feeds.STATIC_MODIFIED)
         return None
 
+    def _gone(self, k: int, base: str) -> Response | None:
+        """A deleted article: None (the themed 404), a 410 or a 301 to the home page."""
+        status, location = self.site.status(self.site.path(k))
+        if status == 404:
+            return None
+        if location is not None:
+            return self.redirect(base + location)
+        return _html(status, pages.not_found_page(self.theme(base)))
+
     @staticmethod
     def _xml(text: str, modified: datetime | None = None) -> Response:
         if modified is None:
@@ -161,7 +200,7 @@ class Router:
             return self.redirect(theme.base + path[: path.index("page/")])
         number = int(page or "1")
         if taxonomy is None or slug is None:
-            ranks: list[int] | range = site.newest_ranks()
+            ranks: Sequence[int] = site.newest_ranks()
             prefix, title, body = "/", "Fort Russ", "home blog"
         elif taxonomy == "category":
             name = site.category_by_slug(slug)

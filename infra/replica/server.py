@@ -5,6 +5,12 @@ inject faults (truncated or slow bodies, resets, 5xx bursts). Per response: ``Co
 charset, ``Content-Length``, ``Date``, ``Server``, a strong ``ETag`` from the body's SHA-256,
 ``Last-Modified``, ``Vary: Accept-Encoding``; articles add two ``Link`` and two ``Set-Cookie``
 headers. ``If-None-Match`` / ``If-Modified-Since`` give 304; gzip is deterministic (mtime 0).
+
+Time: ``ReplicaServer.set_day(d)`` moves a running replica to day ``d`` (a new ``Site`` and
+``Router``, swapped under a lock, so render caches start empty; requests in flight finish on the
+old day). A replica in another process can be moved by the opt-in admin endpoint
+(``admin=True``, ``--admin``): ``POST /__replica__/day?d=N`` from loopback sets the day and
+``GET /__replica__/day`` reports it. Without ``admin`` these paths are ordinary 404s.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BufferedIOBase
 from types import FrameType, TracebackType
+from typing import Protocol
+from urllib.parse import parse_qsl, urlsplit
 
 from flows.errors import InfraError
 from infra.replica.content import Site
@@ -32,6 +40,8 @@ from infra.replica.routes import Response, Router, epoch
 
 LOOPBACK = "127.0.0.1"
 SERVER_NAME = "nginx"
+ADMIN_DAY_PATH = "/__replica__/day"
+MAX_DAY = 100_000
 _HOST_RE = re.compile(r"^[A-Za-z0-9.-]+(:\d{1,5})?$")
 
 
@@ -113,16 +123,29 @@ def _not_modified(headers: Message, etag: str, response: Response) -> bool:
     return epoch(response.last_modified) <= epoch(since)
 
 
+class _DaySetter(Protocol):
+    def set_day(self, day: int) -> None: ...
+
+    @property
+    def day(self) -> int: ...
+
+
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128
 
     def __init__(
-        self, address: tuple[str, int], router: Router, behaviour: Behaviour, access_log: bool
+        self,
+        address: tuple[str, int],
+        router: Router,
+        behaviour: Behaviour,
+        access_log: bool,
+        admin: _DaySetter | None = None,
     ) -> None:
         self.router = router
         self.behaviour = behaviour
         self.access_log = access_log
+        self.admin = admin
         super().__init__(address, _Handler)
 
     def server_bind(self) -> None:
@@ -145,6 +168,53 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._serve(head_only=True)
 
+    def do_POST(self) -> None:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        if length > 0:
+            self.rfile.read(min(length, 1 << 16))
+        if not self._admin():
+            self._serve(head_only=False)
+
+    def _admin(self) -> bool:
+        """Answer the admin endpoint if it is on and asked for; False to serve normally."""
+        admin = self.server.admin
+        parts = urlsplit(self.path)
+        if admin is None or parts.path != ADMIN_DAY_PATH:
+            return False
+        if self.client_address[0] not in (LOOPBACK, "::1"):
+            self._plain(403, "admin is loopback only\n")
+        elif self.command == "GET":
+            self._plain(200, f"{admin.day}\n")
+        elif self.command != "POST":
+            self._plain(405, "use GET or POST\n")
+        else:
+            value = dict(parse_qsl(parts.query)).get("d", "")
+            if not value.isdigit() or int(value) > MAX_DAY:
+                self._plain(400, f"d must be a day number 0..{MAX_DAY}\n")
+            else:
+                admin.set_day(int(value))
+                self._plain(200, f"{admin.day}\n")
+        return True
+
+    def _plain(self, status: int, text: str) -> None:
+        body = text.encode()
+        lines = [
+            f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
+            f"Date: {self.date_time_string()}",
+            f"Server: {SERVER_NAME}",
+            "Content-Type: text/plain; charset=utf-8",
+            f"Content-Length: {len(body)}",
+            "Cache-Control: no-store",
+        ]
+        if self.close_connection:
+            lines.append("Connection: close")
+        self.log_request(status, len(body))
+        self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+        self.wfile.flush()
+
     def _base(self) -> str:
         host = self.headers.get("Host", "")
         if not _HOST_RE.match(host):
@@ -152,6 +222,8 @@ class _Handler(BaseHTTPRequestHandler):
         return f"http://{host}"
 
     def _serve(self, head_only: bool) -> None:
+        if self.command == "GET" and self._admin():
+            return
         request = Request(self.command, self.path, self.headers, self._base())
         srv = self.server
         response = srv.behaviour.respond(request, srv.router.resolve(self.path, request.base))
@@ -209,6 +281,7 @@ class ReplicaServer:
         behaviour: Behaviour | None = None,
         access_log: bool = False,
         cache_size: int = 256,
+        admin: bool = False,
     ) -> None:
         if host not in (LOOPBACK, "localhost"):
             raise ValueError(f"the replica binds to {LOOPBACK} only, not {host!r}")
@@ -218,6 +291,9 @@ class ReplicaServer:
         self.router = Router(self.site, cache_size)
         self.behaviour = behaviour if behaviour is not None else Behaviour()
         self.access_log = access_log
+        self.admin = admin
+        self._cache_size = cache_size
+        self._day_lock = threading.Lock()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -226,7 +302,11 @@ class ReplicaServer:
         if self._httpd is None:
             try:
                 self._httpd = _HTTPServer(
-                    (self.host, self.requested_port), self.router, self.behaviour, self.access_log
+                    (self.host, self.requested_port),
+                    self.router,
+                    self.behaviour,
+                    self.access_log,
+                    self if self.admin else None,
                 )
             except OSError as exc:
                 if exc.errno == errno.EADDRINUSE:
@@ -250,6 +330,21 @@ class ReplicaServer:
             )
             self._thread.start()
         return self
+
+    @property
+    def day(self) -> int:
+        return self.site.day
+
+    def set_day(self, day: int) -> None:
+        """Serve the site as of ``day`` from now on (thread-safe; render caches start empty)."""
+        if day < 0:
+            raise ValueError("the replica's day starts at 0")
+        with self._day_lock:
+            site = self.site.at_day(day)
+            router = Router(site, self._cache_size)
+            self.site, self.router = site, router
+            if self._httpd is not None:
+                self._httpd.router = router
 
     @property
     def port(self) -> int:
@@ -298,12 +393,16 @@ def serve_forever(
     *,
     access_log: bool = False,
     announce: bool = True,
+    admin: bool = False,
 ) -> None:
     """Serve the replica in the foreground until SIGINT or SIGTERM; InfraError if the port is taken.
 
     Prints ``replica: serving N articles at http://127.0.0.1:P/`` once listening (``announce``).
+    ``admin`` turns on ``POST /__replica__/day?d=N`` (loopback only).
     """
-    server = ReplicaServer(articles, seed, day, port=port, host=host, access_log=access_log)
+    server = ReplicaServer(
+        articles, seed, day, port=port, host=host, access_log=access_log, admin=admin
+    )
     httpd = server.bind()
     if announce:
         print(f"replica: serving {articles} articles at {server.base_url}/", flush=True)

@@ -221,7 +221,8 @@ class Theme:
     def footer(self) -> str:
         """The footer, sub-footer and the scripts at the end of every theme page."""
         b = self.base
-        latest = [self.site.newest_ranks()[i] for i in range(min(3, self.site.count))]
+        newest = self.site.newest_ranks()
+        latest = [newest[i] for i in range(min(3, len(newest)))]
         return (
             '<div class="td-footer-wrapper td-container-wrap "><div class="td-container">'
             '<div class="td-pb-row"><div class="td-pb-span12"><div class="td-footer-info">'
@@ -307,8 +308,9 @@ class Theme:
     def _sidebar_fixed(self) -> str:
         site = self.site
         newest = site.newest_ranks()
-        latest = [newest[i] for i in range(min(8, site.count))]
-        popular = sorted(range(site.count), key=lambda k: (k * 7919 + site.seed) % 101)[:6]
+        latest = [newest[i] for i in range(min(8, len(newest)))]
+        ranked = sorted(range(site.count), key=lambda k: (k * 7919 + site.seed) % 101)
+        popular = [k for k in ranked[: 6 + site.count - len(newest)] if site.is_live(k)][:6]
         return (
             '<div class="td_block_wrap td_block_social_counter td_block_template_1">'
             '<div class="td-block-title-wrap"><h4 class="block-title"><span>STAY CONNECTED'
@@ -336,7 +338,7 @@ class Theme:
     @cached_property
     def _dont_miss(self) -> list[int]:
         newest = self.site.newest_ranks()
-        return [newest[i] for i in range(8, min(26, self.site.count))]
+        return [newest[i] for i in range(8, min(26, len(newest)))]
 
     def _dont_miss_html(self, count: int) -> str:
         picks = self._dont_miss[:count]
