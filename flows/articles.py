@@ -58,9 +58,13 @@ def fingerprint(text: str) -> str:
 
 
 def build_record(
-    site: str, url: str, article: CleanedArticle, provenance: Provenance
+    site: str,
+    url: str,
+    article: CleanedArticle,
+    provenance: Provenance,
+    canonical: str | None = None,
 ) -> dict[str, Any]:
-    canonical = article.canonical_url or url
+    canonical = canonical or article.canonical_url or url
     return {
         "schema_version": SCHEMA_VERSION,
         "id": article_id(site, article.post_id, canonical),

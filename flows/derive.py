@@ -10,17 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from w3lib.url import canonicalize_url
-
 from flows.deletions import detect_deletions
 from flows.process import ProcessResult
 from flows.runs import Keys
 from flows.state import SiteState
+from flows.urls import canonical_url
 from flows.versions import PreviousText, Reconciled, reconcile
 
 
 def canonical(url: str) -> str:
-    return canonicalize_url(url, keep_fragments=False)
+    return canonical_url(url)
 
 
 @dataclass

@@ -104,6 +104,7 @@ def rebuild(
     client: S3Client, config: StoreConfig, site: str, workdir: Path, logger: Logger = log
 ) -> LoadedState:
     """The state from the archive alone: every run, oldest first."""
+    workdir.mkdir(parents=True, exist_ok=True)
     state, index = SiteState(site), CaptureIndex()
     try:
         runs = site_runs(client, config, site)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -26,6 +27,7 @@ from w3lib.url import canonicalize_url
 
 from spiders.captures import CaptureIndex, read_entries
 from spiders.profile import SiteProfile, load_profile
+from spiders.recorder import KEEP_PAYLOAD
 from spiders.robots import ROBOTS_META, RobotsRules
 
 _PAGE_RE = re.compile(r"/page/(\d+)/?$")
@@ -75,7 +77,12 @@ class NewsSpider(Spider):
                 callback=self.parse_robots,
                 errback=self.robots_failed,
                 priority=100,
-                meta={ROBOTS_META: True, "handle_httpstatus_all": True, "dont_redirect": False},
+                meta={
+                    ROBOTS_META: True,
+                    KEEP_PAYLOAD: True,
+                    "handle_httpstatus_all": True,
+                    "dont_redirect": False,
+                },
             )
         else:
             for request in self._entry_requests([]):
@@ -87,7 +94,12 @@ class NewsSpider(Spider):
         for url in sitemaps:
             yield from self._sitemap_request(url)
         for path in discovery.feeds:
-            yield Request(self.profile.url(path), callback=self.parse_feed, priority=50)
+            yield Request(
+                self.profile.url(path),
+                callback=self.parse_feed,
+                priority=50,
+                meta={KEEP_PAYLOAD: True},
+            )
         for path in discovery.listings:
             yield Request(self.profile.url(path), callback=self.parse_listing, priority=40)
 
@@ -123,7 +135,7 @@ class NewsSpider(Spider):
         if key in self._sitemaps or not self._allowed(url):
             return
         self._sitemaps.add(key)
-        yield Request(url, callback=self.parse_sitemap, priority=80)
+        yield Request(url, callback=self.parse_sitemap, priority=80, meta={KEEP_PAYLOAD: True})
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         body = response.body
@@ -208,7 +220,9 @@ class NewsSpider(Spider):
         if latest is None or latest.status not in (200, 304):
             return {}
         changed = _parse_time(lastmod)
-        captured = _parse_time(latest.date)
+        # Compare the site's clock with the site's clock: the Last-Modified the page had when
+        # it was captured (the capture's own date is ours, and sites' clocks drift).
+        captured = _parse_http_date(latest.last_modified) or _parse_time(latest.date)
         if changed is not None and captured is not None and changed <= captured:
             window = timedelta(days=self.profile.discovery.recheck_days)
             if datetime.now(UTC) - changed > window:
@@ -266,5 +280,15 @@ def _parse_time(value: str | None) -> datetime | None:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _parse_http_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
         return None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -76,6 +76,12 @@ def _request_target(url: str) -> bytes:
     return target.encode("ascii", "backslashreplace")
 
 
+# Request meta flag: record this response in full even if its payload is already archived.
+# Set by the spider on robots.txt, sitemaps and feeds, so that every run holds the complete
+# listing it was discovered from (deletion-by-disappearance is judged from it); they are small.
+KEEP_PAYLOAD = "newsvault_keep_payload"
+
+
 def revisit_for(index: CaptureIndex, url: str, status: int, digest: str) -> RevisitOf | None:
     """How to record a response given what the archive holds: None means a full response."""
     if status == 304:
@@ -155,7 +161,9 @@ class WarcRecorderMiddleware:
             protocol=response.protocol or "HTTP/1.1",
         )
         digest = payload_digest(response.body)
-        revisit = revisit_for(self.index, exchange.url, response.status, digest)
+        revisit = None
+        if request.meta.get(KEEP_PAYLOAD) is None:
+            revisit = revisit_for(self.index, exchange.url, response.status, digest)
         written, _ = self.spool.write_exchange(exchange, revisit)
         self.index.add(
             CaptureEntry(

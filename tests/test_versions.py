@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 from typing import Any
 
 import pytest
@@ -105,7 +106,7 @@ def test_threshold_separates_copies_from_distinct_articles() -> None:
 
     site = Site(articles=120, seed=7)
     texts = ["\n".join(a.paragraphs) for a in site.iter_articles()]
-    distinct = [hamming(fingerprint(a), fingerprint(b)) for a, b in zip(texts, texts[1:])]
+    distinct = [hamming(fingerprint(a), fingerprint(b)) for a, b in itertools.pairwise(texts)]
     copies = [hamming(fingerprint(t), fingerprint(t + "\nUPDATE: corrected.")) for t in texts]
     assert max(copies) <= NEAR_DUPLICATE_BITS < min(distinct)
 
