@@ -47,3 +47,7 @@ down:
 # Cleaner quality and speed vs trafilatura (replica ground truth + ../shared/extraction-dev).
 bench-clean: install
 	$(BIN)/python bench/clean_quality.py
+
+# Every stage against a baseline measured in the same run; writes bench/RESULTS.md (bench/README.md).
+bench: install
+	$(BIN)/python bench/run.py

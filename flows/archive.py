@@ -20,12 +20,16 @@ from prefect.cache_policies import NO_CACHE
 from flows.articles import write_jsonl_gz
 from flows.cdxj import index_warcs
 from flows.clean import CLEANER_VERSION
-from flows.crawl import CrawlResult, run_crawl
+from flows.crawl import CrawlResult, read_stats, run_crawl
 from flows.derive import Derived, derive
+from flows.errors import HealthCheckError, StoreError
+from flows.health import check_health
+from flows.lock import site_lock
 from flows.manifest import build_manifest, write_manifest
+from flows.monitor import CrawlProgressArtifact, earlier_counts
 from flows.process import process_warcs
-from flows.report import RunReport, article_rows
-from flows.runs import Keys, RunPaths, default_spool_root, pending_runs
+from flows.report import RunReport, article_rows, fetch_failures
+from flows.runs import Keys, RunPaths, default_spool_root, pending_runs, unprocessed_runs
 from flows.s3 import StoreConfig, check_store, make_client
 from flows.statestore import (
     LoadedState,
@@ -37,6 +41,7 @@ from flows.statestore import (
 from flows.store import StoreResult, discard_spool, upload_run
 from spiders.captures import write_run_index
 from spiders.profile import SiteProfile, load_profile
+from spiders.warcrepair import repair_dir
 
 
 @task(name="load-state", cache_policy=NO_CACHE)
@@ -64,14 +69,19 @@ def crawl_task(
     warc_max_size: int | None,
     full: bool = False,
 ) -> CrawlResult:
-    return run_crawl(
+    progress = CrawlProgressArtifact(profile.name)
+    progress.start()
+    result = run_crawl(
         profile,
         run,
         get_run_logger(),
         max_pages=max_pages,
         warc_max_size=warc_max_size,
         full=full,
+        on_progress=progress.update,
     )
+    progress.finish(result.stats)
+    return result
 
 
 @task(name="process", cache_policy=NO_CACHE)
@@ -138,7 +148,47 @@ def archive_site(
     warc_max_size: int | None = None,
     full: bool = False,
 ) -> dict[str, Any]:
-    """Archive one site once: crawl, record WARC, clean to article JSON, store in S3."""
+    """Archive one site once: crawl, record WARC, clean to article JSON, store in S3.
+
+    One run per site at a time (``flows.lock``): a second run is refused with one line."""
+    config = StoreConfig.from_env()
+    check_store(config)
+    root = Path(spool_root) if spool_root else default_spool_root()
+    with site_lock(make_client(config), config, root, load_profile(site).name, get_run_logger()):
+        return _archive_site(site, max_pages, base_url, spool_root, warc_max_size, full)
+
+
+def _recover(
+    profile: SiteProfile, config: StoreConfig, orphan: RunPaths, loaded: LoadedState
+) -> None:
+    """Process and store a run whose crawl (or flow) died before processing: its torn WARC
+    tails are cut to the last complete record (or quarantined), then it goes the normal way."""
+    logger = get_run_logger()
+    for repair in repair_dir(orphan.warc_dir):
+        logger.warning(
+            "run %s: %s %s (%d records kept, %d torn bytes cut)",
+            orphan.run_id,
+            "quarantined" if repair.quarantined else "repaired",
+            repair.path.name,
+            repair.records,
+            repair.cut_bytes,
+        )
+    stats = read_stats(orphan.stats) or {"finish_reason": "crawl killed (recovered from spool)"}
+    crawl = CrawlResult(0, stats, orphan.warc_files())
+    started_at = datetime.strptime(orphan.run_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    process_task(profile, orphan, config, crawl, started_at, loaded)
+    store_task(config, orphan)
+    save_state_task(config, loaded)
+
+
+def _archive_site(
+    site: str,
+    max_pages: int | None,
+    base_url: str | None,
+    spool_root: str | None,
+    warc_max_size: int | None,
+    full: bool,
+) -> dict[str, Any]:
     started = time.monotonic()
     started_at = datetime.now(UTC)
     profile = load_profile(site, base_url)
@@ -152,14 +202,34 @@ def archive_site(
         logger.warning("uploading run %s left in the spool by an earlier run", earlier.run_id)
         store_task(config, earlier)
 
+    # Runs whose crawl or flow was killed before processing: processed and stored now.
+    orphans = unprocessed_runs(root, profile.name)
     run = RunPaths.create(root, profile.name)
     loaded = load_state_task(config, run)
+    for orphan in orphans:
+        logger.warning("recovering run %s left unprocessed in the spool", orphan.run_id)
+        _recover(profile, config, orphan, loaded)
+    if orphans:  # the crawl's prior captures now include the recovered runs'
+        shutil.copyfile(loaded.captures, run.prior_captures)
     crawl = crawl_task(profile, run, max_pages, warc_max_size, full)
     processed = process_task(profile, run, config, crawl, started_at, loaded)
-    stored = store_task(config, run)
-    save_state_task(config, loaded)
-
     keys = Keys(config.prefix, run.site, run.run_id)
+    try:
+        stored = store_task(config, run)
+        save_state_task(config, loaded)
+    except StoreError as exc:
+        create_markdown_artifact(
+            f"# Archive run `{run.run_id}` of **{profile.name}** failed to store\n\n"
+            f"S3 error: {exc}\n\nThe run stays in the spool at `{run.dir}`; the next run "
+            "uploads it.\n",
+            key=f"{profile.name}-run-report",
+            description="archive run report (S3 error)",
+        )
+        raise
+    history = earlier_counts(
+        make_client(config), config, profile.name, run.run_id, profile.health.stale_runs - 1
+    )
+    counts = processed.summary()
     report = RunReport(
         site=profile.name,
         run_id=run.run_id,
@@ -167,12 +237,15 @@ def archive_site(
         where=config.where,
         manifest_key=keys.manifest,
         crawl_stats=crawl.stats,
-        counts=processed.summary(),
+        counts=counts,
         objects=stored.objects,
         bytes_archived=stored.bytes_uploaded,
         failures=processed.process.failures,
         events=processed.events,
         duration_s=time.monotonic() - started,
+        error_responses=processed.process.error_responses,
+        fetch_failures=fetch_failures(crawl.stats),
+        health=check_health(profile.name, profile.health, counts, history),
     )
     create_markdown_artifact(
         report.markdown(), key=f"{profile.name}-run-report", description="archive run report"
@@ -182,4 +255,6 @@ def archive_site(
         key=f"{profile.name}-articles",
         description=f"articles archived by run {run.run_id}",
     )
+    if report.health:  # after the artifacts, so the evidence stays in the UI
+        raise HealthCheckError(f"run {run.run_id} of {profile.name}: " + "; ".join(report.health))
     return report.summary()

@@ -58,6 +58,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--full", action="store_true", help="fetch every article in full (no lastmod, no 304s)"
     )
 
+    serve_sites = sub.add_parser(
+        "serve", help="serve one scheduled deployment per site (the cron of its profile)"
+    )
+    serve_sites.add_argument("sites", nargs="*", metavar="SITE", help="default: every profile")
+    serve_sites.add_argument("--cron", default=None, help="override every profile's cron")
+    serve_sites.add_argument("--max-pages", type=_positive, default=None)
+    serve_sites.add_argument(
+        "--pool", default=None, help="register the deployments with this work pool and exit"
+    )
+
     state = sub.add_parser("state", help="a site's state (what the archive holds)")
     state_sub = state.add_subparsers(dest="state_command", required=True, metavar="ACTION")
     rebuild = state_sub.add_parser(
@@ -79,6 +89,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve = replay_sub.add_parser("serve", help="mirror the site's archive and serve it in pywb")
     serve.add_argument("site")
     serve.add_argument("--port", type=int, default=8080, help="pywb port on 127.0.0.1")
+    reprocess = replay_sub.add_parser(
+        "reprocess", help="re-derive article JSON from the archived WARCs (current cleaner)"
+    )
+    reprocess.add_argument("site")
+    when = reprocess.add_mutually_exclusive_group()
+    when.add_argument("--run", default=None, help="only this run id")
+    when.add_argument("--since", default=None, help="runs from this date on (YYYY-MM-DD)")
+    reprocess.add_argument(
+        "--workers", type=_positive, default=None, help="processes (default: CPU count)"
+    )
+    reprocess.add_argument("--dask", default=None, help="address of a Dask scheduler to use")
 
     export = sub.add_parser("export", help="export a site's archive")
     export_sub = export.add_subparsers(dest="export_command", required=True, metavar="FORMAT")
@@ -196,9 +217,40 @@ def _cmd_ls(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from flows.schedule import deploy_sites, serve_sites, site_deployment
+    from spiders.profile import available_profiles
+
+    sites = args.sites or sorted(available_profiles())
+    for site in sites:  # unknown site or bad cron: one line before anything starts
+        site_deployment(site, args.cron, args.max_pages)
+    use_local_stack_defaults()
+    if args.pool:
+        for site, deployment_id in zip(
+            sites, deploy_sites(sites, args.pool, args.cron, args.max_pages), strict=True
+        ):
+            print(f"deployed archive-site/{site} ({deployment_id}) to work pool {args.pool}")
+        return 0
+    serve_sites(sites, args.cron, args.max_pages)
+    return 0
+
+
+def _cmd_reprocess(args: argparse.Namespace) -> int:
+    from flows.reprocess import run_reprocess
+
+    use_local_stack_defaults()
+    summary = run_reprocess(
+        args.site, run=args.run, since=args.since, workers=args.workers, dask=args.dask
+    )
+    print(json.dumps(summary, indent=1))
+    return 0
+
+
 def _cmd_archive(args: argparse.Namespace) -> int:
     from flows import archivecli
 
+    if args.command == "replay" and args.replay_command == "reprocess":
+        return _cmd_reprocess(args)
     use_local_stack_defaults()
     if args.command == "index":
         return archivecli.cmd_index(args.site)
@@ -295,6 +347,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _cmd_replica(args)
             case "run":
                 return _cmd_run(args)
+            case "serve":
+                return _cmd_serve(args)
             case "ls":
                 return _cmd_ls(args)
             case "state":

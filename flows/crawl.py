@@ -14,12 +14,13 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flows.errors import CrawlError
+from flows.errors import ConfigError, CrawlError
 from flows.runs import RunPaths
 from spiders.profile import SiteProfile
 
@@ -30,6 +31,24 @@ _LINE_RE = re.compile(
 _LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
 _INFO_SOURCES = ("scrapy.core.engine", "scrapy.extensions.logstats", "news", "spiders")
 _SECRET_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+EXTRA_SETTINGS_ENV = "NEWSVAULT_SCRAPY_SETTINGS"
+_SETTING_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
+PROGRESS_FILE = "crawl-progress.json"  # running stats, rewritten by spiders.statsfile
+PROGRESS_INTERVAL = 3.0
+# The stats worth one INFO line at the end of a crawl (the full dump stays at DEBUG).
+SUMMARY_STATS = (
+    "downloader/request_count",
+    "downloader/response_count",
+    "downloader/response_bytes",
+    "newsvault/articles_scheduled",
+    "newsvault/articles_fetched",
+    "newsvault/articles_unchanged_by_lastmod",
+    "newsvault/warc_records",
+    "newsvault/warc_revisits",
+    "log_count/ERROR",
+    "finish_reason",
+)
+ProgressCallback = Callable[[dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -51,6 +70,8 @@ def crawl_settings(
         "NEWSVAULT_WARC_DIR": str(run.warc_dir),
         "NEWSVAULT_WARC_PREFIX": f"{profile.name}-{run.run_id}",
         "NEWSVAULT_STATS_FILE": str(run.stats),
+        "NEWSVAULT_PROGRESS_FILE": str(run.dir / PROGRESS_FILE),
+        "NEWSVAULT_PROGRESS_INTERVAL": str(PROGRESS_INTERVAL),
         "NEWSVAULT_ROBOTS_OBEY": str(politeness.obey_robots),
         "USER_AGENT": politeness.user_agent,
         "DOWNLOAD_DELAY": str(politeness.download_delay),
@@ -79,9 +100,25 @@ def crawl_command(
         cmd += ["-a", "full=1"]
     if max_pages:
         cmd += ["-a", f"max_pages={max_pages}"]
-    for key, value in crawl_settings(profile, run, warc_max_size).items():
+    settings = {**crawl_settings(profile, run, warc_max_size), **extra_settings()}
+    for key, value in settings.items():
         cmd += ["-s", f"{key}={value}"]
     return cmd
+
+
+def extra_settings(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Scrapy settings from ``NEWSVAULT_SCRAPY_SETTINGS`` (a JSON object, e.g.
+    ``{"DOWNLOAD_TIMEOUT": 5}``): operators' and tests' overrides of timeouts and limits."""
+    raw = (os.environ if env is None else env).get(EXTRA_SETTINGS_ENV, "").strip()
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{EXTRA_SETTINGS_ENV} is not JSON ({exc}); fix or unset it") from exc
+    if not isinstance(data, dict) or not all(_SETTING_RE.match(str(k)) for k in data):
+        raise ConfigError(f"{EXTRA_SETTINGS_ENV} must be a JSON object of Scrapy SETTING names")
+    return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
 
 
 def crawl_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -117,7 +154,9 @@ def run_crawl(
     max_pages: int | None = None,
     warc_max_size: int | None = None,
     full: bool = False,
+    on_progress: ProgressCallback | None = None,
 ) -> CrawlResult:
+    """Run the crawl; ``on_progress`` gets the running stats every few seconds meanwhile."""
     cmd = crawl_command(profile, run, max_pages=max_pages, warc_max_size=warc_max_size, full=full)
     run.dir.mkdir(parents=True, exist_ok=True)
     logger.info("crawl %s at %s into %s", profile.name, profile.base_url, run.dir)
@@ -136,14 +175,22 @@ def run_crawl(
             ) as proc,
         ):
             assert proc.stdout is not None
-            level = logging.INFO
-            for line in proc.stdout:
-                log_file.write(line)
-                level = forward_line(line, logger, level)
-            code = proc.wait()
+            stdout = proc.stdout
+
+            def pump() -> None:
+                level = logging.INFO
+                for line in stdout:
+                    log_file.write(line)
+                    level = forward_line(line, logger, level)
+
+            reader = threading.Thread(target=pump, name="crawl-log", daemon=True)
+            reader.start()
+            code = _wait(proc, run.dir / PROGRESS_FILE, on_progress)
+            reader.join()
     except OSError as exc:
         raise CrawlError(f"cannot start the crawl ({exc}); is the project installed?") from exc
-    stats = _read_stats(run.stats)
+    stats = read_stats(run.stats)
+    logger.info("crawl stats: %s", ", ".join(summary_stats(stats)) or "none written")
     result = CrawlResult(code, stats, run.warc_files())
     if code != 0:
         raise CrawlError(
@@ -153,7 +200,32 @@ def run_crawl(
     return result
 
 
-def _read_stats(path: Path) -> dict[str, Any]:
+def summary_stats(stats: dict[str, Any]) -> list[str]:
+    return [f"{key}={stats[key]}" for key in SUMMARY_STATS if key in stats]
+
+
+def _wait(proc: subprocess.Popen[str], progress: Path, on_progress: ProgressCallback | None) -> int:
+    """Wait for the crawl, passing its running stats to ``on_progress`` as they change."""
+    seen = 0.0
+    while True:
+        try:
+            return proc.wait(timeout=PROGRESS_INTERVAL)
+        except subprocess.TimeoutExpired:
+            pass
+        if on_progress is None:
+            continue
+        try:
+            mtime = progress.stat().st_mtime
+        except OSError:
+            continue
+        if mtime != seen:
+            seen = mtime
+            stats = read_stats(progress)
+            if stats:
+                on_progress(stats)
+
+
+def read_stats(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):

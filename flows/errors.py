@@ -47,3 +47,7 @@ class CrawlError(NewsvaultError):
 
 class ExtractionError(NewsvaultError):
     """A page could not be turned into an article (not HTML, no content found)."""
+
+
+class HealthCheckError(NewsvaultError):
+    """A run finished but crossed a health threshold of its site profile (see flows.health)."""

@@ -20,6 +20,9 @@ class RunReport:
     failures: list[tuple[str, str]]
     duration_s: float
     events: list[dict[str, Any]] = field(default_factory=list)
+    error_responses: list[tuple[str, int]] = field(default_factory=list)
+    health: list[str] = field(default_factory=list)
+    fetch_failures: list[tuple[str, str]] = field(default_factory=list)  # (url, reason)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -31,12 +34,16 @@ class RunReport:
             "bytes_archived": self.bytes_archived,
             "duration_s": round(self.duration_s, 1),
             **self.counts,
+            "health": self.health or "ok",
         }
 
     def markdown(self) -> str:
         stats = self.crawl_stats
         statuses = self.counts.get("responses_by_status", {})
         status_line = ", ".join(f"{code}: {n}" for code, n in statuses.items()) or "none"
+        discovered = int(stats.get("newsvault/articles_scheduled", 0)) + int(
+            stats.get("newsvault/articles_unchanged_by_lastmod", 0)
+        )
         lines = [
             f"# Archive run `{self.run_id}` of **{self.site}**",
             "",
@@ -45,9 +52,13 @@ class RunReport:
             f"- Duration: {self.duration_s:.1f} s; crawl finished: "
             f"`{stats.get('finish_reason', 'unknown')}`",
             "",
+            f"- Health: {'**FAILED** (see below)' if self.health else 'ok'}",
+            "",
             "| measure | count |",
             "|---|---:|",
+            f"| articles discovered (sitemaps, feeds, listings) | {discovered} |",
             f"| requests | {stats.get('downloader/request_count', 0)} |",
+            f"| bytes fetched | {stats.get('downloader/response_bytes', 0):,} |",
             f"| responses recorded | {self.counts.get('responses', 0)} |",
             f"| article pages fetched | {self.counts.get('article_pages', 0)} |",
             f"| articles written | {self.counts.get('articles', 0)} |",
@@ -67,6 +78,20 @@ class RunReport:
             "",
             f"Responses by status: {status_line}",
         ]
+        if self.health:
+            lines += ["", "## Health checks failed", ""]
+            lines += [f"- {problem}" for problem in self.health]
+        if self.fetch_failures:
+            lines += ["", "## Fetches that failed (after retries) or were refused", ""]
+            lines += ["| reason | url |", "|---|---|"]
+            lines += [f"| {reason} | {url} |" for url, reason in self.fetch_failures[:100]]
+            if len(self.fetch_failures) > 100:
+                lines.append(f"| … | and {len(self.fetch_failures) - 100} more |")
+        if self.error_responses:
+            lines += ["", "## Error responses", "", "| status | url |", "|---:|---|"]
+            lines += [f"| {status} | {url} |" for url, status in self.error_responses[:50]]
+            if len(self.error_responses) > 50:
+                lines.append(f"| … | and {len(self.error_responses) - 50} more |")
         deletions = [e for e in self.events if e["kind"] == "deleted"]
         if deletions:
             lines += ["", "## Deleted articles", "", "| article | url | how | evidence |"]
@@ -98,3 +123,13 @@ def article_rows(records: list[dict[str, Any]], limit: int = 500) -> list[dict[s
         }
         for r in records[:limit]
     ]
+
+
+def fetch_failures(crawl_stats: dict[str, Any]) -> list[tuple[str, str]]:
+    """(url, reason) of the crawl's failed or refused fetches (``newsvault/fetch_failures``)."""
+    raw = crawl_stats.get("newsvault/fetch_failures") or []
+    found: list[tuple[str, str]] = []
+    for item in raw if isinstance(raw, list) else []:
+        reason, _, url = str(item).rpartition(" | ")
+        found.append((url, reason))
+    return found

@@ -128,6 +128,19 @@ def pending_runs(root: Path, site: str) -> list[RunPaths]:
     ]
 
 
+def unprocessed_runs(root: Path, site: str) -> list[RunPaths]:
+    """Runs of a site left in the spool without a manifest: their crawl (or the whole flow) was
+    killed before processing. The next run repairs, processes and stores them."""
+    site_dir = root / site
+    if not site_dir.is_dir():
+        return []
+    return [
+        RunPaths(root, site, d.name)
+        for d in sorted(site_dir.iterdir())
+        if d.is_dir() and RUN_ID_RE.match(d.name) and not (d / MANIFEST).is_file()
+    ]
+
+
 @dataclass(frozen=True)
 class Keys:
     """Deterministic S3 keys: ``{prefix}sites/{site}/runs/{run_id}/...``."""

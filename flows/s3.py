@@ -24,7 +24,7 @@ from botocore.exceptions import (
     PartialCredentialsError,
 )
 
-from flows.errors import StoreAuthError, StoreError, StoreUnreachableError
+from flows.errors import ConfigError, StoreAuthError, StoreError, StoreUnreachableError
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
@@ -35,6 +35,7 @@ DEFAULT_BUCKET = "newsvault"
 FIX_CREDENTIALS = (
     'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (for the local stack: eval "$(newsvault env)")'
 )
+_TRANSIENT_CODES = {"InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout"}
 _AUTH_CODES = {
     "InvalidAccessKeyId",
     "SignatureDoesNotMatch",
@@ -56,16 +57,31 @@ class StoreConfig:
     connect_timeout: float = 5.0
     read_timeout: float = 60.0
     max_attempts: int = 5
+    # Waits between whole-object upload attempts while S3 is unreachable (flows.store).
+    retry_backoff: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> StoreConfig:
         env = os.environ if env is None else env
         prefix = env.get("NEWSVAULT_S3_PREFIX", "").strip("/")
+        tuning: dict[str, Any] = {}
+        try:
+            if env.get("NEWSVAULT_S3_MAX_ATTEMPTS"):
+                tuning["max_attempts"] = max(1, int(env["NEWSVAULT_S3_MAX_ATTEMPTS"]))
+            if env.get("NEWSVAULT_S3_RETRY_BACKOFF") is not None:
+                raw = env["NEWSVAULT_S3_RETRY_BACKOFF"]
+                tuning["retry_backoff"] = tuple(float(x) for x in raw.split(",") if x.strip())
+        except ValueError as exc:
+            raise ConfigError(
+                "NEWSVAULT_S3_MAX_ATTEMPTS must be a number and NEWSVAULT_S3_RETRY_BACKOFF "
+                "comma-separated seconds (e.g. 1,2,4,8)"
+            ) from exc
         return cls(
             bucket=env.get("NEWSVAULT_S3_BUCKET") or DEFAULT_BUCKET,
             endpoint=env.get("NEWSVAULT_S3_ENDPOINT") or None,
             prefix=f"{prefix}/" if prefix else "",
             region=env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION") or "us-east-1",
+            **tuning,
         )
 
     @property
@@ -111,6 +127,13 @@ def translate(exc: Exception, config: StoreConfig, action: str) -> StoreError:
             return StoreError(
                 f"bucket {config.bucket!r} does not exist at {endpoint}: create it (the local "
                 "stack's `newsvault up` does) or set NEWSVAULT_S3_BUCKET"
+            )
+        if (isinstance(status, int) and status >= 500) or code in _TRANSIENT_CODES:
+            # A server starting up or overloaded (SeaweedFS answers 500 for a moment after a
+            # restart): transient, so retried like an unreachable server.
+            return StoreUnreachableError(
+                f"S3 at {endpoint} failed while trying to {action} ({code or status}); "
+                "the local spool is kept; retry with `newsvault run`"
             )
         return StoreError(f"S3 at {endpoint} refused to {action}: {code or status}")
     if isinstance(exc, BotoCoreError):

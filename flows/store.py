@@ -10,13 +10,14 @@ from __future__ import annotations
 import base64
 import logging
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from flows.errors import StoreVerifyError
+from flows.errors import StoreAuthError, StoreUnreachableError, StoreVerifyError
 from flows.manifest import read_manifest, sha256_file
 from flows.runs import MANIFEST, RunPaths
 from flows.s3 import StoreConfig, translate
@@ -92,6 +93,25 @@ def put_verified(
     return True
 
 
+def put_with_backoff(
+    client: S3Client, config: StoreConfig, key: str, path: Path, size: int, sha256: str
+) -> bool:
+    """``put_verified``, retried after ``config.retry_backoff`` waits while S3 is unreachable
+    (a server restarting, a network blip); the last failure is raised as is. A 403 is retried
+    too: the run checked its credentials before crawling, and a restarting SeaweedFS refuses
+    requests for a moment before it has loaded its identities."""
+    waits = list(config.retry_backoff)
+    while True:
+        try:
+            return put_verified(client, config, key, path, size, sha256)
+        except (StoreUnreachableError, StoreAuthError) as exc:
+            if not waits:
+                raise
+            wait = waits.pop(0)
+            log.warning("upload of %s failed (%s); retrying in %.1f s", key, exc, wait)
+            time.sleep(wait)
+
+
 def upload_run(client: S3Client, config: StoreConfig, run: RunPaths) -> StoreResult:
     manifest = read_manifest(run)
     manifest_key = manifest["run_prefix"] + MANIFEST
@@ -102,13 +122,13 @@ def upload_run(client: S3Client, config: StoreConfig, run: RunPaths) -> StoreRes
             raise StoreVerifyError(
                 f"{path} changed since its manifest was written; the spool is kept for inspection"
             )
-        if put_verified(client, config, entry["key"], path, entry["size"], entry["sha256"]):
+        if put_with_backoff(client, config, entry["key"], path, entry["size"], entry["sha256"]):
             result.uploaded.append(entry["key"])
             result.bytes_uploaded += entry["size"]
         else:
             result.already_present.append(entry["key"])
     size, digest = run.manifest.stat().st_size, sha256_file(run.manifest)
-    if put_verified(client, config, manifest_key, run.manifest, size, digest):
+    if put_with_backoff(client, config, manifest_key, run.manifest, size, digest):
         result.uploaded.append(manifest_key)
         result.bytes_uploaded += size
     else:

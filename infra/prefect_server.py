@@ -106,6 +106,8 @@ def start(stack: LocalStack) -> ServiceState:
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "DO_NOT_TRACK": "1",
             "PREFECT_UI_ENABLED": "true",
+            # the UI calls the API it was served from, not the default port's server
+            "PREFECT_UI_API_URL": stack.prefect_api_url,
             "TMPDIR": str(stack.tmp_dir),
         }
     )

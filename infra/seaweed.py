@@ -46,7 +46,16 @@ _WEED_TMP_SOCKETS = {
     "admin": "admin_grpc",
 }
 # Environment variables weed mini falls back to (creates buckets, changes signatures): not ours.
-_WEED_ENV_DROP = ("S3_BUCKET", "S3_TABLE_BUCKET", "S3_EXTERNAL_URL")
+# weed reads these; AWS_* would make it take the caller's (maybe real AWS) keys as its identities
+# instead of s3.json's, and leak them into a local server.
+_WEED_ENV_DROP = (
+    "S3_BUCKET",
+    "S3_TABLE_BUCKET",
+    "S3_EXTERNAL_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+)
 
 
 # --------------------------------------------------------------------------------------------

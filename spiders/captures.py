@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -39,6 +40,9 @@ from pathlib import Path
 from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+from flows.errors import ExtractionError
 
 SCHEMA = "newsvault.captures/1"
 EMPTY_DIGEST = "sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ"  # sha1 of b"", base32
@@ -169,9 +173,19 @@ def _header(record: Any, name: str) -> str | None:
 
 
 def entries_from_warc(path: Path) -> Iterator[CaptureEntry]:
-    """The index entries of one WARC file (response and revisit records)."""
+    """The index entries of one WARC file (response and revisit records); a file that is not a
+    valid WARC raises ``ExtractionError`` naming it."""
+    try:
+        yield from _entries(path)
+    except (ArchiveLoadFailed, ValueError, EOFError, zlib.error, IndexError, KeyError) as exc:
+        raise ExtractionError(f"{path} is not a valid WARC file ({exc}); quarantine it") from exc
+
+
+def _entries(path: Path) -> Iterator[CaptureEntry]:
     with open(path, "rb") as fh:
         for record in ArchiveIterator(fh):
+            if record.format != "warc":  # warcio reads anything else as a lenient ARC
+                raise ArchiveLoadFailed(f"not a WARC record ({record.format})")
             if record.rec_type not in ("response", "revisit"):
                 continue
             headers = record.rec_headers

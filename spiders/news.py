@@ -29,6 +29,7 @@ from spiders.captures import CaptureIndex, read_entries
 from spiders.profile import SiteProfile, load_profile
 from spiders.recorder import KEEP_PAYLOAD
 from spiders.robots import ROBOTS_META, RobotsRules
+from spiders.safety import FETCH_FAILURES, MAX_LISTED_FAILURES, describe_failure
 
 _PAGE_RE = re.compile(r"/page/(\d+)/?$")
 
@@ -56,6 +57,7 @@ class NewsSpider(Spider):
         self.sitemap_maxsize = 64 * 1024 * 1024
         self._articles: set[str] = set()
         self._sitemaps: set[str] = set()
+        self._failures: list[str] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -97,11 +99,17 @@ class NewsSpider(Spider):
             yield Request(
                 self.profile.url(path),
                 callback=self.parse_feed,
+                errback=self.fetch_failed,
                 priority=50,
                 meta={KEEP_PAYLOAD: True},
             )
         for path in discovery.listings:
-            yield Request(self.profile.url(path), callback=self.parse_listing, priority=40)
+            yield Request(
+                self.profile.url(path),
+                callback=self.parse_listing,
+                errback=self.fetch_failed,
+                priority=40,
+            )
 
     # -- robots --------------------------------------------------------------------------
     def parse_robots(self, response: Response) -> Iterator[Request]:
@@ -123,7 +131,25 @@ class NewsSpider(Spider):
         )
         yield from self._entry_requests(sitemaps)
 
+    def fetch_failed(self, failure: Failure) -> None:
+        """Errback of every request: its final failure, with the reason, goes to the stats
+        (``newsvault/fetch_failures``) and from there to the run report."""
+        request = getattr(failure, "request", None)
+        url = request.url if request is not None else "?"
+        redirects = request.meta.get("redirect_urls") if request is not None else None
+        if redirects:  # name the URL that was asked for, and where it led
+            url = f"{redirects[0]} -> {url}"
+        reason = describe_failure(failure)
+        self.logger.warning("fetch failed: %s: %s", url, reason)
+        stats = self.crawler.stats
+        assert stats is not None
+        stats.inc_value("newsvault/fetch_failed")
+        if len(self._failures) < MAX_LISTED_FAILURES:
+            self._failures.append(f"{reason} | {url}")
+            stats.set_value(FETCH_FAILURES, list(self._failures))
+
     def robots_failed(self, failure: Failure) -> Iterator[Request]:
+        self.fetch_failed(failure)
         self.logger.warning(
             "robots.txt could not be fetched (%s); continuing without it", failure.getErrorMessage()
         )
@@ -135,7 +161,13 @@ class NewsSpider(Spider):
         if key in self._sitemaps or not self._allowed(url):
             return
         self._sitemaps.add(key)
-        yield Request(url, callback=self.parse_sitemap, priority=80, meta={KEEP_PAYLOAD: True})
+        yield Request(
+            url,
+            callback=self.parse_sitemap,
+            errback=self.fetch_failed,
+            priority=80,
+            meta={KEEP_PAYLOAD: True},
+        )
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         body = response.body
@@ -184,7 +216,9 @@ class NewsSpider(Spider):
             path = urlsplit(url).path
             page = _PAGE_RE.search(path)
             if page and int(page.group(1)) <= self.profile.discovery.listing_max_pages:
-                yield Request(url, callback=self.parse_listing, priority=30)
+                yield Request(
+                    url, callback=self.parse_listing, errback=self.fetch_failed, priority=30
+                )
             else:
                 yield from self._article_request(url)
 
@@ -209,6 +243,7 @@ class NewsSpider(Spider):
         yield Request(
             url,
             callback=self.parse_article,
+            errback=self.fetch_failed,
             priority=10,
             headers=headers,
             meta={"lastmod": lastmod},
@@ -255,7 +290,13 @@ class NewsSpider(Spider):
             self.crawler.stats.inc_value("newsvault/articles_rechecked_unlisted")
             assert self.crawler.engine is not None
             self.crawler.engine.crawl(
-                Request(url, callback=self.parse_article, priority=5, dont_filter=True)
+                Request(
+                    url,
+                    callback=self.parse_article,
+                    errback=self.fetch_failed,
+                    priority=5,
+                    dont_filter=True,
+                )
             )
 
     def parse_article(self, response: Response) -> None:

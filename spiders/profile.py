@@ -54,6 +54,20 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class Health:
+    """Thresholds under which a run fails after publishing its report (``flows.health``)."""
+
+    # cleaned articles / article pages fetched; judged only from min_article_pages pages on
+    min_extraction_coverage: float = 0.8
+    min_article_pages: int = 5
+    # share of responses that were 403 or 429 (the site blocks or rate-limits the crawler)
+    max_blocked_share: float = 0.2
+    # fail when this many runs in a row (this one included) archived no new article or version;
+    # 0 turns the check off
+    stale_runs: int = 24
+
+
+@dataclass(frozen=True)
 class Extract:
     theme: str | None = None
     content_selector: str | None = None
@@ -69,6 +83,7 @@ class SiteProfile:
     politeness: Politeness = field(default_factory=Politeness)
     schedule: Schedule = field(default_factory=Schedule)
     extract: Extract = field(default_factory=Extract)
+    health: Health = field(default_factory=Health)
     source: str = ""
 
     @property
@@ -138,6 +153,7 @@ def _profile_from_dict(data: dict[str, Any], path: Path) -> SiteProfile:
             politeness=_section(Politeness, data, "politeness", where),
             schedule=_section(Schedule, data, "schedule", where),
             extract=_section(Extract, data, "extract", where),
+            health=_section(Health, data, "health", where),
             source=where,
         )
     except TypeError as exc:

@@ -12,8 +12,15 @@ NEWSPIDER_MODULE = "spiders.news"
 ROBOTSTXT_OBEY = False
 NEWSVAULT_ROBOTS_OBEY = True
 
+# The SSRF guard replaces Scrapy's OffsiteMiddleware (which drops offsite redirects silently at
+# scheduling, skips dont_filter requests and does not look at addresses): it checks every request,
+# redirects included, and the request's errback names the refusal in the run report.
+# RetryAfter (560) sees 429/503 before RetryMiddleware (550) and waits as the server asked.
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "spiders.safety.AddressGuardMiddleware": 60,
     "spiders.robots.RobotsPolicyMiddleware": 100,
+    "spiders.safety.RetryAfterMiddleware": 560,
     "spiders.recorder.WarcRecorderMiddleware": 950,
 }
 EXTENSIONS = {
@@ -28,10 +35,16 @@ DEFAULT_REQUEST_HEADERS = {
     "Accept-Encoding": "gzip, deflate",
 }
 
+# Limits (spiders/safety.py has the SSRF guard). Since Scrapy 2.11 DOWNLOAD_MAXSIZE also caps the
+# *decompressed* size in HttpCompressionMiddleware, so a gzip bomb is refused (the recorder, at
+# 950, keeps the compressed bytes as received; flows.process reads at most MAX_PAYLOAD of them).
 DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
 DOWNLOAD_TIMEOUT = 60
+DOWNLOAD_FAIL_ON_DATALOSS = True  # a truncated body is an error (and retried), not a page
 RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+NEWSVAULT_RETRY_AFTER_MAX = 120.0  # longer Retry-After: give the URL up for this run
 REDIRECT_MAX_TIMES = 10
 # Cookies off: pages are archived as a first-time visitor sees them (and Scrapy's cookie
 # middleware would try to download the public suffix list at start-up).

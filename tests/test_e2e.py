@@ -198,6 +198,7 @@ def test_seed_article_json(
 
 
 def test_run_visible_in_prefect_with_artifact(archived: dict[str, Any], stack: LocalStack) -> None:
+    run_id, _ = this_run(stack)
     api = stack.prefect_api_url
     flows_found = httpx.post(
         f"{api}/flows/filter", json={"flows": {"name": {"any_": ["archive-site"]}}}
@@ -206,13 +207,13 @@ def test_run_visible_in_prefect_with_artifact(archived: dict[str, Any], stack: L
     runs = httpx.post(
         f"{api}/flow_runs/filter", json={"flows": {"id": {"any_": [flows_found[0]["id"]]}}}
     ).json()
-    completed = [r for r in runs if r["state_type"] == "COMPLETED"]
-    assert completed, [r["state_type"] for r in runs]
+    completed = {r["id"] for r in runs if r["state_type"] == "COMPLETED"}
     artifacts = httpx.post(
         f"{api}/artifacts/filter", json={"artifacts": {"key": {"any_": ["replica-run-report"]}}}
     ).json()
-    assert any(a["flow_run_id"] == completed[0]["id"] for a in artifacts)
-    report = next(a for a in artifacts if a["flow_run_id"] == completed[0]["id"])
+    # this test's run: the report that names its run id, on a COMPLETED flow run
+    [report] = [a for a in artifacts if run_id in a["data"]]
+    assert report["flow_run_id"] in completed
     assert "articles written | 40" in report["data"]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flows.errors import InfraError
+from flows.errors import ConfigError, InfraError
 from infra.replica.server import serve_forever
 
 
@@ -24,6 +24,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="allow POST /__replica__/day?d=N from loopback to change the day (off by default)",
     )
+    parser.add_argument(
+        "--faults",
+        metavar="SPEC",
+        help="inject faults, e.g. '503*2@/2017/,429*1:1@/feed/' (see infra/replica/faults.py)",
+    )
     args = parser.parse_args(argv)
     try:
         serve_forever(
@@ -33,8 +38,9 @@ def main(argv: list[str] | None = None) -> int:
             day=args.day,
             access_log=args.access_log,
             admin=args.admin,
+            faults=args.faults,
         )
-    except InfraError as exc:
+    except (InfraError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     return 0

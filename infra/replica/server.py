@@ -148,6 +148,12 @@ class _HTTPServer(ThreadingHTTPServer):
         self.admin = admin
         super().__init__(address, _Handler)
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that hangs up (timeouts, refused oversized bodies, fault injection) is normal.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
     def server_bind(self) -> None:
         # HTTPServer.server_bind would call socket.getfqdn(), a DNS lookup; not needed here.
         socketserver.TCPServer.server_bind(self)
@@ -394,15 +400,21 @@ def serve_forever(
     access_log: bool = False,
     announce: bool = True,
     admin: bool = False,
+    faults: str | None = None,
 ) -> None:
     """Serve the replica in the foreground until SIGINT or SIGTERM; InfraError if the port is taken.
 
     Prints ``replica: serving N articles at http://127.0.0.1:P/`` once listening (``announce``).
-    ``admin`` turns on ``POST /__replica__/day?d=N`` (loopback only).
+    ``admin`` turns on ``POST /__replica__/day?d=N`` (loopback only). ``faults`` is a fault spec
+    (``infra.replica.faults``).
     """
     server = ReplicaServer(
         articles, seed, day, port=port, host=host, access_log=access_log, admin=admin
     )
+    if faults:
+        from infra.replica.faults import FaultBehaviour
+
+        server.behaviour = FaultBehaviour.parse(faults, day_of=lambda: server.day)
     httpd = server.bind()
     if announce:
         print(f"replica: serving {articles} articles at {server.base_url}/", flush=True)

@@ -1,0 +1,288 @@
+"""The archive flow without Prefect, for B3, B4 and B6: load state -> crawl -> process -> derive
+-> store -> advance and save state, with the flow's own plain functions (``flows.archive`` wraps
+the same ones in tasks).
+
+One deviation, named wherever it is reported: cleaning maps the product's per-file
+``flows.process.clean_warc`` over the run's WARC files in a process pool, then
+``flows.process.merge_results`` in file order: the path ``flows.reprocess`` takes (a live run maps
+in-process; the merged result is the same, see ``merge_results``). The run's digest and CDXJ
+indexes (``write_run_index``, ``index_warcs``: they read the WARC files on their own) are built
+in the same pool meanwhile.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing
+import shutil
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from multiprocessing.pool import Pool
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from warcio.archiveiterator import ArchiveIterator
+
+from flows.articles import write_jsonl_gz
+from flows.cdxj import index_warcs
+from flows.clean import CLEANER_VERSION
+from flows.crawl import run_crawl
+from flows.derive import Derived, derive
+from flows.manifest import build_manifest, write_manifest
+from flows.process import FileResult, ProcessResult, clean_warc, merge_results
+from flows.runs import Keys, RunPaths
+from flows.s3 import StoreConfig
+from flows.state import SiteState
+from flows.statestore import (
+    advance,
+    load_state,
+    previous_text_loader,
+    save_state,
+)
+from flows.store import StoreResult, upload_run
+from spiders.captures import write_run_index
+from spiders.profile import SiteProfile
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
+
+LOG = logging.getLogger("bench.flow")
+LOG.setLevel(logging.WARNING)
+POOL_WORKERS = 2
+
+
+def new_pool(workers: int = POOL_WORKERS) -> Pool:
+    """A process pool (forkserver: the bench process has threads) with the cleaner imported."""
+    pool = multiprocessing.get_context("forkserver").Pool(workers)
+    pool.map(_warm, range(workers))
+    return pool
+
+
+def _warm(_: int) -> int:
+    import flows.process  # noqa: F401  (imports lxml and the cleaner in each worker)
+
+    return 0
+
+
+def clean_in_pool(
+    pool: Pool, warcs: list[Path], profile: SiteProfile, run_id: str, keys: Keys
+) -> ProcessResult:
+    """``clean_warc`` per file in the pool, largest files first (so two workers end together),
+    then ``merge_results`` in the run's file order (what ``process_warcs`` would return)."""
+    order = sorted(range(len(warcs)), key=lambda i: -warcs[i].stat().st_size)
+    pending = {
+        i: pool.apply_async(clean_warc, (warcs[i], profile, run_id, keys.warc)) for i in order
+    }
+    parts: list[FileResult] = [pending[i].get() for i in range(len(warcs))]
+    return merge_results(parts)
+
+
+# ----- one run of the flow ----------------------------------------------------------------------
+
+
+@dataclass
+class FlowRun:
+    run_id: str
+    phases: dict[str, float]
+    stats: dict[str, Any]
+    derived: Derived
+    stored: StoreResult
+    state_bytes: int  # state.json.gz + captures.jsonl.gz saved after the run
+    kinds: dict[str, int]  # bytes uploaded by object kind (warc, articles, captures, ...)
+    breakdown: dict[str, tuple[int, int]]  # WARC category -> (requests, bytes)
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def requests(self) -> int:
+        return int(self.stats.get("downloader/request_count", 0))
+
+    @property
+    def responses(self) -> int:
+        return int(self.stats.get("downloader/response_count", 0))
+
+    @property
+    def bytes_stored(self) -> int:
+        return self.stored.bytes_uploaded + self.state_bytes
+
+    @property
+    def article_requests(self) -> int:
+        return self.breakdown.get("articles", (0, 0))[0]
+
+    @property
+    def article_bytes(self) -> int:
+        """WARC records of article URLs, plus the article records and events written."""
+        warc = self.breakdown.get("articles", (0, 0))[1]
+        return warc + self.kinds.get("articles", 0) + self.kinds.get("events", 0)
+
+
+def archive_once(
+    client: S3Client,
+    config: StoreConfig,
+    profile: SiteProfile,
+    spool: Path,
+    pool: Pool,
+    *,
+    warc_max_size: int,
+    keep_spool: bool = False,
+) -> tuple[FlowRun, RunPaths]:
+    """One run of the flow; the spool is removed after the verified upload unless kept."""
+    run = RunPaths.create(spool, profile.name)
+    keys = Keys(config.prefix, run.site, run.run_id)
+    started_at = datetime.now(UTC)
+    t0 = time.perf_counter()
+    loaded = load_state(client, config, run.site, run.root / run.site / ".state", LOG)
+    shutil.copyfile(loaded.captures, run.prior_captures)
+    t1 = time.perf_counter()
+    crawl = run_crawl(profile, run, LOG, warc_max_size=warc_max_size)
+    t2 = time.perf_counter()
+    warcs = run.warc_files()
+    # The run's two indexes read the WARC files on their own: built in the pool beside cleaning.
+    captures_job = pool.apply_async(write_run_index, (warcs, run.captures))
+    cdxj_job = pool.apply_async(index_warcs, (warcs, run.cdxj))
+    result = clean_in_pool(pool, warcs, profile, run.run_id, keys)
+    derived = derive(result, loaded.state, run.run_id, keys, previous_text_loader(client, config))
+    write_jsonl_gz(run.articles, derived.records)
+    write_jsonl_gz(run.events, derived.events)
+    records: dict[str, int] = captures_job.get()
+    cdxj_lines: int = cdxj_job.get()
+    manifest = build_manifest(
+        run,
+        keys,
+        base_url=profile.base_url,
+        started_at=started_at,
+        counts={**derived.summary(), "records": records, "cdxj_lines": cdxj_lines},
+        crawl={k: v for k, v in crawl.stats.items() if isinstance(v, int | float | str)},
+        cleaner_version=CLEANER_VERSION,
+    )
+    write_manifest(run, manifest)
+    advance(loaded, run.run_id, keys.articles, derived.records, derived.events, run.captures)
+    t3 = time.perf_counter()
+    breakdown = warc_breakdown(run.warc_files(), profile)
+    t4 = time.perf_counter()  # the breakdown is the bench's, not the flow's: not timed
+    stored = upload_run(client, config, run)
+    save_state(client, config, loaded)
+    t5 = time.perf_counter()
+    uploaded = set(stored.uploaded)
+    kinds: Counter[str] = Counter()
+    for entry in manifest["objects"]:
+        if entry["key"] in uploaded:
+            kinds[str(entry["kind"])] += int(entry["size"])
+    kinds["manifest"] = stored.bytes_uploaded - sum(kinds.values())
+    state_bytes = loaded.captures.stat().st_size + len(loaded.state.to_bytes())
+    if not keep_spool:
+        shutil.rmtree(run.dir)
+    phases = {
+        "load state": t1 - t0,
+        "crawl": t2 - t1,
+        "process": t3 - t2,
+        "store": t5 - t4,
+    }
+    flow_run = FlowRun(
+        run.run_id,
+        phases,
+        crawl.stats,
+        derived,
+        stored,
+        state_bytes,
+        dict(kinds),
+        breakdown,
+        seconds=sum(phases.values()),
+    )
+    return flow_run, run
+
+
+# ----- what a run's WARC files hold -------------------------------------------------------------
+
+CATEGORIES = ("robots.txt", "sitemaps", "feeds", "listings", "articles", "other", "warcinfo")
+
+
+def url_category(url: str, profile: SiteProfile) -> str:
+    parts = urlsplit(url)
+    path = parts.path
+    target = path + ("?" + parts.query if parts.query else "")
+    if path == "/robots.txt":
+        return "robots.txt"
+    if path.endswith((".xml", ".xml.gz")):
+        return "sitemaps"
+    if path.rstrip("/").endswith("/feed") or path == "/feed":
+        return "feeds"
+    if profile.is_article_path(target):
+        return "articles"
+    listings = {p.rstrip("/") or "/" for p in profile.discovery.listings}
+    bare = path.rstrip("/") or "/"
+    if bare in listings or "/page/" in path:
+        return "listings"
+    return "other"
+
+
+def warc_breakdown(warcs: list[Path], profile: SiteProfile) -> dict[str, tuple[int, int]]:
+    """Per URL category: requests (WARC ``request`` records) and the compressed bytes of every
+    record (request, response, revisit, metadata) about those URLs; ``warcinfo`` apart."""
+    requests: Counter[str] = Counter()
+    sizes: Counter[str] = Counter()
+    for path in warcs:
+        with open(path, "rb") as fh:
+            records = ArchiveIterator(fh)
+            for record in records:
+                uri = record.rec_headers.get_header("WARC-Target-URI")
+                category = url_category(uri, profile) if uri else "warcinfo"
+                if record.rec_type == "request":
+                    requests[category] += 1
+                records.read_to_end(record)
+                sizes[category] += records.get_record_length()
+        # Rounding: gzip members are the records, so the lengths add up to the file size.
+    return {c: (requests[c], sizes[c]) for c in CATEGORIES if requests[c] or sizes[c]}
+
+
+# ----- B6: the same WARCs from S3 and from the spool ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Replay:
+    source: str  # "s3" | "spool"
+    seconds: float
+    fetch_seconds: float
+    docs: int
+    records_digest: str
+
+
+def replay_once(
+    client: S3Client,
+    config: StoreConfig,
+    profile: SiteProfile,
+    pool: Pool,
+    run: RunPaths,
+    source: str,
+    cache: Path,
+) -> Replay:
+    """Re-derive one archived run against the state before it (empty: the site's first run):
+    from S3 (``site_runs`` + ``fetch_verified`` of every WARC into a fresh cache, as
+    ``reprocess_run`` reads them) or from the run's spool; then clean (pool) + merge + derive."""
+    from flows.remote import fetch_verified, site_runs
+
+    keys = Keys(config.prefix, run.site, run.run_id)
+    started = time.perf_counter()
+    if source == "s3":
+        archived = site_runs(client, config, run.site, only=run.run_id).runs[0]
+        shutil.rmtree(cache, ignore_errors=True)
+        warcs = [
+            fetch_verified(client, config, o, cache / Path(str(o["key"])).name)
+            for o in archived.objects("warc")
+        ]
+    else:
+        warcs = run.warc_files()
+    fetched = time.perf_counter()
+    result = clean_in_pool(pool, warcs, profile, run.run_id, keys)
+    derived = derive(
+        result, SiteState(run.site), run.run_id, keys, previous_text_loader(client, config)
+    )
+    seconds = time.perf_counter() - started
+    out = cache.parent / f"replay-{source}.jsonl.gz"
+    write_jsonl_gz(out, derived.records)
+    digest = hashlib.sha256(out.read_bytes()).hexdigest()
+    return Replay(source, seconds, fetched - started, len(derived.records), digest)

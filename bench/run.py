@@ -1,0 +1,115 @@
+"""Every stage against a baseline measured in the same run: ``make bench``.
+
+Usage: ``.venv/bin/python bench/run.py [--quick] [--only B1,B2,B3,B4,B5,B6,H] [--output FILE]``.
+Prints one table (measured, baseline, ratio, target, met) with notes, and for a full run of all
+rows writes it with the machine's description to ``bench/RESULTS.md``. Asserts nothing about
+wall times. Rows: B1 recording overhead, B2 processing, B3 end to end, B4 incremental rerun,
+B5 upload, B6 replay from S3, H server headroom.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+import harness
+import stages
+from harness import Row
+
+ROWS = ("B1", "B2", "B3", "B4", "B5", "B6", "H")
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes: a ~2 minute smoke run")
+    parser.add_argument("--only", default="", help=f"comma-separated rows of {','.join(ROWS)}")
+    parser.add_argument("--output", type=Path, default=None, help="write the results here")
+    parser.add_argument("--b3-worker", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--spool", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--extras", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.b3_worker:  # one B3 size in a fresh process (see stages.run_e2e_worker)
+        assert args.spool is not None
+        print(json.dumps(stages.e2e_worker(args.b3_worker, args.spool, args.extras)))
+        return 0
+
+    only = [r.strip().upper() for r in args.only.split(",") if r.strip()] or list(ROWS)
+    unknown = sorted(set(only) - set(ROWS))
+    if unknown:
+        parser.error(f"unknown rows {unknown}; choose from {','.join(ROWS)}")
+    sizes = stages.Sizes.quick() if args.quick else stages.Sizes()
+    output = args.output or (RESULTS if not args.quick and set(only) == set(ROWS) else None)
+
+    started = time.perf_counter()
+    load_start = os.getloadavg()
+    workdir = stages.new_workdir()
+    rows: list[Row] = []
+    crawl_rate: float | None = None
+    try:
+        with ExitStack() as stack:
+            if "B1" in only:
+                print("B1 recording overhead ...", flush=True)
+                b1 = stages.b1_recording(sizes, workdir / "spool")
+                rows.append(b1.row)
+                crawl_rate = b1.crawl_pages_per_s
+            if "H" in only:
+                print("H server headroom ...", flush=True)
+                rows.append(stages.headroom(sizes, crawl_rate, workdir))
+            if "B2" in only:
+                print("B2 processing ...", flush=True)
+                rows += stages.b2_processing(sizes)
+            s3_env = (
+                stack.enter_context(harness.seaweed_stack())
+                if {"B3", "B4", "B5", "B6"} & set(only)
+                else {}
+            )
+            e2e = {"B3", "B4", "B6"} & set(only)
+            if e2e:
+                print(f"{'/'.join(sorted(e2e))} end to end, incremental, replay ...", flush=True)
+                rows += stages.e2e_rows(sizes, workdir / "spool", s3_env, e2e)
+            if "B5" in only:
+                print("B5 upload ...", flush=True)
+                rows.append(stages.b5_upload(sizes, workdir, s3_env))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    order = {key: n for n, key in enumerate(("B1", "B2", "B3", "B4", "B5", "B6", "H"))}
+    rows.sort(key=lambda r: order.get(r.key, 99))
+
+    elapsed = time.perf_counter() - started
+    mode = "quick" if args.quick else "full"
+    lines = [
+        f"# Benchmark results ({mode} run, rows {','.join(only)})",
+        "",
+        "Each ratio compares the measured value with a baseline measured in the same run;",
+        "`met` compares the ratio with the target. See bench/README.md.",
+        "",
+        *harness.table_lines(rows),
+        "",
+        f"Wall time of the whole benchmark: {elapsed / 60:.1f} min "
+        f"(load average at the start {load_start[0]:.2f}, at the end {os.getloadavg()[0]:.2f}).",
+        "",
+        "Notes:",
+        "",
+        *harness.notes_lines(rows),
+        "",
+        "Machine:",
+        "",
+        *harness.machine_lines(shutil.which("wrk"), load_start),
+    ]
+    print("\n" + "\n".join(lines))
+    if output is not None:
+        output.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        print(f"\nwritten to {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

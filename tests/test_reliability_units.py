@@ -1,0 +1,187 @@
+"""Reliability units: the WARC readers and the torn-tail repair on random and truncated bytes
+(property tests), safe S3 key segments, the spool lock, and 127.0.0.1-only listeners."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from warcio.archiveiterator import ArchiveIterator
+
+from flows.errors import ConfigError, ExtractionError, NewsvaultError
+from flows.lock import SiteLockedError, SpoolLock
+from flows.process import iter_captures
+from flows.runs import Keys, safe_name
+from infra import local
+from infra.local import LocalStack
+from infra.replica.server import ReplicaServer
+from spiders.captures import entries_from_warc
+from spiders.warcrepair import complete_prefix, repair_open_file
+from spiders.warcspool import OPEN_SUFFIX
+from tests.conftest import Crawled
+
+FUZZ = settings(
+    max_examples=60, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+DOCUMENTED = (ExtractionError,)
+
+
+def _read_all(path: Path) -> None:
+    """Both WARC readers: only our documented errors may escape."""
+    for reader in (iter_captures, entries_from_warc):
+        try:
+            for _ in reader(path):
+                pass
+        except DOCUMENTED:
+            pass
+
+
+@pytest.fixture(scope="module")
+def real_warc(crawled: Crawled) -> bytes:
+    return crawled.result.warc_files[0].read_bytes()
+
+
+@FUZZ
+@given(data=st.binary(max_size=4096))
+def test_readers_and_repair_on_random_bytes(tmp_path: Path, data: bytes) -> None:
+    path = tmp_path / "x.warc.gz"
+    path.write_bytes(data)
+    _read_all(path)
+    kept, records = complete_prefix(path)
+    assert 0 <= kept <= len(data) and (records == 0) == (kept == 0)
+
+
+@FUZZ
+@given(cut=st.floats(0, 1), noise=st.binary(max_size=64))
+def test_truncated_real_warc(tmp_path: Path, real_warc: bytes, cut: float, noise: bytes) -> None:
+    torn = real_warc[: int(len(real_warc) * cut)] + noise
+    path = tmp_path / "x.warc.gz"
+    path.write_bytes(torn)
+    _read_all(path)
+    # the repair keeps exactly the complete records, which then read without error
+    open_path = tmp_path / ("torn.warc.gz" + OPEN_SUFFIX)
+    open_path.write_bytes(torn)
+    (tmp_path / "quarantine").mkdir(exist_ok=True)
+    repair = repair_open_file(open_path)
+    if repair.quarantined:
+        assert repair.records == 0
+        return
+    kept = repair.path.read_bytes()
+    assert torn.startswith(kept)
+    with open(repair.path, "rb") as fh:
+        assert sum(1 for _ in ArchiveIterator(fh)) == repair.records
+    repair.path.unlink()
+
+
+def complete_prefix_of(data: bytes, tmp: Path) -> tuple[int, int]:
+    path = tmp / "prefix.bin"
+    path.write_bytes(data)
+    return complete_prefix(path)
+
+
+def test_repair_cuts_torn_tail_and_quarantines_empty(crawled: Crawled, tmp_path: Path) -> None:
+    source = crawled.result.warc_files[0]
+    full_bytes = source.read_bytes()
+    whole, records = complete_prefix(source)
+    assert whole == len(full_bytes) and records > 3
+    warc_dir = tmp_path / "run" / "warc"
+    warc_dir.mkdir(parents=True)
+    torn = warc_dir / ("a.warc.gz" + OPEN_SUFFIX)
+    first_member, n = complete_prefix_of(full_bytes[:2000], tmp_path)
+    tail = full_bytes[: first_member + 300]  # n whole members, then one cut in the middle
+    torn.write_bytes(full_bytes + tail)
+    repair = repair_open_file(torn)
+    assert not repair.quarantined and repair.records == records + n
+    assert repair.cut_bytes == 300 and repair.path.read_bytes() == full_bytes + tail[:-300]
+    empty = warc_dir / ("b.warc.gz" + OPEN_SUFFIX)
+    empty.write_bytes(full_bytes[:100])
+    repair = repair_open_file(empty)
+    assert repair.quarantined and repair.path.parent == tmp_path / "run" / "quarantine"
+    assert sorted(p.name for p in warc_dir.iterdir()) == ["a.warc.gz"]
+
+
+@given(name=st.text(max_size=80))
+def test_safe_name_never_escapes(name: str) -> None:
+    try:
+        safe = safe_name(name)
+    except ConfigError:
+        return
+    key = Keys("p/", "replica", "20200101T000000Z-000000").warc(safe)
+    assert key.startswith("p/sites/replica/runs/20200101T000000Z-000000/warc/")
+    rest = key.rsplit("/", 1)[1]
+    assert rest == safe and "/" not in safe and "\\" not in safe and ".." not in safe
+    assert not safe.startswith(".") and "\x00" not in safe
+
+
+def test_spool_lock_refuses_second_holder(tmp_path: Path) -> None:
+    first, second = SpoolLock(tmp_path, "replica"), SpoolLock(tmp_path, "replica")
+    first.acquire()
+    with pytest.raises(SiteLockedError) as info:
+        second.acquire()
+    assert "\n" not in str(info.value) and "in use by pid" in str(info.value)
+    assert isinstance(info.value, NewsvaultError)
+    first.release()
+    second.acquire()  # released on exit (the kernel releases it when a process dies, too)
+    second.release()
+
+
+def _listeners() -> dict[int, set[str]]:
+    """Listening TCP sockets from /proc: port -> local addresses."""
+    found: dict[int, set[str]] = {}
+    for name, family in (("tcp", socket.AF_INET), ("tcp6", socket.AF_INET6)):
+        try:
+            lines = Path(f"/proc/net/{name}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] != "0A":  # LISTEN
+                continue
+            addr_hex, port_hex = fields[1].split(":")
+            raw = bytes.fromhex(addr_hex)
+            if family == socket.AF_INET:
+                addr = socket.inet_ntop(family, raw[::-1])
+            else:
+                words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
+                addr = socket.inet_ntop(family, words)
+            found.setdefault(int(port_hex, 16), set()).add(addr)
+    return found
+
+
+def test_every_local_server_binds_loopback_only(stack: LocalStack, replica: ReplicaServer) -> None:
+    """SeaweedFS (all its ports), Prefect and the replica listen on 127.0.0.1 only; pywb gets
+    ``--bind 127.0.0.1`` (flows.replay). SeaweedFS refusing anonymous access is tested in
+    tests/test_local_infra.py::test_s3_up_bucket_objects_and_auth."""
+    if not Path("/proc/net/tcp").exists():
+        pytest.skip("no /proc/net/tcp here")
+    listening = _listeners()
+    ports = {**stack.ports.as_dict(), "prefect": stack.prefect_port, "replica": replica.port}
+    checked = 0
+    for name, port in ports.items():
+        if port in listening:
+            checked += 1
+            assert listening[port] <= {"127.0.0.1", "::ffff:127.0.0.1"}, (name, listening[port])
+    assert checked >= 3, listening
+    with pytest.raises(ValueError):
+        ReplicaServer(host="0.0.0.0")
+    source = Path("flows/replay.py").read_text()
+    assert '"--bind", "127.0.0.1"' in source
+    assert "-ip.bind=127.0.0.1" in " ".join(local.weed_command(stack))
+    assert "--host" in local.prefect_command(stack) and "127.0.0.1" in local.prefect_command(stack)
+
+
+def test_quarantined_file_is_never_uploaded(crawled: Crawled, tmp_path: Path) -> None:
+    from flows.runs import RunPaths
+
+    run = RunPaths.create(tmp_path, "replica", "20200101T000000Z-0000ff")
+    shutil.copy(crawled.result.warc_files[0], run.warc_dir / "x.warc.gz.open")
+    (run.warc_dir / "y.warc.gz.open").write_bytes(b"\x1f\x8b\x08\x00garbage")
+    from spiders.warcrepair import repair_dir
+
+    repairs = repair_dir(run.warc_dir)
+    assert [r.quarantined for r in repairs] == [False, True]
+    assert [p.name for p in run.warc_files()] == ["x.warc.gz"]
