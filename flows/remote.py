@@ -75,15 +75,22 @@ def _run_ids(client: S3Client, config: StoreConfig, site: str) -> list[str]:
     return sorted(found)
 
 
-def _get_json(client: S3Client, config: StoreConfig, key: str) -> dict[str, Any] | None:
+def get_bytes(client: S3Client, config: StoreConfig, key: str) -> bytes | None:
+    """An object's bytes, or None when it does not exist (other errors translated)."""
     try:
-        body = client.get_object(Bucket=config.bucket, Key=key)["Body"].read()
+        return bytes(client.get_object(Bucket=config.bucket, Key=key)["Body"].read())
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
             return None
         raise translate(exc, config, f"read {key}") from exc
     except BotoCoreError as exc:
         raise translate(exc, config, f"read {key}") from exc
+
+
+def _get_json(client: S3Client, config: StoreConfig, key: str) -> dict[str, Any] | None:
+    body = get_bytes(client, config, key)
+    if body is None:
+        return None
     data = json.loads(body)
     return data if isinstance(data, dict) else None
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from flows.errors import ConfigError, StoreVerifyError
-from flows.remote import ArchivedRun, cache_root, fetch_verified, site_runs
+from flows.remote import ArchivedRun, cache_root, fetch_verified, get_bytes, site_runs
 from flows.runs import state_key
 from flows.s3 import StoreConfig, translate
 from flows.state import ArticleEntry, SiteState
@@ -42,17 +42,6 @@ class LoadedState:
     captures: Path  # compacted digest index, for the crawl and the next save
     source: str  # "saved" | "rebuilt" | "new"
     problem: str | None = None
-
-
-def _get(client: S3Client, config: StoreConfig, key: str) -> bytes | None:
-    try:
-        return bytes(client.get_object(Bucket=config.bucket, Key=key)["Body"].read())
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-            return None
-        raise translate(exc, config, f"read {key}") from exc
-    except BotoCoreError as exc:
-        raise translate(exc, config, f"read {key}") from exc
 
 
 def _put(client: S3Client, config: StoreConfig, key: str, data: bytes) -> None:
@@ -128,7 +117,7 @@ def load_state(
     client: S3Client, config: StoreConfig, site: str, workdir: Path, logger: Logger = log
 ) -> LoadedState:
     workdir.mkdir(parents=True, exist_ok=True)
-    raw = _get(client, config, state_key(config.prefix, site, STATE_NAME))
+    raw = get_bytes(client, config, state_key(config.prefix, site, STATE_NAME))
     problem: str | None = None
     if raw is None:
         problem = "missing"
@@ -137,7 +126,7 @@ def load_state(
             state = SiteState.from_bytes(raw)
             if state.site != site:
                 raise ValueError(f"it belongs to site {state.site!r}")
-            captures_raw = _get(client, config, state_key(config.prefix, site, CAPTURES_NAME))
+            captures_raw = get_bytes(client, config, state_key(config.prefix, site, CAPTURES_NAME))
             if captures_raw is None:
                 raise ValueError(f"{CAPTURES_NAME} is missing")
             if hashlib.sha256(captures_raw).hexdigest() != state.captures_sha256:
@@ -215,7 +204,7 @@ def previous_text_loader(
     def load(entry: ArticleEntry) -> str | None:
         key = entry.record_key
         if key not in cache:
-            raw = _get(client, config, key)
+            raw = get_bytes(client, config, key)
             texts: dict[tuple[str, int], str] = {}
             if raw is not None:
                 for line in gzip.decompress(raw).decode("utf-8").splitlines():
