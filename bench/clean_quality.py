@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import re
 import sys
 import time
@@ -41,7 +42,21 @@ from flows.clean import clean_html
 from flows.errors import ExtractionError
 
 REPO = Path(__file__).resolve().parents[1]
-DEV_DIR = REPO.parent / "shared" / "extraction-dev"
+
+
+def _dev_dir() -> Path:
+    """$NEWSVAULT_SHARED/extraction-dev, else ../shared beside the repo, else /work/shared."""
+    for base in (
+        os.environ.get("NEWSVAULT_SHARED", ""),
+        str(REPO.parent / "shared"),
+        "/work/shared",
+    ):
+        if base and (Path(base) / "extraction-dev" / "pages.json").is_file():
+            return Path(base) / "extraction-dev"
+    return REPO.parent / "shared" / "extraction-dev"
+
+
+DEV_DIR = _dev_dir()
 TAGDIV = "tagdiv-newspaper"
 _WS = re.compile(r"\s+")
 

@@ -13,6 +13,7 @@ from types import ModuleType
 import pytest
 
 from flows.clean import clean_html
+from tests.conftest import shared_dir
 
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "clean_quality.py"
 TAGDIV = "tagdiv-newspaper"
@@ -65,10 +66,11 @@ def test_replica_pages_f1_and_every_byline_parsed() -> None:
 
 
 def test_dev_subset_pass_rate_at_least_trafilatura() -> None:
-    if not (bench.DEV_DIR / "pages.json").is_file():
-        pytest.fail(f"development set missing: {bench.DEV_DIR} (../shared/extraction-dev)")
+    dev = shared_dir() / "extraction-dev"
+    if not (dev / "pages.json").is_file():
+        pytest.fail(f"development set missing: {dev}; set NEWSVAULT_SHARED")
     ours, theirs = bench.SnippetScore(), bench.SnippetScore()
-    for page in bench.dev_pages(limit=100):
+    for page in bench.dev_pages(limit=100, directory=dev):
         ours.add(bench.ours(page.html, page.url), page.with_, page.without)
         theirs.add(bench.theirs(page.html, page.url), page.with_, page.without)
     assert ours.pages == 100
