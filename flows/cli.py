@@ -157,7 +157,14 @@ def _cmd_replica(args: argparse.Namespace) -> int:
         from infra import local
 
         stack = local.LocalStack.from_env()
-        state = local.start_replica(stack, port=args.port, articles=args.articles, seed=args.seed)
+        state = local.start_replica(
+            stack,
+            port=args.port,
+            articles=args.articles,
+            seed=args.seed,
+            day=args.day,
+            admin=args.admin,
+        )
         print(state.describe())
         return 0
     from infra.replica.server import serve_forever

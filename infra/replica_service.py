@@ -29,19 +29,13 @@ _MODULE = "infra.replica"
 _IMPORT_ROOT = Path(__file__).resolve().parents[1]
 
 
-def replica_command(port: int, articles: int, seed: int) -> list[str]:
-    """``python -m infra.replica --port P --articles N --seed S`` with this interpreter."""
-    return [
-        sys.executable,
-        "-m",
-        _MODULE,
-        "--port",
-        str(port),
-        "--articles",
-        str(articles),
-        "--seed",
-        str(seed),
-    ]
+def replica_command(
+    port: int, articles: int, seed: int, day: int = 0, admin: bool = False
+) -> list[str]:
+    """``python -m infra.replica --port P --articles N --seed S --day D [--admin]``."""
+    cmd = [sys.executable, "-m", _MODULE, "--port", str(port), "--articles", str(articles)]
+    cmd += ["--seed", str(seed), "--day", str(day)]
+    return cmd + (["--admin"] if admin else [])
 
 
 def replica_url(port: int) -> str:
@@ -94,6 +88,8 @@ def start_replica(
     port: int = DEFAULT_REPLICA_PORT,
     articles: int = 200,
     seed: int = 1,
+    day: int = 0,
+    admin: bool = False,
 ) -> ServiceState:
     """Start the replica in the background on ``127.0.0.1:port`` and wait until it serves
     ``/robots.txt``. Idempotent: if this home's replica already runs on ``port`` it is left
@@ -105,7 +101,7 @@ def start_replica(
     try:
         processes.mkdir_private(stack.home)
         with processes.locked(stack.run_dir):
-            return _start(stack, port, articles, seed)
+            return _start(stack, port, replica_command(port, articles, seed, day, admin))
     except OSError as exc:
         raise InfraError(
             f"cannot prepare the local stack in {stack.home}: {exc.strerror or exc}"
@@ -117,7 +113,7 @@ def _ok(status: int) -> bool:
     return status == 200
 
 
-def _start(stack: LocalStack, port: int, articles: int, seed: int) -> ServiceState:
+def _start(stack: LocalStack, port: int, command: list[str]) -> ServiceState:
     pid_file = stack.pid_file("replica")
     robots = f"{replica_url(port)}/robots.txt"
     pid = our_pid(stack)
@@ -148,7 +144,7 @@ def _start(stack: LocalStack, port: int, articles: int, seed: int) -> ServiceSta
     )
     started = time.monotonic()
     proc = processes.spawn(
-        replica_command(port, articles, seed),
+        command,
         cwd=stack.home,
         env=env,
         log_path=stack.replica_log,

@@ -580,3 +580,13 @@ def test_ensure_ready_gives_up_with_one_line(stack: LocalStack) -> None:
     with pytest.raises(InfraError, match="cannot read stored data") as info:
         seaweed.ensure_ready(stack, timeout=0.5)
     assert "\n" not in str(info.value) and str(stack.seaweed_log) in str(info.value)
+
+
+def test_detached_replica_gets_day_and_admin(stack: LocalStack) -> None:
+    port = _free_port()
+    try:
+        local.start_replica(stack, port=port, articles=10, seed=3, day=2, admin=True)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/__replica__/day", timeout=5) as r:
+            assert r.read() == b"2\n"
+    finally:
+        local.down(stack)
