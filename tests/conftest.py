@@ -90,3 +90,23 @@ def stack() -> Iterator[LocalStack]:
     finally:
         local.down(chosen)
         shutil.rmtree(home, ignore_errors=True)
+
+
+def seal_test_run(run: RunPaths, prefix: str) -> None:
+    """Write the manifest of a hand-made spooled run, as processing would (for store tests)."""
+    from datetime import UTC, datetime
+
+    from flows.manifest import build_manifest, write_manifest
+    from flows.runs import Keys
+
+    keys = Keys(prefix, run.site, run.run_id)
+    manifest = build_manifest(
+        run,
+        keys,
+        base_url="http://x",
+        started_at=datetime.now(UTC),
+        counts={},
+        crawl={},
+        cleaner_version="test",
+    )
+    write_manifest(run, manifest)

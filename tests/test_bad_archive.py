@@ -5,20 +5,18 @@ from __future__ import annotations
 
 import shutil
 import zipfile
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from flows.articles import write_jsonl_gz
 from flows.cdxj import index_warcs
-from flows.manifest import build_manifest, write_manifest
 from flows.mirror import check_warc, mirror_site
 from flows.runs import Keys, RunPaths
 from flows.store import upload_run
 from infra.local import LocalStack
 from spiders.captures import write_run_index
-from tests.conftest import Crawled
+from tests.conftest import Crawled, seal_test_run
 from tests.test_e2e import cli_env, newsvault, s3, store_config
 
 pytestmark = pytest.mark.e2e
@@ -60,17 +58,7 @@ def bad_archive(
     client = s3(stack)
     for run_id, truncate in [(GOOD, False), (TRUNCATED, True), (MISMATCH, False)]:
         run = make_run(crawled, spool, run_id, truncate=truncate)
-        keys = Keys(config.prefix, run.site, run.run_id)
-        manifest = build_manifest(
-            run,
-            keys,
-            base_url="http://x",
-            started_at=datetime.now(UTC),
-            counts={},
-            crawl={},
-            cleaner_version="test",
-        )
-        write_manifest(run, manifest)
+        seal_test_run(run, config.prefix)
         upload_run(client, config, run)
     # the mismatching run's WARC is replaced in S3 after its manifest was written
     key = Keys(config.prefix, "replica", MISMATCH).warc(warc_name(MISMATCH))

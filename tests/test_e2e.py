@@ -11,7 +11,6 @@ import shutil
 import subprocess
 import sys
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +23,13 @@ from warcio.archiveiterator import ArchiveIterator
 
 from flows.articles import schema, write_jsonl_gz
 from flows.errors import StoreAuthError, StoreUnreachableError
-from flows.manifest import build_manifest, write_manifest
-from flows.runs import Keys, RunPaths
+from flows.runs import RunPaths
 from flows.s3 import StoreConfig, make_client
 from flows.store import upload_run
 from infra import local
 from infra.local import LocalStack
 from infra.replica.server import ReplicaServer
-from tests.conftest import Crawled, shared_file
+from tests.conftest import Crawled, seal_test_run, shared_file
 
 pytestmark = pytest.mark.e2e
 NEWSVAULT = str(Path(sys.executable).with_name("newsvault"))
@@ -79,17 +77,7 @@ def prepare_pending_run(crawled: Crawled, spool: Path, config: StoreConfig) -> R
     for warc in crawled.result.warc_files[:1]:
         shutil.copy(warc, run.warc_dir / warc.name)
     write_jsonl_gz(run.articles, [])
-    keys = Keys(config.prefix, run.site, run.run_id)
-    manifest = build_manifest(
-        run,
-        keys,
-        base_url="http://x",
-        started_at=datetime.now(UTC),
-        counts={},
-        crawl={},
-        cleaner_version="test",
-    )
-    write_manifest(run, manifest)
+    seal_test_run(run, config.prefix)
     return run
 
 

@@ -10,7 +10,6 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +19,12 @@ from warcio.archiveiterator import ArchiveIterator
 
 from flows.articles import write_jsonl_gz
 from flows.errors import StoreUnreachableError
-from flows.manifest import build_manifest, write_manifest
-from flows.runs import Keys, RunPaths
+from flows.runs import RunPaths
 from flows.s3 import StoreConfig, make_client
 from flows.store import upload_run
 from infra import local
 from infra.local import LocalStack
-from tests.conftest import Crawled, pick_stack
+from tests.conftest import Crawled, pick_stack, seal_test_run
 
 pytestmark = pytest.mark.e2e
 
@@ -58,16 +56,7 @@ def _spooled_run(crawled: Crawled, spool: Path, run_id: str, config: StoreConfig
     for warc in crawled.result.warc_files:
         shutil.copy(warc, run.warc_dir / warc.name)
     write_jsonl_gz(run.articles, [])
-    manifest = build_manifest(
-        run,
-        Keys(config.prefix, run.site, run.run_id),
-        base_url="http://x",
-        started_at=datetime.now(UTC),
-        counts={},
-        crawl={},
-        cleaner_version="test",
-    )
-    write_manifest(run, manifest)
+    seal_test_run(run, config.prefix)
     return run
 
 
