@@ -404,6 +404,12 @@ def test_two_workers_run_two_sites_concurrently(
             )
         )
     try:
+        # both workers must be polling before the runs exist, or the first one up takes both
+        def online() -> bool:
+            found = api(stack, "POST", f"/work_pools/{pool}/workers/filter", {})
+            return {w["name"] for w in found if w["status"] == "ONLINE"} >= {"w0", "w1"}
+
+        wait_for("both workers online", online, timeout=180, every=1)
         run_ids = []
         for site in ("opw1", "opw2"):
             dep = deployment(stack, site)
@@ -424,9 +430,18 @@ def test_two_workers_run_two_sites_concurrently(
         assert [r["state_type"] for r in runs] == ["COMPLETED", "COMPLETED"], [
             r["state"]["message"] for r in runs
         ]
-        # each worker takes one run at a time (--limit 1): overlapping runs mean two workers
-        a, b = runs
-        assert a["start_time"] < b["end_time"] and b["start_time"] < a["end_time"]
+        # each worker takes one run at a time (--limit 1), so each run went to its own worker
+        for _proc, log in workers:
+            log.flush()
+        submitted = [
+            {
+                r
+                for r in run_ids
+                if f"submitting flow run '{r}'" in (tmp_path / f"worker{i}.log").read_text()
+            }
+            for i in range(2)
+        ]
+        assert sorted(map(len, submitted)) == [1, 1] and submitted[0] != submitted[1], submitted
         for site in ("opw1", "opw2"):
             found = objects(stack, f"sites/{site}/")
             assert any(k.endswith("/manifest.json") for k in found)
