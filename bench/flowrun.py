@@ -91,7 +91,7 @@ class FlowRun:
     stats: dict[str, Any]
     derived: Derived
     stored: StoreResult
-    state_bytes: int  # state.json.gz + captures.jsonl.gz saved after the run
+    state_bytes: int  # state.json.gz + captures.jsonl.gz written after the run (0: checkpoint kept)
     kinds: dict[str, int]  # bytes uploaded by object kind (warc, articles, captures, ...)
     breakdown: dict[str, tuple[int, int]]  # WARC category -> (requests, bytes)
     seconds: float = 0.0
@@ -160,12 +160,20 @@ def archive_once(
         cleaner_version=CLEANER_VERSION,
     )
     write_manifest(run, manifest)
-    advance(loaded, run.run_id, keys.articles, derived.records, derived.events, run.captures)
+    advance(
+        loaded,
+        run.run_id,
+        keys.articles,
+        derived.records,
+        derived.events,
+        run.captures,
+        run.state_log_bytes(),
+    )
     t3 = time.perf_counter()
     breakdown = warc_breakdown(run.warc_files(), profile)
     t4 = time.perf_counter()  # the breakdown is the bench's, not the flow's: not timed
     stored = upload_run(client, config, run)
-    save_state(client, config, loaded)
+    checkpoint = save_state(client, config, loaded)
     t5 = time.perf_counter()
     uploaded = set(stored.uploaded)
     kinds: Counter[str] = Counter()
@@ -173,7 +181,7 @@ def archive_once(
         if entry["key"] in uploaded:
             kinds[str(entry["kind"])] += int(entry["size"])
     kinds["manifest"] = stored.bytes_uploaded - sum(kinds.values())
-    state_bytes = loaded.captures.stat().st_size + len(loaded.state.to_bytes())
+    state_bytes = loaded.checkpoint_bytes if checkpoint else 0
     if not keep_spool:
         shutil.rmtree(run.dir)
     phases = {

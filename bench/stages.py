@@ -30,6 +30,7 @@ from harness import REPO, ReplicaProcess, Row, RssSampler, mib
 
 from flows.crawl import crawl_command, crawl_env
 from flows.runs import RunPaths
+from flows.statestore import CheckpointPolicy
 from spiders.profile import SiteProfile, load_profile
 
 BENCH_CONCURRENCY = 64  # "unthrottled": no delay, no autothrottle, many requests in flight
@@ -495,15 +496,25 @@ def b4_rows(small: dict[str, Any]) -> list[Row]:
         target=0.02,
         higher_is_better=False,
     )
+    # A rerun that keeps the state checkpoint still owes its share of the next one: counted.
+    every = CheckpointPolicy().max_runs
+    owed = first["state_bytes"] / every if not second["state_bytes"] else 0.0
+    rerun_bytes = second["bytes_stored"] + owed
     stored = Row(
         "B4",
         f"incremental rerun ({size}): bytes stored in S3",
-        measured=_mb(second["bytes_stored"]),
+        measured=_mb(rerun_bytes),
         baseline=f"{_mb(first['bytes_stored'])} (first run)",
-        ratio=second["bytes_stored"] / first["bytes_stored"],
+        ratio=rerun_bytes / first["bytes_stored"],
         target=0.01,
         higher_is_better=False,
     )
+    if owed:
+        stored.notes.append(
+            f"second run kept the state checkpoint (runs after it are its log); counted: "
+            f"1/{every} of the {_mb(first['state_bytes'])} checkpoint the first run wrote "
+            f"({_mb(owed)}), since one is rewritten at least every {every} runs"
+        )
     art_requests = Row(
         "B4",
         f"incremental rerun ({size}), article pages only: requests",
@@ -546,8 +557,8 @@ def b4_rows(small: dict[str, Any]) -> list[Row]:
         kinds = ", ".join(f"{k} {_mb(v)}" for k, v in sorted(data["kinds"].items()) if v)
         stored.notes.append(
             f"{label}: {_mb(data['bytes_stored'])} = objects uploaded ({data['uploaded']}): "
-            f"{kinds}; state saved {_mb(data['state_bytes'])} (state.json.gz + the compacted "
-            f"captures.jsonl.gz); the WARC bytes by URL: {warc}"
+            f"{kinds}; state checkpoint written {_mb(data['state_bytes'])} (state.json.gz + the "
+            f"compacted captures.jsonl.gz); the WARC bytes by URL: {warc}"
         )
     art_requests.notes.append(
         "article pages only = requests for article URLs (the profile's article_pattern); "

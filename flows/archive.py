@@ -113,14 +113,22 @@ def process_task(
     write_manifest(run, manifest)
     # The state advances in memory now (the run's files are still here); it is saved only after
     # the run's objects are verified in S3.
-    advance(loaded, run.run_id, keys.articles, derived.records, derived.events, run.captures)
+    advance(
+        loaded,
+        run.run_id,
+        keys.articles,
+        derived.records,
+        derived.events,
+        run.captures,
+        run.state_log_bytes(),
+    )
     get_run_logger().info("processed: %s", derived.summary())
     return derived
 
 
 @task(name="save-state", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
-def save_state_task(config: StoreConfig, loaded: LoadedState) -> None:
-    save_state(make_client(config), config, loaded)
+def save_state_task(config: StoreConfig, loaded: LoadedState) -> bool:
+    return save_state(make_client(config), config, loaded, logger=get_run_logger())
 
 
 @task(name="store", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])

@@ -294,7 +294,7 @@ def _cmd_state(args: argparse.Namespace) -> int:
         else:
             print(f"the saved state was {saved.problem or 'missing'}")
         if args.save:
-            save_state(client, config, rebuilt)
+            save_state(client, config, rebuilt, force=True)
             print("saved the rebuilt state")
             return 0
     return 0 if same else 1

@@ -101,6 +101,10 @@ class RunPaths:
     def prior_captures(self) -> Path:
         return self.dir / PRIOR_CAPTURES
 
+    def state_log_bytes(self) -> int:
+        """Bytes of the outputs a later state load folds in (``flows.statestore``)."""
+        return sum(p.stat().st_size for p in (self.articles, self.events, self.captures))
+
     def warc_files(self) -> list[Path]:
         """Closed WARC files only (``.open`` files are still being written or were torn)."""
         if not self.warc_dir.is_dir():

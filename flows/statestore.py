@@ -4,6 +4,11 @@ Loading never trusts a broken state: a missing, corrupt or inconsistent state ob
 in one line and rebuilt from the archive, and archived runs the state has not seen yet (a run
 whose upload succeeded but whose state save did not) are folded in, so nothing is re-archived and
 no version is lost.
+
+The saved state is a checkpoint, and the runs archived after it are its log: every run's own
+outputs (articles, events, digest index) are already in S3, and loading folds them in. So a run
+that changed little does not rewrite the whole state (about 200 bytes per article): it writes a
+new checkpoint only when ``CheckpointPolicy`` says the log has grown long enough to be worth it.
 """
 
 from __future__ import annotations
@@ -36,12 +41,40 @@ STATE_NAME = "state.json.gz"
 CAPTURES_NAME = "captures.jsonl.gz"
 
 
+FOLDED_KINDS = (
+    "articles",
+    "events",
+    "captures",
+)  # what loading fetches per run after the checkpoint
+
+
+@dataclass(frozen=True)
+class CheckpointPolicy:
+    """When a run writes a new checkpoint instead of leaving its outputs as the log.
+
+    Loading pays one listing plus one download per logged run object, so the log is bounded both
+    in runs and in bytes (as a share of the checkpoint it saves rewriting)."""
+
+    max_runs: int = 24
+    max_share: float = 0.1
+
+    def due(self, loaded: LoadedState) -> bool:
+        return (
+            loaded.source != "saved"
+            or loaded.runs_since_checkpoint >= self.max_runs
+            or loaded.log_bytes > self.max_share * loaded.checkpoint_bytes
+        )
+
+
 @dataclass
 class LoadedState:
     state: SiteState
     captures: Path  # compacted digest index, for the crawl and the next save
     source: str  # "saved" | "rebuilt" | "new"
     problem: str | None = None
+    runs_since_checkpoint: int = 0  # runs folded in after the saved checkpoint
+    log_bytes: int = 0  # their archived outputs that the next load will fetch and fold
+    checkpoint_bytes: int = 0  # size of the saved checkpoint (state + captures)
 
 
 def _put(client: S3Client, config: StoreConfig, key: str, data: bytes) -> None:
@@ -133,7 +166,9 @@ def load_state(
                 raise ValueError(f"{CAPTURES_NAME} does not match the state's checksum")
             captures = workdir / CAPTURES_NAME
             captures.write_bytes(captures_raw)
-            loaded = LoadedState(state, captures, "saved")
+            loaded = LoadedState(
+                state, captures, "saved", checkpoint_bytes=len(raw) + len(captures_raw)
+            )
             _catch_up(client, config, loaded, logger)
             return loaded
         except ValueError as exc:
@@ -163,9 +198,16 @@ def _catch_up(client: S3Client, config: StoreConfig, loaded: LoadedState, logger
     if not newer:
         return
     index = CaptureIndex().load(read_entries(loaded.captures))
+    logger.info(
+        "state: checkpoint of run %s + %d archived run(s) after it", last or "-", len(newer)
+    )
     for run in newer:
-        logger.warning("state catches up with run %s (archived, state not saved then)", run.run_id)
-        fold_run(client, config, loaded.state, index, run, logger)
+        try:
+            fold_run(client, config, loaded.state, index, run, logger)
+        except StoreVerifyError as exc:
+            raise ValueError(f"run {run.run_id} after it fails verification: {exc}") from exc
+        loaded.runs_since_checkpoint += 1
+        loaded.log_bytes += sum(int(o.get("size", 0)) for k in FOLDED_KINDS for o in run.objects(k))
     write_entries(loaded.captures, index.compact())
     loaded.state.captures_sha256 = hashlib.sha256(loaded.captures.read_bytes()).hexdigest()
 
@@ -177,22 +219,52 @@ def advance(
     records: list[dict[str, Any]],
     events: list[dict[str, Any]],
     run_captures: Path,
+    log_bytes: int = 0,
 ) -> None:
-    """The live counterpart of ``fold_run``: apply this run's outputs (already archived)."""
+    """The live counterpart of ``fold_run``: apply this run's outputs (already archived).
+
+    ``log_bytes`` is the size of those outputs as archived (what a later load would fold)."""
     index = CaptureIndex().load(read_entries(loaded.captures))
     index.load(read_entries(run_captures))
     write_entries(loaded.captures, index.compact())
     loaded.state.apply_run(run_id, articles_key, records, events)
     loaded.state.captures_sha256 = hashlib.sha256(loaded.captures.read_bytes()).hexdigest()
+    loaded.runs_since_checkpoint += 1
+    loaded.log_bytes += log_bytes
 
 
-def save_state(client: S3Client, config: StoreConfig, loaded: LoadedState) -> None:
-    """Captures first, then the state object (the commit point that names their checksum)."""
+def save_state(
+    client: S3Client,
+    config: StoreConfig,
+    loaded: LoadedState,
+    policy: CheckpointPolicy | None = None,
+    force: bool = False,
+    logger: Logger = log,
+) -> bool:
+    """Write a checkpoint when the policy says so (or ``force``); True if one was written.
+
+    Captures first, then the state object (the commit point that names their checksum). Skipping
+    loses nothing: the runs since the checkpoint are archived, and loading folds them in."""
+    policy = policy or CheckpointPolicy()
+    if not force and not policy.due(loaded):
+        logger.info(
+            "state: checkpoint kept (%d run(s), %d bytes of archived outputs after it; a new one "
+            "is written after %d runs or %d bytes)",
+            loaded.runs_since_checkpoint,
+            loaded.log_bytes,
+            policy.max_runs,
+            int(policy.max_share * loaded.checkpoint_bytes),
+        )
+        return False
     site = loaded.state.site
-    _put(
-        client, config, state_key(config.prefix, site, CAPTURES_NAME), loaded.captures.read_bytes()
-    )
-    _put(client, config, state_key(config.prefix, site, STATE_NAME), loaded.state.to_bytes())
+    captures = loaded.captures.read_bytes()
+    state = loaded.state.to_bytes()
+    _put(client, config, state_key(config.prefix, site, CAPTURES_NAME), captures)
+    _put(client, config, state_key(config.prefix, site, STATE_NAME), state)
+    loaded.source, loaded.problem = "saved", None
+    loaded.runs_since_checkpoint, loaded.log_bytes = 0, 0
+    loaded.checkpoint_bytes = len(captures) + len(state)
+    return True
 
 
 def previous_text_loader(

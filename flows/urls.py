@@ -141,9 +141,16 @@ def canonical_url(url: str, *, base_host: str | None = None, prefer_https: bool 
     """The canonical form of ``url`` (see the module docstring for the rules); never raises."""
     text = url.strip()
     try:
-        return _canonical(text, base_host, prefer_https)
-    except (ValueError, UnicodeError):
+        # w3lib quotes a path parameter differently once our trailing slash follows it
+        # ("/;[" -> "/;%5B/" -> "/;[/"): iterate to the fixed point so the form is idempotent.
+        for _ in range(4):
+            once = _canonical(text, base_host, prefer_https)
+            if once == text:
+                break
+            text = once
         return text
+    except (ValueError, UnicodeError):
+        return url.strip()
 
 
 def shortlink_post_id(url: str) -> int | None:

@@ -210,3 +210,10 @@ def test_never_raises_on_url_like_text(url: str) -> None:
 def test_shortlink_roundtrip(post: int, extra: list[str]) -> None:
     query = "&".join([f"p={post}", *extra])
     assert shortlink_post_id(f"https://fort-russ.com/?{query}") == post
+
+
+@pytest.mark.parametrize("url", ["http://a/;[", "http://a/x;[", "http://a/;%5B/"])
+def test_path_parameters_reach_a_fixed_point(url: str) -> None:
+    """Found by the property test above: w3lib re-quotes ``;[`` once a slash follows it."""
+    once = canonical_url(url)
+    assert canonical_url(once) == once and once.endswith("[/")
