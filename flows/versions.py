@@ -25,7 +25,10 @@ from flows.state import ArticleEntry, SiteState
 # copies (same text plus or minus a line) measure 0-6 bits, distinct articles 18+ (see
 # tests/test_versions.py::test_threshold_separates_copies_from_distinct_articles).
 NEAR_DUPLICATE_BITS = 8
-_BANDS = 9  # pigeonhole: distance <= 8 means at least one of 9 bands is identical
+_BANDS = NEAR_DUPLICATE_BITS + 1  # pigeonhole: distance <= 8 means one of 9 bands is identical
+# 64 bits in 9 bands that cover every bit once: one of 8 bits, eight of 7.
+_WIDTHS = [64 // _BANDS + (1 if i < 64 % _BANDS else 0) for i in range(_BANDS)]
+_SHIFTS = [sum(_WIDTHS[:i]) for i in range(_BANDS)]
 
 PreviousText = Callable[[ArticleEntry], str | None]
 
@@ -34,31 +37,34 @@ def hamming(a: str, b: str) -> int:
     return (int(a, 16) ^ int(b, 16)).bit_count()
 
 
-def _bands(simhash: str) -> list[tuple[int, int]]:
-    value = int(simhash, 16)
-    width = -(-64 // _BANDS)
-    return [(i, (value >> (i * width)) & ((1 << width) - 1)) for i in range(_BANDS)]
+def _bands(value: int) -> list[tuple[int, int]]:
+    return [
+        (i, (value >> shift) & ((1 << width) - 1))
+        for i, (shift, width) in enumerate(zip(_SHIFTS, _WIDTHS, strict=True))
+    ]
 
 
 class NearDuplicateIndex:
     """Candidates within ``NEAR_DUPLICATE_BITS`` by band lookup, without comparing all pairs."""
 
     def __init__(self) -> None:
-        self._buckets: dict[tuple[int, int], list[tuple[str, str]]] = {}
+        self._buckets: dict[tuple[int, int], list[tuple[str, int]]] = {}
 
     def add(self, article_id: str, simhash: str) -> None:
-        for band in _bands(simhash):
-            self._buckets.setdefault(band, []).append((article_id, simhash))
+        value = int(simhash, 16)
+        for band in _bands(value):
+            self._buckets.setdefault(band, []).append((article_id, value))
 
     def nearest(self, simhash: str, exclude: str) -> tuple[str, int] | None:
+        value = int(simhash, 16)
         best: tuple[str, int] | None = None
-        for band in _bands(simhash):
+        for band in _bands(value):
             for other_id, other in self._buckets.get(band, ()):
-                if other_id == exclude:
-                    continue
-                distance = hamming(simhash, other)
-                if distance <= NEAR_DUPLICATE_BITS and (
-                    best is None or (distance, other_id) < (best[1], best[0])
+                distance = (value ^ other).bit_count()
+                if (
+                    distance <= NEAR_DUPLICATE_BITS
+                    and other_id != exclude
+                    and (best is None or (distance, other_id) < (best[1], best[0]))
                 ):
                     best = (other_id, distance)
         return best

@@ -7,11 +7,19 @@ import itertools
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flows.articles import content_hash, fingerprint
 from flows.deletions import redirect_kind
 from flows.state import SiteState
-from flows.versions import NEAR_DUPLICATE_BITS, hamming, paragraph_diff, reconcile
+from flows.versions import (
+    NEAR_DUPLICATE_BITS,
+    NearDuplicateIndex,
+    hamming,
+    paragraph_diff,
+    reconcile,
+)
 
 TEXT = "\n".join(
     [
@@ -177,3 +185,41 @@ def test_corrupt_state_is_a_value_error(raw: bytes) -> None:
 )
 def test_redirect_kinds(location: str, kind: str | None) -> None:
     assert redirect_kind("http://site/2017/07/old-slug/", location) == kind
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=40),
+    st.integers(0, 2**64 - 1),
+    st.lists(st.integers(0, 63), max_size=12),
+)
+def test_near_duplicate_index_finds_what_comparing_all_pairs_finds(
+    stored: list[int], probe: int, flips: list[int]
+) -> None:
+    """Band lookup is exact: the answer of a scan, with probes a few bits off a stored one."""
+    for bit in flips:
+        stored.append(probe ^ (1 << bit))  # a near copy, 0..12 bits away
+    index = NearDuplicateIndex()
+    ids = [f"a{i:03d}" for i in range(len(stored))]
+    for article_id, value in zip(ids, stored, strict=True):
+        index.add(article_id, f"{value:016x}")
+    query = f"{probe:016x}"
+    scan = sorted(
+        (hamming(query, f"{v:016x}"), i)
+        for i, v in zip(ids, stored, strict=True)
+        if i != "a000" and hamming(query, f"{v:016x}") <= NEAR_DUPLICATE_BITS
+    )
+    found = index.nearest(query, exclude="a000")
+    assert found == ((scan[0][1], scan[0][0]) if scan else None)
+
+
+def test_near_duplicate_index_does_not_compare_every_pair() -> None:
+    """Unrelated SimHashes share few buckets (an all-zero band once put every article in one)."""
+    import random
+
+    rng = random.Random(7)
+    index = NearDuplicateIndex()
+    for i in range(4000):
+        index.add(f"a{i}", f"{rng.getrandbits(64):016x}")
+    largest = max(len(bucket) for bucket in index._buckets.values())
+    assert largest < 4000 / 32
