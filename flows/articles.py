@@ -11,6 +11,8 @@ import gzip
 import hashlib
 import json
 import re
+import struct
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -125,12 +127,27 @@ def dumps(record: dict[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
+_GZIP_HEADER = gzip.compress(b"", compresslevel=6, mtime=0)[:10]  # no name, no time: reproducible
+
+
 def write_jsonl_gz(path: Path, records: Iterable[dict[str, Any]]) -> int:
-    data = "".join(dumps(r) + "\n" for r in records).encode("utf-8")
+    """Stream records to a gzip file, one line each, without holding the whole text: the bytes
+    are those of ``gzip.compress(text, 6, mtime=0)`` (reprocessing compares them)."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(gzip.compress(data, compresslevel=6, mtime=0))
+    deflate = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+    crc = size = count = 0
+    with open(tmp, "wb") as fh:
+        fh.write(_GZIP_HEADER)
+        for record in records:
+            line = (dumps(record) + "\n").encode("utf-8")
+            crc = zlib.crc32(line, crc)
+            size += len(line)
+            count += 1
+            fh.write(deflate.compress(line))
+        fh.write(deflate.flush())
+        fh.write(struct.pack("<II", crc, size & 0xFFFFFFFF))
     tmp.replace(path)
-    return data.count(b"\n")
+    return count
 
 
 def read_jsonl_gz(path: Path) -> list[dict[str, Any]]:

@@ -105,3 +105,20 @@ def test_jsonl_is_gzip_with_fixed_mtime(tmp_path: Path) -> None:
     raw = path.read_bytes()
     assert raw[4:8] == b"\x00\x00\x00\x00"  # mtime 0: same bytes whenever written
     assert gzip.decompress(raw) == '{"a":"é","b":1}\n'.encode()
+
+
+def test_jsonl_gz_is_streamed_with_the_one_shot_bytes(tmp_path: Path) -> None:
+    """The streaming writer's bytes equal gzip.compress of the whole text (archived runs were
+    written that way, and reprocessing compares bytes)."""
+    import gzip
+
+    from flows.articles import dumps, read_jsonl_gz, write_jsonl_gz
+
+    records = [{"id": str(i), "text": "Ä paragraph\n" * (i % 40), "n": i} for i in range(3000)]
+    path = tmp_path / "a.jsonl.gz"
+    assert write_jsonl_gz(path, iter(records)) == len(records)
+    whole = "".join(dumps(r) + "\n" for r in records).encode("utf-8")
+    assert path.read_bytes() == gzip.compress(whole, compresslevel=6, mtime=0)
+    assert read_jsonl_gz(path) == records
+    assert write_jsonl_gz(path, []) == 0 and read_jsonl_gz(path) == []
+    assert path.read_bytes() == gzip.compress(b"", compresslevel=6, mtime=0)
