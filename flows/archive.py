@@ -24,7 +24,7 @@ from flows.crawl import CrawlResult, read_stats, run_crawl
 from flows.derive import Derived, derive
 from flows.errors import HealthCheckError, StoreError
 from flows.health import check_health
-from flows.lock import site_lock
+from flows.lock import S3Lease, site_lock
 from flows.manifest import build_manifest, write_manifest
 from flows.monitor import CrawlProgressArtifact, earlier_counts
 from flows.process import process_warcs
@@ -162,12 +162,14 @@ def archive_site(
     config = StoreConfig.from_env()
     check_store(config)
     root = Path(spool_root) if spool_root else default_spool_root()
-    with site_lock(make_client(config), config, root, load_profile(site).name, get_run_logger()):
-        return _archive_site(site, max_pages, base_url, spool_root, warc_max_size, full)
+    with site_lock(
+        make_client(config), config, root, load_profile(site).name, get_run_logger()
+    ) as lease:
+        return _archive_site(site, max_pages, base_url, spool_root, warc_max_size, full, lease)
 
 
 def _recover(
-    profile: SiteProfile, config: StoreConfig, orphan: RunPaths, loaded: LoadedState
+    profile: SiteProfile, config: StoreConfig, orphan: RunPaths, loaded: LoadedState, lease: S3Lease
 ) -> None:
     """Process and store a run whose crawl (or flow) died before processing: its torn WARC
     tails are cut to the last complete record (or quarantined), then it goes the normal way."""
@@ -186,6 +188,7 @@ def _recover(
     started_at = datetime.strptime(orphan.run_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     process_task(profile, orphan, config, crawl, started_at, loaded)
     store_task(config, orphan)
+    lease.check()
     save_state_task(config, loaded)
 
 
@@ -196,6 +199,7 @@ def _archive_site(
     spool_root: str | None,
     warc_max_size: int | None,
     full: bool,
+    lease: S3Lease,
 ) -> dict[str, Any]:
     started = time.monotonic()
     started_at = datetime.now(UTC)
@@ -216,7 +220,7 @@ def _archive_site(
     loaded = load_state_task(config, run)
     for orphan in orphans:
         logger.warning("recovering run %s left unprocessed in the spool", orphan.run_id)
-        _recover(profile, config, orphan, loaded)
+        _recover(profile, config, orphan, loaded, lease)
     if orphans:  # the crawl's prior captures now include the recovered runs'
         shutil.copyfile(loaded.captures, run.prior_captures)
     crawl = crawl_task(profile, run, max_pages, warc_max_size, full)
@@ -224,6 +228,7 @@ def _archive_site(
     keys = Keys(config.prefix, run.site, run.run_id)
     try:
         stored = store_task(config, run)
+        lease.check()  # the state is the commit point: only the lock's holder writes it
         save_state_task(config, loaded)
     except StoreError as exc:
         create_markdown_artifact(

@@ -35,6 +35,7 @@ EXTRA_SETTINGS_ENV = "NEWSVAULT_SCRAPY_SETTINGS"
 _SETTING_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
 PROGRESS_FILE = "crawl-progress.json"  # running stats, rewritten by spiders.statsfile
 PROGRESS_INTERVAL = 3.0
+CRAWL_QUEUE_DIR = "crawl-queue"  # Scrapy JOBDIR: the pending requests, on disk
 # The stats worth one INFO line at the end of a crawl (the full dump stays at DEBUG).
 SUMMARY_STATS = (
     "downloader/request_count",
@@ -78,6 +79,9 @@ def crawl_settings(
         "CONCURRENT_REQUESTS": str(max(politeness.concurrent_requests, 1)),
         "CONCURRENT_REQUESTS_PER_DOMAIN": str(max(politeness.concurrent_requests, 1)),
         "AUTOTHROTTLE_ENABLED": str(politeness.autothrottle),
+        # Scrapy's disk queues: pending requests wait pickled on disk, not in memory, so the
+        # crawl's memory stays flat in the site's size (a sitemap can name 100,000 URLs).
+        "JOBDIR": str(run.dir / CRAWL_QUEUE_DIR),
     }
     if warc_max_size:
         settings["NEWSVAULT_WARC_MAX_SIZE"] = str(warc_max_size)

@@ -5,7 +5,10 @@ S3 (any machine): ``{prefix}sites/{site}/lock.json`` is created with a condition
 owner (host, pid, a random token) and an expiry. A lock whose expiry has passed, or whose owner
 ran on this host under a pid that no longer lives, is stale: it is taken over with
 ``If-Match: <its ETag>`` (so of two runs finding the same stale lock only one wins) and the
-takeover is reported. Release deletes the object only if it still holds our token.
+takeover is reported. While the run lives, a thread renews the expiry (``If-Match`` on our own
+ETag), so the TTL can be short: a run that died on another host blocks the site for at most one
+TTL. A renewal that finds the lock taken marks the lease lost, and the run checks it before it
+commits the site's state. Release deletes the object only if it still holds our token.
 
 Local (same spool): ``fcntl.flock`` on ``SPOOL/SITE/.lock``, released by the kernel even when the
 process is killed, so two runs never pick up each other's spooled runs.
@@ -20,8 +23,9 @@ import logging
 import os
 import secrets
 import socket
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -36,7 +40,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]
-DEFAULT_TTL = timedelta(hours=6)  # longer than any run; a dead run's lock expires after it
+DEFAULT_TTL = timedelta(hours=1)  # renewed every TTL/4 while the run lives
 LOCK_NAME = "lock.json"
 
 
@@ -123,7 +127,9 @@ class S3Lease:
         )
         self.key = lock_key(config, site)
         self.owner: Owner | None = None
+        self.etag: str | None = None  # of our lock object, for renewals
         self.took_over: str | None = None  # why an earlier lock was stale, when we replaced it
+        self.lost: str | None = None  # why the lease is no longer ours
 
     def _new_owner(self) -> Owner:
         now = datetime.now(UTC)
@@ -135,10 +141,11 @@ class S3Lease:
             (now + self.ttl).isoformat(timespec="seconds"),
         )
 
-    def _put(self, owner: Owner, **condition: str) -> bool:
-        """Conditional write; False when the condition failed (someone else holds it)."""
+    def _put(self, owner: Owner, **condition: str) -> str | None:
+        """Conditional write: the new ETag, or None when the condition failed (someone else
+        holds it)."""
         try:
-            self.client.put_object(
+            written = self.client.put_object(
                 Bucket=self.config.bucket,
                 Key=self.key,
                 Body=owner.to_bytes(),
@@ -148,11 +155,11 @@ class S3Lease:
         except ClientError as exc:
             status, code = _status(exc)
             if status in (409, 412) or code in ("PreconditionFailed", "ConditionalRequestConflict"):
-                return False
+                return None
             raise translate(exc, self.config, f"write the lock {self.key}") from exc
         except BotoCoreError as exc:
             raise translate(exc, self.config, f"write the lock {self.key}") from exc
-        return True
+        return str(written.get("ETag", ""))
 
     def _read(self) -> tuple[Owner | None, str] | None:
         try:
@@ -169,8 +176,9 @@ class S3Lease:
     def acquire(self) -> Owner:
         for _ in range(3):
             owner = self._new_owner()
-            if self._put(owner, IfNoneMatch="*"):
-                self.owner = owner
+            etag = self._put(owner, IfNoneMatch="*")
+            if etag is not None:
+                self.owner, self.etag = owner, etag
                 return owner
             found = self._read()
             if found is None:
@@ -183,8 +191,9 @@ class S3Lease:
                     f"site {self.site!r} is already being archived (lock s3://{self.config.bucket}/"
                     f"{self.key} held by {held.describe()}); this run is refused: wait for it"
                 )
-            if self._put(owner, IfMatch=etag):
-                self.owner, self.took_over = owner, why
+            taken = self._put(owner, IfMatch=etag)
+            if taken is not None:
+                self.owner, self.etag, self.took_over = owner, taken, why
                 self.logger.warning(
                     "took over the stale lock of %s (%s): %s",
                     self.site,
@@ -197,12 +206,42 @@ class S3Lease:
             "(another run keeps changing it); retry later"
         )
 
+    def renew(self) -> bool:
+        """Push our expiry one TTL ahead; False (and ``lost`` set) if the lock is not ours."""
+        if self.owner is None or self.lost is not None:
+            return False
+        owner = replace(
+            self.owner, expires=(datetime.now(UTC) + self.ttl).isoformat(timespec="seconds")
+        )
+        etag = self._put(owner, IfMatch=self.etag or "*")
+        if etag is None:
+            found = self._read()
+            holder = found[0].describe() if found and found[0] else "nobody (deleted)"
+            self.lost = f"the lock {self.key} was taken over; it is now held by {holder}"
+            self.logger.error("lost the lock of %s: %s", self.site, self.lost)
+            return False
+        self.owner, self.etag = owner, etag
+        return True
+
+    def check(self) -> None:
+        """Raise ``SiteLockedError`` if the lease was lost (call before committing state)."""
+        if self.lost is not None:
+            raise SiteLockedError(
+                f"site {self.site!r}: this run no longer holds its lock ({self.lost}); its "
+                "archived objects are kept, its state is not saved: the next run folds them in"
+            )
+
     def release(self) -> None:
         if self.owner is None:
             return
         try:
             found = self._read()
-            if found is not None and found[0] is not None and found[0].token == self.owner.token:
+            if (
+                self.lost is None
+                and found is not None
+                and found[0] is not None
+                and found[0].token == self.owner.token
+            ):
                 self.client.delete_object(Bucket=self.config.bucket, Key=self.key)
         except (NewsvaultError, BotoCoreError, ClientError) as exc:
             # Not fatal: the lease expires (or is found dead) and the next run takes it over.
@@ -259,9 +298,28 @@ def site_lock(
     try:
         lease = S3Lease(client, config, site, ttl, logger)
         lease.acquire()
+        stop = threading.Event()
+        renewer = threading.Thread(
+            target=_renew_until, args=(lease, stop), name=f"lease-{site}", daemon=True
+        )
+        renewer.start()
         try:
             yield lease
         finally:
+            stop.set()
+            renewer.join()
             lease.release()
     finally:
         spool.release()
+
+
+def _renew_until(lease: S3Lease, stop: threading.Event) -> None:
+    """Renew every TTL/4 until stopped or lost; an S3 error is retried at the next tick (the
+    lease stays valid until its expiry)."""
+    interval = max(lease.ttl.total_seconds() / 4, 0.05)
+    while not stop.wait(interval):
+        try:
+            if not lease.renew():
+                return
+        except (NewsvaultError, BotoCoreError, ClientError) as exc:
+            lease.logger.warning("could not renew the lock of %s: %s", lease.site, exc)

@@ -69,7 +69,7 @@ def earlier_counts(
     if last <= 0:
         return []
     try:
-        runs = site_runs(client, config, site)
+        runs = site_runs(client, config, site, last=last + 1)  # this run may be among them
     except ConfigError:
         return []
     found = [r.manifest.get("counts", {}) for r in runs.runs if r.run_id != exclude]

@@ -52,6 +52,7 @@ class SiteRuns:
     site: str
     runs: list[ArchivedRun] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)  # every run id listed, manifests read or not
 
 
 def cache_root() -> Path:
@@ -96,17 +97,30 @@ def _get_json(client: S3Client, config: StoreConfig, key: str) -> dict[str, Any]
 
 
 def site_runs(
-    client: S3Client, config: StoreConfig, site: str, *, only: str | None = None
+    client: S3Client,
+    config: StoreConfig,
+    site: str,
+    *,
+    only: str | None = None,
+    after: str | None = None,
+    last: int | None = None,
 ) -> SiteRuns:
-    """The site's runs with their manifests. Unknown site or run: ``ConfigError``."""
+    """The site's runs with their manifests. Unknown site or run: ``ConfigError``.
+
+    A site archived hourly holds thousands of runs: ``after`` (run ids greater than it) and
+    ``last`` (the newest N) limit which manifests are read; ``ids`` always lists them all."""
     ids = _run_ids(client, config, site)
     if not ids:
         raise ConfigError(f"no archived runs of site {site!r} in {config.where}")
+    result = SiteRuns(site, ids=list(ids))
     if only is not None:
         if only not in ids:
             raise ConfigError(f"run {only!r} of site {site!r} is not in {config.where}")
         ids = [only]
-    result = SiteRuns(site)
+    if after is not None:
+        ids = [i for i in ids if i > after]
+    if last is not None:
+        ids = ids[-last:] if last > 0 else []
     for run_id in ids:
         key = f"{config.prefix}sites/{site}/runs/{run_id}/{MANIFEST}"
         try:

@@ -59,6 +59,8 @@ class StoreConfig:
     max_attempts: int = 5
     # Waits between whole-object upload attempts while S3 is unreachable (flows.store).
     retry_backoff: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0)
+    # Objects of one run uploaded at once (a single PUT is latency-bound, not bandwidth-bound).
+    upload_workers: int = 4
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> StoreConfig:
@@ -71,10 +73,12 @@ class StoreConfig:
             if env.get("NEWSVAULT_S3_RETRY_BACKOFF") is not None:
                 raw = env["NEWSVAULT_S3_RETRY_BACKOFF"]
                 tuning["retry_backoff"] = tuple(float(x) for x in raw.split(",") if x.strip())
+            if env.get("NEWSVAULT_S3_UPLOAD_WORKERS"):
+                tuning["upload_workers"] = max(1, int(env["NEWSVAULT_S3_UPLOAD_WORKERS"]))
         except ValueError as exc:
             raise ConfigError(
-                "NEWSVAULT_S3_MAX_ATTEMPTS must be a number and NEWSVAULT_S3_RETRY_BACKOFF "
-                "comma-separated seconds (e.g. 1,2,4,8)"
+                "NEWSVAULT_S3_MAX_ATTEMPTS and NEWSVAULT_S3_UPLOAD_WORKERS must be numbers and "
+                "NEWSVAULT_S3_RETRY_BACKOFF comma-separated seconds (e.g. 1,2,4,8)"
             ) from exc
         return cls(
             bucket=env.get("NEWSVAULT_S3_BUCKET") or DEFAULT_BUCKET,

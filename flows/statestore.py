@@ -184,17 +184,17 @@ def load_state(
 
 def _catch_up(client: S3Client, config: StoreConfig, loaded: LoadedState, logger: Logger) -> None:
     """Fold archived runs newer than the state (their state save failed after their upload)."""
-    try:
-        runs = site_runs(client, config, loaded.state.site)
+    known = set(loaded.state.runs)
+    last = max(known) if known else ""
+    try:  # manifests of the runs after the checkpoint only: the listing names the rest
+        runs = site_runs(client, config, loaded.state.site, after=last)
     except ConfigError as exc:
         raise ValueError("it names runs the archive does not hold") from exc
-    known = set(loaded.state.runs)
-    if not known <= {r.run_id for r in runs.runs}:
+    if not known <= set(runs.ids):
         raise ValueError("it names runs the archive does not hold")
-    last = max(known) if known else ""
-    newer = [r for r in runs.runs if r.run_id not in known]
-    if any(r.run_id < last for r in newer):
+    if any(i < last and i not in known for i in runs.ids):
         raise ValueError("it misses runs older than its last run")
+    newer = [r for r in runs.runs if r.run_id not in known]
     if not newer:
         return
     index = CaptureIndex().load(read_entries(loaded.captures))

@@ -11,6 +11,7 @@ import base64
 import logging
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -113,16 +114,33 @@ def put_with_backoff(
 
 
 def upload_run(client: S3Client, config: StoreConfig, run: RunPaths) -> StoreResult:
+    """Every object of the manifest, ``config.upload_workers`` at a time (largest first), then
+    the manifest itself. A failed object does not stop the others (each is verified and a rerun
+    skips it); the first failure, in manifest order, is raised once all have finished."""
     manifest = read_manifest(run)
     manifest_key = manifest["run_prefix"] + MANIFEST
-    result = StoreResult(run.run_id)
-    for entry in manifest["objects"]:
+    entries: list[dict[str, Any]] = manifest["objects"]
+
+    def one(entry: dict[str, Any]) -> bool:
         path = run.dir / entry["local_name"]
         if sha256_file(path) != entry["sha256"]:
             raise StoreVerifyError(
                 f"{path} changed since its manifest was written; the spool is kept for inspection"
             )
-        if put_with_backoff(client, config, entry["key"], path, entry["size"], entry["sha256"]):
+        return put_with_backoff(client, config, entry["key"], path, entry["size"], entry["sha256"])
+
+    workers = max(1, min(config.upload_workers, len(entries)))
+    with ThreadPoolExecutor(workers, thread_name_prefix="upload") as pool:
+        futures = {
+            id(e): pool.submit(one, e) for e in sorted(entries, key=lambda e: -int(e["size"]))
+        }
+    for entry in entries:  # the first failure in manifest order, after all have finished
+        error = futures[id(entry)].exception()
+        if error is not None:
+            raise error
+    result = StoreResult(run.run_id)
+    for entry in entries:
+        if futures[id(entry)].result():
             result.uploaded.append(entry["key"])
             result.bytes_uploaded += entry["size"]
         else:

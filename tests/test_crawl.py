@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from flows.crawl import crawl_env, forward_line, run_crawl
+from flows.crawl import CRAWL_QUEUE_DIR, crawl_env, forward_line, run_crawl
 from flows.errors import CrawlError
 from flows.runs import RunPaths
 from infra.replica.server import ReplicaServer
@@ -57,6 +57,15 @@ def test_every_article_has_request_and_response(crawled: Crawled, replica: Repli
     base = replica.base_url
     for url in (f"{base}/robots.txt", f"{base}/sitemap_index.xml", f"{base}/feed/", f"{base}/"):
         assert url in responses, url
+
+
+def test_pending_requests_wait_on_disk(crawled: Crawled) -> None:
+    """Every request went through Scrapy's disk queue (none fell back to memory for being
+    unpicklable), so the crawl's memory does not grow with the number of URLs discovered."""
+    stats = crawled.result.stats
+    assert stats["scheduler/enqueued/disk"] == stats["scheduler/enqueued"] > 40
+    assert "scheduler/enqueued/memory" not in stats and "scheduler/unserializable" not in stats
+    assert (crawled.run.dir / CRAWL_QUEUE_DIR / "requests.queue").is_dir()
 
 
 def test_rotation_warcinfo_first_and_warcio_check(crawled: Crawled) -> None:

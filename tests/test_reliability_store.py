@@ -155,3 +155,39 @@ def test_s3_stays_down_spool_kept_then_next_attempt_archives_all(
     assert len(stored) == len(again.already_present)
     warcs = [v for k, v in stored.items() if k.endswith(".warc.gz")]
     assert sum(_records(v) for v in warcs) == _local_records(crawled)
+
+
+def test_parallel_upload_one_bad_object_the_rest_archived(
+    own_s3: LocalStack, crawled: Crawled, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Objects go up several at a time; one refused object (a different object already under its
+    key) fails the upload after the others are archived and verified, and the manifest, which
+    marks a run complete, is not written. Removing the conflict, a retry archives the rest."""
+    from flows.errors import StoreVerifyError
+    from flows.manifest import read_manifest
+
+    config = _config(own_s3, monkeypatch, upload_workers=3)
+    run = _spooled_run(crawled, tmp_path / "spool", "20260102T000000Z-0000cc", config)
+    entries = read_manifest(run)["objects"]
+    assert len(entries) >= 4  # several WARC files plus the JSONL: more than one worker's worth
+    client = make_client(config)
+    bad = entries[1]["key"]
+    client.put_object(Bucket=config.bucket, Key=bad, Body=b"someone else's object")
+
+    with pytest.raises(StoreVerifyError, match="already exists with different content"):
+        upload_run(client, config, run)
+    held = _archived(own_s3, config, run.run_id)
+    manifest_key = f"sites/replica/runs/{run.run_id}/manifest.json"
+    assert manifest_key not in held and held[bad] == b"someone else's object"
+    for entry in entries:
+        if entry["key"] != bad:
+            assert held[entry["key"]] == (run.dir / entry["local_name"]).read_bytes()
+
+    client.delete_object(Bucket=config.bucket, Key=bad)
+    result = upload_run(client, config, run)
+    assert result.uploaded == [bad, manifest_key]
+    assert sorted(result.already_present) == sorted(e["key"] for e in entries if e["key"] != bad)
+    assert (
+        _archived(own_s3, config, run.run_id)[bad]
+        == (run.dir / entries[1]["local_name"]).read_bytes()
+    )

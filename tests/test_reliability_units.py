@@ -185,3 +185,20 @@ def test_quarantined_file_is_never_uploaded(crawled: Crawled, tmp_path: Path) ->
     repairs = repair_dir(run.warc_dir)
     assert [r.quarantined for r in repairs] == [False, True]
     assert [p.name for p in run.warc_files()] == ["x.warc.gz"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("NEWSVAULT_S3_UPLOAD_WORKERS", "four"),
+        ("NEWSVAULT_S3_MAX_ATTEMPTS", "1.5"),
+        ("NEWSVAULT_S3_RETRY_BACKOFF", "1,soon"),
+    ],
+)
+def test_store_tuning_from_env_is_checked(name: str, value: str) -> None:
+    from flows.s3 import StoreConfig
+
+    with pytest.raises(ConfigError, match=name):
+        StoreConfig.from_env({name: value})
+    assert StoreConfig.from_env({"NEWSVAULT_S3_UPLOAD_WORKERS": "0"}).upload_workers == 1
+    assert StoreConfig.from_env({}).upload_workers == 4

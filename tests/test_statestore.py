@@ -152,3 +152,25 @@ def test_corrupt_run_after_the_checkpoint_rebuilds_the_state(
     # the run with the bad object is named and skipped; the one before it is still known
     assert again.state.runs == [first.run_id]
     assert f"run {second.run_id} skipped" in caplog.text
+
+
+def test_run_archived_late_behind_the_checkpoint_rebuilds(
+    stack: LocalStack, crawled: Crawled, home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A run uploaded after later runs saved their checkpoint (it sat in a spool while S3 was
+    down) is older than the checkpoint's last run: the state can't fold it in order, so it is
+    rebuilt from the archive, this run included."""
+    client, config = s3(stack), store_config(stack)
+    site = f"ckpt{uuid.uuid4().hex[:6]}"
+    loaded = load_state(client, config, site, home / "w0")
+    first = archive_run(client, config, crawled, home / "spool", loaded, 0)
+    second = archive_run(client, config, crawled, home / "spool", loaded, 2)
+    assert save_state(client, config, loaded, force=True)
+    behind = LoadedState(loaded.state, loaded.captures, "saved")  # only its run id matters
+    late = archive_run(client, config, crawled, home / "spool", behind, 1)
+    assert first.run_id < late.run_id < second.run_id
+
+    caplog.set_level("WARNING")
+    again = load_state(client, config, site, home / "w1")
+    assert again.source == "rebuilt" and "misses runs older than its last run" in str(again.problem)
+    assert again.state.runs == [first.run_id, late.run_id, second.run_id]

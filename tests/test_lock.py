@@ -1,0 +1,55 @@
+"""The run lock's lease is renewed while the run lives, and a lost lease stops the state commit
+(real SeaweedFS: its conditional writes are what the lock relies on)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from flows.lock import Owner, S3Lease, SiteLockedError, lock_key, site_lock
+from infra.local import LocalStack
+from tests.test_e2e import get, s3, store_config
+
+TTL = timedelta(seconds=1.2)  # renewed every 0.3 s
+
+
+def test_lease_outlives_its_ttl_while_the_run_lives(stack: LocalStack, tmp_path: Path) -> None:
+    client, config = s3(stack), store_config(stack)
+    site = f"lk{uuid.uuid4().hex[:6]}"
+    with site_lock(client, config, tmp_path, site, ttl=TTL) as lease:
+        first = Owner.from_bytes(get(stack, lock_key(config, site)))
+        time.sleep(3 * TTL.total_seconds())  # unrenewed, it would have expired twice
+        other = S3Lease(client, config, site, TTL)
+        with pytest.raises(SiteLockedError, match="already being archived"):
+            other.acquire()
+        now = Owner.from_bytes(get(stack, lock_key(config, site)))
+        assert first is not None and now is not None and now.token == first.token
+        assert datetime.fromisoformat(now.expires) > datetime.now(UTC)
+        lease.check()  # still ours
+    assert lease.lost is None
+
+
+def test_lost_lease_refuses_the_commit_and_leaves_the_new_holder(
+    stack: LocalStack, tmp_path: Path
+) -> None:
+    client, config = s3(stack), store_config(stack)
+    site = f"lk{uuid.uuid4().hex[:6]}"
+    key = lock_key(config, site)
+    intruder = Owner(
+        "elsewhere", 1, "f" * 16, "2026-01-01T00:00:00+00:00", "2999-01-01T00:00:00+00:00"
+    )
+    with site_lock(client, config, tmp_path, site, ttl=TTL) as lease:
+        client.put_object(Bucket=config.bucket, Key=key, Body=intruder.to_bytes())
+        deadline = time.monotonic() + 10
+        while lease.lost is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert lease.lost is not None and "pid 1 on elsewhere" in lease.lost
+        with pytest.raises(SiteLockedError, match="no longer holds its lock"):
+            lease.check()
+    # leaving the lock did not delete the new holder's lock
+    assert Owner.from_bytes(get(stack, key)) == intruder
+    client.delete_object(Bucket=config.bucket, Key=key)
