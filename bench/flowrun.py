@@ -34,7 +34,7 @@ from flows.crawl import run_crawl
 from flows.derive import Derived, derive
 from flows.manifest import build_manifest, write_manifest
 from flows.process import FileResult, ProcessResult, clean_warc, merge_results
-from flows.runs import Keys, RunPaths
+from flows.runs import TEXTS_DIR, Keys, RunPaths
 from flows.s3 import StoreConfig
 from flows.state import SiteState
 from flows.statestore import (
@@ -69,16 +69,22 @@ def _warm(_: int) -> int:
 
 
 def clean_in_pool(
-    pool: Pool, warcs: list[Path], profile: SiteProfile, run_id: str, keys: Keys
+    pool: Pool,
+    warcs: list[Path],
+    profile: SiteProfile,
+    run_id: str,
+    keys: Keys,
+    spill_dir: Path | None = None,
 ) -> ProcessResult:
     """``clean_warc`` per file in the pool, largest files first (so two workers end together),
     then ``merge_results`` in the run's file order (what ``process_warcs`` would return)."""
     order = sorted(range(len(warcs)), key=lambda i: -warcs[i].stat().st_size)
     pending = {
-        i: pool.apply_async(clean_warc, (warcs[i], profile, run_id, keys.warc)) for i in order
+        i: pool.apply_async(clean_warc, (warcs[i], profile, run_id, keys.warc, spill_dir))
+        for i in order
     }
     parts: list[FileResult] = [pending[i].get() for i in range(len(warcs))]
-    return merge_results(parts)
+    return merge_results(parts, spill_dir)
 
 
 # ----- one run of the flow ----------------------------------------------------------------------
@@ -144,9 +150,12 @@ def archive_once(
     # The run's two indexes read the WARC files on their own: built in the pool beside cleaning.
     captures_job = pool.apply_async(write_run_index, (warcs, run.captures))
     cdxj_job = pool.apply_async(index_warcs, (warcs, run.cdxj))
-    result = clean_in_pool(pool, warcs, profile, run.run_id, keys)
+    spill = run.dir / TEXTS_DIR  # as process_task does
+    spill.mkdir()
+    result = clean_in_pool(pool, warcs, profile, run.run_id, keys, spill)
     derived = derive(result, loaded.state, run.run_id, keys, previous_text_loader(client, config))
-    write_jsonl_gz(run.articles, derived.records)
+    write_jsonl_gz(run.articles, derived.full_records())
+    shutil.rmtree(spill)
     write_jsonl_gz(run.events, derived.events)
     records: dict[str, int] = captures_job.get()
     cdxj_lines: int = cdxj_job.get()
@@ -291,6 +300,6 @@ def replay_once(
     )
     seconds = time.perf_counter() - started
     out = cache.parent / f"replay-{source}.jsonl.gz"
-    write_jsonl_gz(out, derived.records)
+    write_jsonl_gz(out, derived.full_records())
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
     return Replay(source, seconds, fetched - started, len(derived.records), digest)

@@ -29,7 +29,14 @@ from flows.manifest import build_manifest, write_manifest
 from flows.monitor import CrawlProgressArtifact, earlier_counts
 from flows.process import process_warcs
 from flows.report import RunReport, article_rows, fetch_failures
-from flows.runs import Keys, RunPaths, default_spool_root, pending_runs, unprocessed_runs
+from flows.runs import (
+    TEXTS_DIR,
+    Keys,
+    RunPaths,
+    default_spool_root,
+    pending_runs,
+    unprocessed_runs,
+)
 from flows.s3 import StoreConfig, check_store, make_client
 from flows.statestore import (
     LoadedState,
@@ -95,9 +102,12 @@ def process_task(
 ) -> Derived:
     keys = Keys(config.prefix, run.site, run.run_id)
     client = make_client(config)
-    result = process_warcs(run.warc_files(), profile, run.run_id, keys.warc)
+    spill = run.dir / TEXTS_DIR  # texts on disk meanwhile: memory flat in the run's size
+    spill.mkdir(exist_ok=True)
+    result = process_warcs(run.warc_files(), profile, run.run_id, keys.warc, spill)
     derived = derive(result, loaded.state, run.run_id, keys, previous_text_loader(client, config))
-    write_jsonl_gz(run.articles, derived.records)
+    write_jsonl_gz(run.articles, derived.full_records())
+    shutil.rmtree(spill)
     write_jsonl_gz(run.events, derived.events)
     records = write_run_index(run.warc_files(), run.captures)  # digest index (spiders.captures)
     cdxj_lines = index_warcs(run.warc_files(), run.cdxj)

@@ -22,6 +22,7 @@ from flows.articles import Provenance, build_record, merge_duplicates
 from flows.clean import clean_html
 from flows.errors import ExtractionError
 from flows.listing import Listing
+from flows.spill import Texts, TextSpill, spill_path
 from flows.urls import canonical_url, prefer_rel_canonical
 from spiders.profile import SiteProfile
 
@@ -73,6 +74,11 @@ class ProcessResult:
     listing: Listing = field(default_factory=lambda: Listing())
     gone: list[Gone] = field(default_factory=list)
     error_responses: list[tuple[str, int]] = field(default_factory=list)  # (url, 4xx/5xx)
+    spill_dir: Path | None = None  # where the records' texts are, when spilled (flows.spill)
+
+    @property
+    def texts(self) -> Texts:
+        return Texts(self.spill_dir)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -173,9 +179,29 @@ class FileResult:
 
 
 def clean_warc(
-    path: Path, profile: SiteProfile, run_id: str, warc_key: Callable[[str], str]
+    path: Path,
+    profile: SiteProfile,
+    run_id: str,
+    warc_key: Callable[[str], str],
+    spill_dir: Path | None = None,
 ) -> FileResult:
-    """Clean the article pages of one WARC file (no cross-file work: that is the merge's)."""
+    """Clean the article pages of one WARC file (no cross-file work: that is the merge's).
+
+    With ``spill_dir``, the texts go to a spill file there and the records are light
+    (``flows.spill``)."""
+    if spill_dir is None:
+        return _clean_warc(path, profile, run_id, warc_key, None)
+    with TextSpill(spill_path(spill_dir, path.name)) as spill:
+        return _clean_warc(path, profile, run_id, warc_key, spill)
+
+
+def _clean_warc(
+    path: Path,
+    profile: SiteProfile,
+    run_id: str,
+    warc_key: Callable[[str], str],
+    spill: TextSpill | None,
+) -> FileResult:
     result = FileResult(path.name)
     for capture in iter_captures(path):
         result.responses_by_status[capture.status] += 1
@@ -228,13 +254,15 @@ def clean_warc(
             prefer_rel_canonical(capture.url, article.canonical_url, profile.allowed_domains),
             base_host=profile.host,
         )
-        result.raw.append(build_record(profile.name, capture.url, article, provenance, canonical))
+        record = build_record(profile.name, capture.url, article, provenance, canonical)
+        result.raw.append(spill.put(record) if spill is not None else record)
     return result
 
 
-def merge_results(files: list[FileResult]) -> ProcessResult:
-    """The reduce step: the same result as processing the files in turn, in the order given."""
-    result = ProcessResult()
+def merge_results(files: list[FileResult], spill_dir: Path | None = None) -> ProcessResult:
+    """The reduce step: the same result as processing the files in turn, in the order given
+    (``spill_dir``: where ``clean_warc`` spilled the texts, if it did)."""
+    result = ProcessResult(spill_dir=spill_dir)
     raw: list[dict[str, Any]] = []
     for part in files:
         raw += part.raw
@@ -259,6 +287,9 @@ def process_warcs(
     profile: SiteProfile,
     run_id: str,
     warc_key: Callable[[str], str],
+    spill_dir: Path | None = None,
 ) -> ProcessResult:
     """Map ``clean_warc`` over the files, then ``merge_results`` (live runs do it in-process)."""
-    return merge_results([clean_warc(path, profile, run_id, warc_key) for path in warcs])
+    return merge_results(
+        [clean_warc(path, profile, run_id, warc_key, spill_dir) for path in warcs], spill_dir
+    )

@@ -156,7 +156,7 @@ def reprocess_run(
     old_events, _ = _archived_jsonl(client, config, run, "events", cache / "events.jsonl.gz")
     out = cache / f"rederived-{CLEANER_VERSION}"
     out.mkdir(parents=True, exist_ok=True)
-    new_articles = _jsonl_bytes(derived.records, out / "articles.jsonl.gz")
+    new_articles = _jsonl_bytes(list(derived.full_records()), out / "articles.jsonl.gz")
     new_events = _jsonl_bytes(derived.events, out / "events.jsonl.gz")
     identical = new_articles == old_articles and (new_events == old_events or not old_events)
     archived_cleaner = str(run.manifest.get("cleaner_version", "unknown"))

@@ -92,8 +92,12 @@ class Reconciled:
 
 
 def reconcile(
-    state: SiteState, records: list[dict[str, Any]], previous_text: PreviousText
+    state: SiteState,
+    records: list[dict[str, Any]],
+    previous_text: PreviousText,
+    text_of: Callable[[dict[str, Any]], str] = lambda record: str(record["text"]),
 ) -> Reconciled:
+    """``text_of`` reads a record's text (it may be spilled to disk: ``flows.spill``)."""
     out = Reconciled()
     by_hash = {entry.content_hash: entry.id for entry in state.articles.values()}
     near = NearDuplicateIndex()
@@ -121,7 +125,7 @@ def reconcile(
             record["previous_version"] = existing.record_ref
             record["changed_fields"] = changed
             record["diff"] = (
-                paragraph_diff(old_text, record["text"]) if old_text is not None else None
+                paragraph_diff(old_text, text_of(record)) if old_text is not None else None
             )
             out.versions += 1
         else:

@@ -122,3 +122,78 @@ def test_jsonl_gz_is_streamed_with_the_one_shot_bytes(tmp_path: Path) -> None:
     assert read_jsonl_gz(path) == records
     assert write_jsonl_gz(path, []) == 0 and read_jsonl_gz(path) == []
     assert path.read_bytes() == gzip.compress(b"", compresslevel=6, mtime=0)
+
+
+def test_spilled_texts_come_back_byte_for_byte(crawled: Crawled, tmp_path: Path) -> None:
+    """Processing with the texts spilled to disk holds light records, and writes exactly the
+    articles.jsonl.gz of processing in memory; a diff against an earlier version reads the
+    spilled text."""
+    from flows.derive import derive
+    from flows.spill import TEXT_REF
+    from flows.state import SiteState
+
+    warcs, profile, run_id = crawled.result.warc_files, crawled.profile, crawled.run.run_id
+    k = keys(crawled)
+    whole = derive(
+        process_warcs(warcs, profile, run_id, k.warc),
+        SiteState("replica"),
+        run_id,
+        k,
+        lambda _: None,
+    )
+    spill = tmp_path / "texts"
+    spill.mkdir()
+    light = derive(
+        process_warcs(warcs, profile, run_id, k.warc, spill),
+        SiteState("replica"),
+        run_id,
+        k,
+        lambda _: None,
+    )
+    assert light.records and all("text" not in r and TEXT_REF in r for r in light.records)
+    assert sorted(p.name for p in spill.iterdir()) == sorted(w.name + ".texts" for w in warcs)
+    write_jsonl_gz(tmp_path / "whole.jsonl.gz", whole.full_records())
+    write_jsonl_gz(tmp_path / "light.jsonl.gz", light.full_records())
+    assert (tmp_path / "whole.jsonl.gz").read_bytes() == (tmp_path / "light.jsonl.gz").read_bytes()
+
+    # the next run sees an edited text: its diff is made from the spilled text
+    state = SiteState("replica")
+    state.apply_run(run_id, k.articles, list(whole.full_records()), [])
+    target = whole.records[0]
+    edited = dict(target, text=target["text"] + "\nA late correction.")
+    state.articles[target["id"]].content_hash = "changed"
+    versioned = derive(
+        process_warcs(warcs, profile, run_id, k.warc, spill),
+        state,
+        run_id,
+        k,
+        lambda entry: edited["text"] if entry.id == target["id"] else None,
+    )
+    [record] = [r for r in versioned.records if r["id"] == target["id"]]
+    assert record["version"] == 2 and record["changed_fields"] == ["text"]
+    assert record["diff"] == [
+        {
+            "op": "delete",
+            "old_index": len(target["text"].split("\n")),
+            "new_index": len(target["text"].split("\n")),
+            "old": ["A late correction."],
+            "new": [],
+        }
+    ]
+
+
+def test_a_damaged_spill_is_named(crawled: Crawled, tmp_path: Path) -> None:
+    from flows.spill import Texts
+
+    spill = tmp_path / "texts"
+    spill.mkdir()
+    k = keys(crawled)
+    result = process_warcs(
+        crawled.result.warc_files[:1], crawled.profile, crawled.run.run_id, k.warc, spill
+    )
+    [spilled] = list(spill.iterdir())
+    spilled.write_bytes(spilled.read_bytes()[:10])
+    with pytest.raises(ValueError, match=f"spill file {spilled.name} is shorter"):
+        list(Texts(spill).full(result.records))
+    with pytest.raises(ValueError, match="no spill dir"):
+        Texts(None).text(result.records[0])
