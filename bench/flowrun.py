@@ -34,7 +34,7 @@ from flows.crawl import run_crawl
 from flows.derive import Derived, derive
 from flows.manifest import build_manifest, write_manifest
 from flows.process import FileResult, ProcessResult, clean_warc, merge_results
-from flows.runs import TEXTS_DIR, Keys, RunPaths
+from flows.runs import SPILL_DIR, Keys, RunPaths
 from flows.s3 import StoreConfig
 from flows.state import SiteState
 from flows.statestore import (
@@ -150,7 +150,7 @@ def archive_once(
     # The run's two indexes read the WARC files on their own: built in the pool beside cleaning.
     captures_job = pool.apply_async(write_run_index, (warcs, run.captures))
     cdxj_job = pool.apply_async(index_warcs, (warcs, run.cdxj))
-    spill = run.dir / TEXTS_DIR  # as process_task does
+    spill = run.dir / SPILL_DIR  # as process_task does
     spill.mkdir()
     result = clean_in_pool(pool, warcs, profile, run.run_id, keys, spill)
     derived = derive(result, loaded.state, run.run_id, keys, previous_text_loader(client, config))

@@ -30,7 +30,7 @@ from flows.monitor import CrawlProgressArtifact, earlier_counts
 from flows.process import process_warcs
 from flows.report import RunReport, article_rows, fetch_failures
 from flows.runs import (
-    TEXTS_DIR,
+    SPILL_DIR,
     Keys,
     RunPaths,
     default_spool_root,
@@ -102,7 +102,7 @@ def process_task(
 ) -> Derived:
     keys = Keys(config.prefix, run.site, run.run_id)
     client = make_client(config)
-    spill = run.dir / TEXTS_DIR  # texts on disk meanwhile: memory flat in the run's size
+    spill = run.dir / SPILL_DIR  # records on disk meanwhile: memory flat in the run's size
     spill.mkdir(exist_ok=True)
     result = process_warcs(run.warc_files(), profile, run.run_id, keys.warc, spill)
     derived = derive(result, loaded.state, run.run_id, keys, previous_text_loader(client, config))

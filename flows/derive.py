@@ -31,12 +31,12 @@ class Derived:
 
     @property
     def records(self) -> list[dict[str, Any]]:
-        """What this run writes; light when the texts were spilled (see ``full_records``)."""
+        """What this run writes; light when spilled (see ``full_records``)."""
         return self.reconciled.records
 
     def full_records(self) -> Iterator[dict[str, Any]]:
-        """The records as archived, texts in place (read back from the spill, one at a time)."""
-        return self.process.texts.full(self.reconciled.records)
+        """The records as archived (read back from the spill, one at a time)."""
+        return self.process.spilled.full(self.reconciled.records)
 
     @property
     def deletions(self) -> list[dict[str, Any]]:
@@ -64,7 +64,7 @@ def derive(
     keys: Keys,
     previous_text: PreviousText,
 ) -> Derived:
-    reconciled = reconcile(state, result.records, previous_text, result.texts.text)
+    reconciled = reconcile(state, result.records, previous_text, result.spilled.text)
     events = list(reconciled.aliases)
     for record in [*reconciled.records, *reconciled.unchanged]:
         entry = state.articles.get(record["id"])

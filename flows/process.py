@@ -22,7 +22,7 @@ from flows.articles import Provenance, build_record, merge_duplicates
 from flows.clean import clean_html
 from flows.errors import ExtractionError
 from flows.listing import Listing
-from flows.spill import Texts, TextSpill, spill_path
+from flows.spill import RecordSpill, Spilled, spill_path
 from flows.urls import canonical_url, prefer_rel_canonical
 from spiders.profile import SiteProfile
 
@@ -74,11 +74,11 @@ class ProcessResult:
     listing: Listing = field(default_factory=lambda: Listing())
     gone: list[Gone] = field(default_factory=list)
     error_responses: list[tuple[str, int]] = field(default_factory=list)  # (url, 4xx/5xx)
-    spill_dir: Path | None = None  # where the records' texts are, when spilled (flows.spill)
+    spill_dir: Path | None = None  # where the records are, when spilled (flows.spill)
 
     @property
-    def texts(self) -> Texts:
-        return Texts(self.spill_dir)
+    def spilled(self) -> Spilled:
+        return Spilled(self.spill_dir)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -187,11 +187,11 @@ def clean_warc(
 ) -> FileResult:
     """Clean the article pages of one WARC file (no cross-file work: that is the merge's).
 
-    With ``spill_dir``, the texts go to a spill file there and the records are light
+    With ``spill_dir``, the records go to a spill file there and those returned are light
     (``flows.spill``)."""
     if spill_dir is None:
         return _clean_warc(path, profile, run_id, warc_key, None)
-    with TextSpill(spill_path(spill_dir, path.name)) as spill:
+    with RecordSpill(spill_path(spill_dir, path.name)) as spill:
         return _clean_warc(path, profile, run_id, warc_key, spill)
 
 
@@ -200,7 +200,7 @@ def _clean_warc(
     profile: SiteProfile,
     run_id: str,
     warc_key: Callable[[str], str],
-    spill: TextSpill | None,
+    spill: RecordSpill | None,
 ) -> FileResult:
     result = FileResult(path.name)
     for capture in iter_captures(path):
@@ -261,7 +261,7 @@ def _clean_warc(
 
 def merge_results(files: list[FileResult], spill_dir: Path | None = None) -> ProcessResult:
     """The reduce step: the same result as processing the files in turn, in the order given
-    (``spill_dir``: where ``clean_warc`` spilled the texts, if it did)."""
+    (``spill_dir``: where ``clean_warc`` spilled the records, if it did)."""
     result = ProcessResult(spill_dir=spill_dir)
     raw: list[dict[str, Any]] = []
     for part in files:

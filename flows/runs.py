@@ -28,7 +28,7 @@ CRAWL_LOG = "crawl.log"
 CAPTURES = "captures.jsonl.gz"  # this run's digest index (spiders.captures)
 CDXJ = "index.cdxj"  # this run's sorted CDXJ index of its WARC files
 PRIOR_CAPTURES = "prior-captures.jsonl.gz"  # earlier runs' captures, compacted (not uploaded)
-TEXTS_DIR = "texts"  # article texts spilled while processing (flows.spill); not uploaded
+SPILL_DIR = "spill"  # article records spilled while processing (flows.spill); not uploaded
 
 
 def new_run_id(now: datetime | None = None) -> str:

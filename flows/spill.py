@@ -1,11 +1,12 @@
-"""Article texts kept on disk while a run is processed, so memory stays flat in the site's size.
+"""Article records kept on disk while a run is processed, so memory stays flat in the site's size.
 
-A cleaned record is a few hundred bytes of metadata and a text of several kilobytes. Cleaning
-writes each text to a spill file beside the run (one per WARC file, written by whichever process
-cleaned it) and keeps only a reference in the record (``TEXT_REF``: file name, offset, length);
-everything after cleaning (merge, reconcile, state) works on those light records, and the texts
-are read back only where they are needed: a diff against the previous version, and the final
-``articles.jsonl.gz``, whose bytes are the same as without spilling.
+A cleaned record is a text of several kilobytes and some thirty fields. Cleaning writes each
+record, less the fields the later steps read (``CORE``), to a spill file beside the run (one per
+WARC file, written by whichever process cleaned it) and keeps the core fields and a reference
+(``SPILL_REF``: file name, offset, length). Merge, reconcile and the state work on those light
+records; the rest is read back only where needed: a text for a diff against the previous
+version, and every record for the final ``articles.jsonl.gz``, whose bytes are the same as
+without spilling (the core fields, possibly updated, are laid over the spilled ones).
 
 A spill file is scratch: it lives in the run's spool directory (removed with it) and is never
 archived. Workers on other machines (a remote Dask cluster) don't share that directory: they
@@ -14,16 +15,37 @@ clean without spilling.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-TEXT_REF = "_text_ref"
-SPILL_SUFFIX = ".texts"
+SPILL_REF = "_spill_ref"
+SPILL_SUFFIX = ".spill"
+# What merge, reconcile, derive, the state fold and the run report read or set.
+CORE = frozenset(
+    {
+        "id",
+        "url",
+        "canonical_url",
+        "content_hash",
+        "title",
+        "simhash",
+        "aliases",
+        "provenance",
+        "version",
+        "previous_version",
+        "changed_fields",
+        "diff",
+        "near_duplicate_of",
+        "published",
+        "word_count",
+    }
+)
 
 
-class TextSpill:
-    """Appends texts to one spill file; ``put`` turns a full record into a light one."""
+class RecordSpill:
+    """Appends records to one spill file; ``put`` turns a full record into a light one."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -31,16 +53,18 @@ class TextSpill:
         self._offset = 0
 
     def put(self, record: dict[str, Any]) -> dict[str, Any]:
-        data = record.pop("text").encode("utf-8")
+        rest = {k: v for k, v in record.items() if k not in CORE}
+        data = json.dumps(rest, ensure_ascii=False).encode("utf-8")
         self._fh.write(data)
-        record[TEXT_REF] = [self.path.name, self._offset, len(data)]
+        light = {k: v for k, v in record.items() if k in CORE}
+        light[SPILL_REF] = [self.path.name, self._offset, len(data)]
         self._offset += len(data)
-        return record
+        return light
 
     def close(self) -> None:
         self._fh.close()
 
-    def __enter__(self) -> TextSpill:
+    def __enter__(self) -> RecordSpill:
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -51,16 +75,16 @@ def spill_path(spill_dir: Path, warc_name: str) -> Path:
     return spill_dir / (warc_name + SPILL_SUFFIX)
 
 
-class Texts:
-    """Reads spilled texts back (or the text a record still holds, when it was not spilled)."""
+class Spilled:
+    """Reads spilled records back (a record that was not spilled is returned as it is)."""
 
     def __init__(self, spill_dir: Path | None) -> None:
         self.spill_dir = spill_dir
 
-    def _read(self, record: dict[str, Any], handles: dict[str, IO[bytes]]) -> str:
-        ref = record.get(TEXT_REF)
+    def _read(self, record: dict[str, Any], handles: dict[str, IO[bytes]]) -> dict[str, Any]:
+        ref = record.get(SPILL_REF)
         if ref is None:
-            return str(record["text"])
+            return record
         if self.spill_dir is None:
             raise ValueError(f"record {record.get('id')!r} has a spilled text but no spill dir")
         name, offset, length = ref
@@ -70,28 +94,25 @@ class Texts:
         fh.seek(offset)
         data = fh.read(length)
         if len(data) != length:
-            raise ValueError(f"spill file {name} is shorter than the text of {record.get('id')!r}")
-        return data.decode("utf-8")
+            raise ValueError(f"spill file {name} is shorter than the record {record.get('id')!r}")
+        full: dict[str, Any] = json.loads(data)
+        full.update((k, v) for k, v in record.items() if k != SPILL_REF)
+        return full
 
     def text(self, record: dict[str, Any]) -> str:
         handles: dict[str, IO[bytes]] = {}
         try:
-            return self._read(record, handles)
+            return str(self._read(record, handles)["text"])
         finally:
             for fh in handles.values():
                 fh.close()
 
     def full(self, records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        """The records as archived: each light record with its text back in place."""
+        """The records as archived, read back one at a time."""
         handles: dict[str, IO[bytes]] = {}
         try:
             for record in records:
-                if TEXT_REF not in record:
-                    yield record
-                    continue
-                full = {k: v for k, v in record.items() if k != TEXT_REF}
-                full["text"] = self._read(record, handles)
-                yield full
+                yield self._read(record, handles)
         finally:
             for fh in handles.values():
                 fh.close()

@@ -97,7 +97,7 @@ def reconcile(
     previous_text: PreviousText,
     text_of: Callable[[dict[str, Any]], str] = lambda record: str(record["text"]),
 ) -> Reconciled:
-    """``text_of`` reads a record's text (it may be spilled to disk: ``flows.spill``)."""
+    """``text_of`` reads a record's text (the record may be spilled to disk: ``flows.spill``)."""
     out = Reconciled()
     by_hash = {entry.content_hash: entry.id for entry in state.articles.values()}
     near = NearDuplicateIndex()

@@ -125,11 +125,11 @@ def test_jsonl_gz_is_streamed_with_the_one_shot_bytes(tmp_path: Path) -> None:
 
 
 def test_spilled_texts_come_back_byte_for_byte(crawled: Crawled, tmp_path: Path) -> None:
-    """Processing with the texts spilled to disk holds light records, and writes exactly the
+    """Processing with the records spilled to disk holds light ones, and writes exactly the
     articles.jsonl.gz of processing in memory; a diff against an earlier version reads the
     spilled text."""
     from flows.derive import derive
-    from flows.spill import TEXT_REF
+    from flows.spill import CORE, SPILL_REF
     from flows.state import SiteState
 
     warcs, profile, run_id = crawled.result.warc_files, crawled.profile, crawled.run.run_id
@@ -150,8 +150,8 @@ def test_spilled_texts_come_back_byte_for_byte(crawled: Crawled, tmp_path: Path)
         k,
         lambda _: None,
     )
-    assert light.records and all("text" not in r and TEXT_REF in r for r in light.records)
-    assert sorted(p.name for p in spill.iterdir()) == sorted(w.name + ".texts" for w in warcs)
+    assert light.records and all(set(r) == CORE | {SPILL_REF} for r in light.records)
+    assert sorted(p.name for p in spill.iterdir()) == sorted(w.name + ".spill" for w in warcs)
     write_jsonl_gz(tmp_path / "whole.jsonl.gz", whole.full_records())
     write_jsonl_gz(tmp_path / "light.jsonl.gz", light.full_records())
     assert (tmp_path / "whole.jsonl.gz").read_bytes() == (tmp_path / "light.jsonl.gz").read_bytes()
@@ -183,7 +183,7 @@ def test_spilled_texts_come_back_byte_for_byte(crawled: Crawled, tmp_path: Path)
 
 
 def test_a_damaged_spill_is_named(crawled: Crawled, tmp_path: Path) -> None:
-    from flows.spill import Texts
+    from flows.spill import Spilled
 
     spill = tmp_path / "texts"
     spill.mkdir()
@@ -194,6 +194,6 @@ def test_a_damaged_spill_is_named(crawled: Crawled, tmp_path: Path) -> None:
     [spilled] = list(spill.iterdir())
     spilled.write_bytes(spilled.read_bytes()[:10])
     with pytest.raises(ValueError, match=f"spill file {spilled.name} is shorter"):
-        list(Texts(spill).full(result.records))
+        list(Spilled(spill).full(result.records))
     with pytest.raises(ValueError, match="no spill dir"):
-        Texts(None).text(result.records[0])
+        Spilled(None).text(result.records[0])
