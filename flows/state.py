@@ -26,7 +26,7 @@ from typing import Any
 STATE_SCHEMA = "newsvault.state/1"
 
 
-@dataclass
+@dataclass(slots=True)  # one per article of the site: kept small
 class ArticleEntry:
     id: str
     url: str

@@ -48,7 +48,7 @@ SCHEMA = "newsvault.captures/1"
 EMPTY_DIGEST = "sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ"  # sha1 of b"", base32
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ref:
     """A record that holds a payload: what ``WARC-Refers-To*`` headers name."""
 
@@ -57,7 +57,7 @@ class Ref:
     date: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per URL and digest of the site: kept small
 class CaptureEntry:
     uri: str
     date: str
