@@ -430,18 +430,16 @@ def test_two_workers_run_two_sites_concurrently(
         assert [r["state_type"] for r in runs] == ["COMPLETED", "COMPLETED"], [
             r["state"]["message"] for r in runs
         ]
-        # each worker takes one run at a time (--limit 1), so each run went to its own worker
+        # each worker takes one run at a time (--limit 1), so each ran one of them. Both may
+        # log "submitting" for the same run (the loser's Pending is refused); only the winner
+        # logs that it submitted the run to its infrastructure.
         for _proc, log in workers:
             log.flush()
-        submitted = [
-            {
-                r
-                for r in run_ids
-                if f"submitting flow run '{r}'" in (tmp_path / f"worker{i}.log").read_text()
-            }
+        ran = [
+            (tmp_path / f"worker{i}.log").read_text().count("submitted to infrastructure")
             for i in range(2)
         ]
-        assert sorted(map(len, submitted)) == [1, 1] and submitted[0] != submitted[1], submitted
+        assert ran == [1, 1], ran
         for site in ("opw1", "opw2"):
             found = objects(stack, f"sites/{site}/")
             assert any(k.endswith("/manifest.json") for k in found)
