@@ -3,8 +3,11 @@
 Files are written as ``NAME.warc.gz.open`` and renamed to ``NAME.warc.gz`` only when closed, so
 anything without the ``.open`` suffix is complete and may be handed on. Each record is its own
 gzip member (the writer flushes after every record), so a torn tail can lose at most the record
-being written. HTTP header blocks are written byte for byte as received (warcio would otherwise
-re-encode non-ASCII header values).
+being written. A response whose payload is already compressed (``Content-Encoding``) is stored
+in its member without deflating it again: deflate spends ~5x the time of storing on such bytes
+and saves nothing (measured: 280 vs 50 us for an 8 KB gzip'd page, 0.4 % larger); everything
+else is deflated at zlib's default level. HTTP header blocks are written byte for byte as
+received (warcio would otherwise re-encode non-ASCII header values).
 
 An exchange whose payload is already archived is written as a ``revisit`` record instead of a
 ``response`` (see ``RevisitOf``): the response's status line and headers are kept, the body is
@@ -18,6 +21,7 @@ import base64
 import hashlib
 import os
 import uuid
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +36,8 @@ from warcio.warcwriter import WARCWriter
 OPEN_SUFFIX = ".open"
 WARC_SUFFIX = ".warc.gz"
 DEFAULT_MAX_SIZE = 1_000_000_000  # Heritrix's default rotation size
+DEFLATE_LEVEL = 6  # zlib's default, as Heritrix's GZIPOutputStream; warcio's own writer uses 9
+STORED = 0  # for payloads sent content-encoded
 IDENTICAL_PAYLOAD = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 
@@ -58,6 +64,18 @@ def header_block(first_line: bytes, headers: Iterable[tuple[bytes, bytes]]) -> b
 def payload_digest(data: bytes) -> str:
     """The archive's one payload digest form: ``sha1:`` + base32 (what warcio writes)."""
     return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")  # noqa: S324
+
+
+def gzip_member(data: bytes | memoryview, level: int) -> bytes:
+    deflate = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    return deflate.compress(data) + deflate.flush()
+
+
+def _content_encoded(headers: Iterable[tuple[bytes, bytes]]) -> bool:
+    return any(
+        k.lower() == b"content-encoding" and v.strip().lower() not in (b"", b"identity")
+        for k, v in headers
+    )
 
 
 def reason_phrase(status: int) -> str:
@@ -140,6 +158,7 @@ class WarcSpool:
         self._new_id: IdFactory = new_id or _new_record_id
         self._serial = 0
         self._file: IO[bytes] | None = None
+        self._buffer = BytesIO()  # one record, serialised by warcio, before its gzip member
         self._writer: WARCWriter | None = None
         self._path: Path | None = None
         self._warcinfo_id = ""
@@ -155,12 +174,12 @@ class WarcSpool:
         name = f"{self.prefix}-{self._serial:05d}{WARC_SUFFIX}"
         self._path = self.directory / (name + OPEN_SUFFIX)
         self._file = open(self._path, "xb")
-        self._writer = WARCWriter(self._file, gzip=True, warc_version="1.1")
+        self._writer = WARCWriter(self._buffer, gzip=False, warc_version="1.1")
         self._warcinfo_id = self._new_id()
         info = self._writer.create_warcinfo_record(name, dict(self.warcinfo))
         info.rec_headers.replace_header("WARC-Record-ID", self._warcinfo_id)
         info.rec_headers.replace_header("WARC-Date", warc_date(self._clock()))
-        self._writer.write_record(info)
+        self._emit(self._writer, self._file, info, DEFLATE_LEVEL)
         return self._writer, self._file
 
     def _close_file(self) -> None:
@@ -209,7 +228,8 @@ class WarcSpool:
                 http_headers=http_resp,
                 warc_headers_dict=warc_headers,
             )
-            written_response = self._write(writer, fh, response, response_id)
+            level = STORED if _content_encoded(resp_headers) and ex.response_body else None
+            written_response = self._write(writer, fh, response, response_id, level=level)
         else:
             warc_headers["WARC-Profile"] = revisit.profile
             if revisit.record_id:
@@ -249,6 +269,16 @@ class WarcSpool:
             self._close_file()
         return written_response, written_request
 
+    def _emit(self, writer: WARCWriter, fh: IO[bytes], record: Any, level: int) -> int:
+        """One record as one gzip member, flushed; returns the member's length."""
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        writer.write_record(record)
+        member = gzip_member(self._buffer.getbuffer(), level)
+        fh.write(member)
+        fh.flush()
+        return len(member)
+
     def _write(
         self,
         writer: WARCWriter,
@@ -256,14 +286,14 @@ class WarcSpool:
         record: Any,
         record_id: str,
         record_type: str = "response",
+        level: int | None = None,
     ) -> WrittenRecord:
         assert self._path is not None
         offset = fh.tell()
-        writer.write_record(record)
-        fh.flush()
+        length = self._emit(writer, fh, record, DEFLATE_LEVEL if level is None else level)
         self.records += 1
         final = self._path.with_name(self._path.name[: -len(OPEN_SUFFIX)])
-        return WrittenRecord(final, record_id, offset, fh.tell() - offset, record_type)
+        return WrittenRecord(final, record_id, offset, length, record_type)
 
 
 def _as_str(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:

@@ -157,3 +157,39 @@ def test_warcio_check_passes(tmp_path: Path) -> None:
 def test_max_size_must_be_positive(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="max_size"):
         pinned_spool(tmp_path, max_size=0)
+
+
+def test_encoded_payloads_are_stored_other_records_deflated(tmp_path: Path) -> None:
+    """A content-encoded body is not deflated again (stored deflate blocks: the member is the
+    record plus a few framing bytes); an identity body and the request record are deflated.
+    Either way each record is one gzip member that warcio reads back."""
+    from dataclasses import replace
+
+    spool = pinned_spool(tmp_path)
+    page = b"<html><body>" + b"<p>A paragraph of plain, compressible text.</p>" * 200 + b"</body>"
+    encoded = replace(exchange(), response_body=gzip.compress(page, mtime=0))
+    plain_headers = tuple(h for h in exchange().response_headers if h[0] != b"Content-Encoding")
+    plain = replace(exchange(), response_headers=plain_headers, response_body=page)
+    enc_resp, enc_req = spool.write_exchange(encoded)
+    plain_resp, _ = spool.write_exchange(plain)
+    [path] = spool.close()
+    data = path.read_bytes()
+
+    def member(offset: int, length: int) -> tuple[int, int]:
+        raw = gzip.decompress(data[offset : offset + length])
+        return length, len(raw)
+
+    stored, stored_raw = member(enc_resp.offset, enc_resp.length)
+    assert stored_raw < stored < stored_raw + 64  # stored: larger than its content
+    deflated, deflated_raw = member(plain_resp.offset, plain_resp.length)
+    assert deflated < deflated_raw / 5  # deflated: the repeated text compresses
+    req, req_raw = member(enc_req.offset, enc_req.length)
+    assert req < req_raw
+    records = list(ArchiveIterator(open(path, "rb")))
+    assert [r.rec_type for r in records] == [
+        "warcinfo",
+        "response",
+        "request",
+        "response",
+        "request",
+    ]
