@@ -38,7 +38,7 @@ from flows.runs import SPILL_DIR, Keys, RunPaths
 from flows.s3 import StoreConfig
 from flows.state import SiteState
 from flows.statestore import (
-    advance,
+    advance_run,
     load_state,
     previous_text_loader,
     save_state,
@@ -169,15 +169,7 @@ def archive_once(
         cleaner_version=CLEANER_VERSION,
     )
     write_manifest(run, manifest)
-    advance(
-        loaded,
-        run.run_id,
-        keys.articles,
-        derived.records,
-        derived.events,
-        run.captures,
-        run.state_log_bytes(),
-    )
+    advance_run(loaded, run, keys.articles, derived.records, derived.events)
     t3 = time.perf_counter()
     breakdown = warc_breakdown(run.warc_files(), profile)
     t4 = time.perf_counter()  # the breakdown is the bench's, not the flow's: not timed

@@ -40,7 +40,7 @@ from flows.runs import (
 from flows.s3 import StoreConfig, check_store, make_client
 from flows.statestore import (
     LoadedState,
-    advance,
+    advance_run,
     load_state,
     previous_text_loader,
     save_state,
@@ -123,15 +123,7 @@ def process_task(
     write_manifest(run, manifest)
     # The state advances in memory now (the run's files are still here); it is saved only after
     # the run's objects are verified in S3.
-    advance(
-        loaded,
-        run.run_id,
-        keys.articles,
-        derived.records,
-        derived.events,
-        run.captures,
-        run.state_log_bytes(),
-    )
+    advance_run(loaded, run, keys.articles, derived.records, derived.events)
     get_run_logger().info("processed: %s", derived.summary())
     return derived
 

@@ -27,7 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from flows.errors import ConfigError, StoreVerifyError
 from flows.remote import ArchivedRun, cache_root, fetch_verified, get_bytes, site_runs
-from flows.runs import state_key
+from flows.runs import RunPaths, state_key
 from flows.s3 import StoreConfig, translate
 from flows.state import ArticleEntry, SiteState
 from spiders.captures import CaptureIndex, read_entries, write_entries
@@ -231,6 +231,17 @@ def advance(
     loaded.state.captures_sha256 = hashlib.sha256(loaded.captures.read_bytes()).hexdigest()
     loaded.runs_since_checkpoint += 1
     loaded.log_bytes += log_bytes
+
+
+def advance_run(
+    loaded: LoadedState,
+    run: RunPaths,
+    articles_key: str,
+    records: list[dict[str, Any]],
+    events: list[dict[str, Any]],
+) -> None:
+    """``advance`` with what a spooled run's directory says (its digest index, its outputs)."""
+    advance(loaded, run.run_id, articles_key, records, events, run.captures, run.state_log_bytes())
 
 
 def save_state(

@@ -20,7 +20,7 @@ from flows.statestore import (
     STATE_NAME,
     CheckpointPolicy,
     LoadedState,
-    advance,
+    advance_run,
     load_state,
     rebuild,
     save_state,
@@ -60,15 +60,7 @@ def archive_run(
     )
     write_manifest(run, manifest)
     upload_run(client, config, run)  # type: ignore[arg-type]
-    advance(
-        loaded,
-        run.run_id,
-        keys.articles,
-        derived.records,
-        derived.events,
-        run.captures,
-        run.state_log_bytes(),
-    )
+    advance_run(loaded, run, keys.articles, derived.records, derived.events)
     return run
 
 
