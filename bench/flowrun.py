@@ -27,18 +27,16 @@ from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 
+from flows.archive import seal_run
 from flows.articles import write_jsonl_gz
 from flows.cdxj import index_warcs
-from flows.clean import CLEANER_VERSION
 from flows.crawl import run_crawl
 from flows.derive import Derived, derive
-from flows.manifest import build_manifest, write_manifest
 from flows.process import FileResult, ProcessResult, clean_warc, merge_results
 from flows.runs import SPILL_DIR, Keys, RunPaths
 from flows.s3 import StoreConfig
 from flows.state import SiteState
 from flows.statestore import (
-    advance_run,
     load_state,
     previous_text_loader,
     save_state,
@@ -154,22 +152,11 @@ def archive_once(
     spill.mkdir()
     result = clean_in_pool(pool, warcs, profile, run.run_id, keys, spill)
     derived = derive(result, loaded.state, run.run_id, keys, previous_text_loader(client, config))
-    write_jsonl_gz(run.articles, derived.full_records())
-    shutil.rmtree(spill)
-    write_jsonl_gz(run.events, derived.events)
     records: dict[str, int] = captures_job.get()
     cdxj_lines: int = cdxj_job.get()
-    manifest = build_manifest(
-        run,
-        keys,
-        base_url=profile.base_url,
-        started_at=started_at,
-        counts={**derived.summary(), "records": records, "cdxj_lines": cdxj_lines},
-        crawl={k: v for k, v in crawl.stats.items() if isinstance(v, int | float | str)},
-        cleaner_version=CLEANER_VERSION,
+    manifest = seal_run(
+        run, keys, profile, derived, crawl.stats, started_at, records, cdxj_lines, loaded
     )
-    write_manifest(run, manifest)
-    advance_run(loaded, run, keys.articles, derived.records, derived.events)
     t3 = time.perf_counter()
     breakdown = warc_breakdown(run.warc_files(), profile)
     t4 = time.perf_counter()  # the breakdown is the bench's, not the flow's: not timed

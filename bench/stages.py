@@ -717,7 +717,8 @@ def b5_upload(sizes: Sizes, workdir: Path, s3_env: dict[str, str]) -> Row:
     )
     row.notes.append(
         f"{len(files)} WARC files, {total / 1e6:.0f} MB (WarcSpool, rotated at 64 MiB) to "
-        f"SeaweedFS on loopback; upload_run includes its sha256 check, HEAD before and after; "
+        f"SeaweedFS on loopback; upload_run ({StoreConfig().upload_workers} objects at a time) "
+        "includes its sha256 check, HEAD before and after; "
         f"upload_file with default TransferConfig; median of {sizes.b5_rounds} round(s), "
         f"alternating: store {', '.join(f'{s:.1f}s' for s in ours)}; "
         f"boto3 {', '.join(f'{s:.1f}s' for s in theirs)}"

@@ -106,26 +106,43 @@ def process_task(
     spill.mkdir(exist_ok=True)
     result = process_warcs(run.warc_files(), profile, run.run_id, keys.warc, spill)
     derived = derive(result, loaded.state, run.run_id, keys, previous_text_loader(client, config))
-    write_jsonl_gz(run.articles, derived.full_records())
-    shutil.rmtree(spill)
-    write_jsonl_gz(run.events, derived.events)
     records = write_run_index(run.warc_files(), run.captures)  # digest index (spiders.captures)
     cdxj_lines = index_warcs(run.warc_files(), run.cdxj)
+    seal_run(run, keys, profile, derived, crawl.stats, started_at, records, cdxj_lines, loaded)
+    get_run_logger().info("processed: %s", derived.summary())
+    return derived
+
+
+def seal_run(
+    run: RunPaths,
+    keys: Keys,
+    profile: SiteProfile,
+    derived: Derived,
+    crawl_stats: dict[str, Any],
+    started_at: datetime,
+    records: dict[str, int],
+    cdxj_lines: int,
+    loaded: LoadedState,
+) -> dict[str, Any]:
+    """After cleaning and indexing: the run's article and event files (the spill is removed once
+    the articles are written), its manifest, and the state advanced in memory (it is saved only
+    after the run's objects are verified in S3). Returns the manifest."""
+    write_jsonl_gz(run.articles, derived.full_records())
+    if derived.process.spill_dir is not None:
+        shutil.rmtree(derived.process.spill_dir)
+    write_jsonl_gz(run.events, derived.events)
     manifest = build_manifest(
         run,
         keys,
         base_url=profile.base_url,
         started_at=started_at,
         counts={**derived.summary(), "records": records, "cdxj_lines": cdxj_lines},
-        crawl={k: v for k, v in crawl.stats.items() if isinstance(v, int | float | str)},
+        crawl={k: v for k, v in crawl_stats.items() if isinstance(v, int | float | str)},
         cleaner_version=CLEANER_VERSION,
     )
     write_manifest(run, manifest)
-    # The state advances in memory now (the run's files are still here); it is saved only after
-    # the run's objects are verified in S3.
     advance_run(loaded, run, keys.articles, derived.records, derived.events)
-    get_run_logger().info("processed: %s", derived.summary())
-    return derived
+    return manifest
 
 
 @task(name="save-state", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])

@@ -121,29 +121,26 @@ class RunPaths:
         return paths
 
 
-def pending_runs(root: Path, site: str) -> list[RunPaths]:
-    """Runs of a site whose processing finished (manifest written) but which are still spooled."""
+def _spooled_runs(root: Path, site: str, processed: bool) -> list[RunPaths]:
     site_dir = root / site
     if not site_dir.is_dir():
         return []
     return [
         RunPaths(root, site, d.name)
         for d in sorted(site_dir.iterdir())
-        if d.is_dir() and RUN_ID_RE.match(d.name) and (d / MANIFEST).is_file()
+        if d.is_dir() and RUN_ID_RE.match(d.name) and (d / MANIFEST).is_file() == processed
     ]
+
+
+def pending_runs(root: Path, site: str) -> list[RunPaths]:
+    """Runs of a site whose processing finished (manifest written) but which are still spooled."""
+    return _spooled_runs(root, site, processed=True)
 
 
 def unprocessed_runs(root: Path, site: str) -> list[RunPaths]:
     """Runs of a site left in the spool without a manifest: their crawl (or the whole flow) was
     killed before processing. The next run repairs, processes and stores them."""
-    site_dir = root / site
-    if not site_dir.is_dir():
-        return []
-    return [
-        RunPaths(root, site, d.name)
-        for d in sorted(site_dir.iterdir())
-        if d.is_dir() and RUN_ID_RE.match(d.name) and not (d / MANIFEST).is_file()
-    ]
+    return _spooled_runs(root, site, processed=False)
 
 
 @dataclass(frozen=True)

@@ -130,17 +130,17 @@ def upload_run(client: S3Client, config: StoreConfig, run: RunPaths) -> StoreRes
         return put_with_backoff(client, config, entry["key"], path, entry["size"], entry["sha256"])
 
     workers = max(1, min(config.upload_workers, len(entries)))
+    largest_first = sorted(range(len(entries)), key=lambda i: -int(entries[i]["size"]))
     with ThreadPoolExecutor(workers, thread_name_prefix="upload") as pool:
-        futures = {
-            id(e): pool.submit(one, e) for e in sorted(entries, key=lambda e: -int(e["size"]))
-        }
-    for entry in entries:  # the first failure in manifest order, after all have finished
-        error = futures[id(entry)].exception()
+        futures = {i: pool.submit(one, entries[i]) for i in largest_first}
+    done = [futures[i] for i in range(len(entries))]  # manifest order
+    for future in done:  # the first failure in manifest order, after all have finished
+        error = future.exception()
         if error is not None:
             raise error
     result = StoreResult(run.run_id)
-    for entry in entries:
-        if futures[id(entry)].result():
+    for entry, future in zip(entries, done, strict=True):
+        if future.result():
             result.uploaded.append(entry["key"])
             result.bytes_uploaded += entry["size"]
         else:

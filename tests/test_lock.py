@@ -53,3 +53,43 @@ def test_lost_lease_refuses_the_commit_and_leaves_the_new_holder(
     # leaving the lock did not delete the new holder's lock
     assert Owner.from_bytes(get(stack, key)) == intruder
     client.delete_object(Bucket=config.bucket, Key=key)
+
+
+def test_renewal_survives_an_unreachable_store(caplog: pytest.LogCaptureFixture) -> None:
+    """S3 down for a tick: the renewal is logged and retried at the next one, and the lease is
+    not marked lost (it stays valid until its expiry). Pure logic over a fake client."""
+    import threading
+
+    from botocore.exceptions import EndpointConnectionError
+
+    from flows.lock import _renew_until
+    from flows.s3 import StoreConfig
+
+    class FlakyS3:
+        def __init__(self) -> None:
+            self.puts = 0
+
+        def put_object(self, **kw: object) -> dict[str, str]:
+            self.puts += 1
+            if self.puts == 1:
+                raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
+            return {"ETag": f'"{self.puts}"'}
+
+    client = FlakyS3()
+    lease = S3Lease(client, StoreConfig(endpoint="http://127.0.0.1:1"), "s", timedelta(seconds=0.4))  # type: ignore[arg-type]
+    lease.owner = Owner(
+        "here", 1, "a" * 16, "2026-01-01T00:00:00+00:00", "2026-01-01T00:00:01+00:00"
+    )
+    lease.etag = '"0"'
+    stop = threading.Event()
+    renewer = threading.Thread(target=_renew_until, args=(lease, stop))
+    caplog.set_level("WARNING")
+    renewer.start()
+    deadline = time.monotonic() + 5
+    while client.puts < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    stop.set()
+    renewer.join()
+    assert "could not renew the lock of s" in caplog.text
+    assert client.puts >= 2 and lease.lost is None and lease.etag == f'"{client.puts}"'
+    assert lease.owner is not None and lease.owner.expires > "2026-01-01T00:00:01+00:00"  # renewed
