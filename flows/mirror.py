@@ -26,6 +26,7 @@ from flows.cdxj import index_warcs, merge_indexes
 from flows.errors import NewsvaultError
 from flows.remote import ArchivedRun, fetch_verified, site_runs
 from flows.s3 import StoreConfig
+from spiders.captures import WARC_READ_ERRORS
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
@@ -83,7 +84,7 @@ def check_warc(path: Path) -> str | None:
                 record.content_stream().read()
                 if record.digest_checker.passed is False:
                     return "digest mismatch: " + "; ".join(map(str, record.digest_checker.problems))
-    except (zlib.error, OSError, ValueError, EOFError) as exc:
+    except WARC_READ_ERRORS as exc:
         return f"corrupt: {exc}"
     return None
 

@@ -7,7 +7,6 @@ path matches the profile's article rule. Pages that fail to clean are reported, 
 from __future__ import annotations
 
 import logging
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from flows.errors import ExtractionError
 from flows.listing import Listing
 from flows.spill import RecordSpill, Spilled, spill_path
 from flows.urls import canonical_url, prefer_rel_canonical
+from spiders.captures import WARC_READ_ERRORS
 from spiders.profile import SiteProfile
 
 log = logging.getLogger(__name__)
@@ -104,9 +104,6 @@ def _read_limited(stream: Any, limit: int) -> bytes:
     return b"".join(parts)
 
 
-_READ_ERRORS = (ValueError, EOFError, OSError, zlib.error, IndexError, KeyError, TypeError)
-
-
 def iter_captures(path: Path) -> Iterator[Capture]:
     """Response and revisit records of one WARC file, bodies decoded from their
     Content-Encoding (a revisit's body is empty: its payload is in the record it refers to)."""
@@ -139,7 +136,7 @@ def iter_captures(path: Path) -> Iterator[Capture]:
                     record_type=record.rec_type,
                     too_large=too_large,
                 )
-        except (ArchiveLoadFailed, *_READ_ERRORS) as exc:
+        except WARC_READ_ERRORS as exc:
             raise ExtractionError(
                 f"{path} is not a valid WARC file ({exc}); quarantine it"
             ) from exc

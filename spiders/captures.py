@@ -44,6 +44,21 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from flows.errors import ExtractionError
 
+# What warcio raises on bytes that are not (or no longer) a WARC: a torn gzip member, garbage, or
+# a header block cut short (a stored member can end right after "WARC-Type: response", and warcio
+# then calls .startswith on the missing target URI). Every reader translates these once.
+WARC_READ_ERRORS = (
+    ArchiveLoadFailed,
+    ValueError,
+    EOFError,
+    OSError,
+    zlib.error,
+    IndexError,
+    KeyError,
+    TypeError,
+    AttributeError,
+)
+
 SCHEMA = "newsvault.captures/1"
 EMPTY_DIGEST = "sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ"  # sha1 of b"", base32
 
@@ -177,7 +192,7 @@ def entries_from_warc(path: Path) -> Iterator[CaptureEntry]:
     valid WARC raises ``ExtractionError`` naming it."""
     try:
         yield from _entries(path)
-    except (ArchiveLoadFailed, ValueError, EOFError, zlib.error, IndexError, KeyError) as exc:
+    except WARC_READ_ERRORS as exc:
         raise ExtractionError(f"{path} is not a valid WARC file ({exc}); quarantine it") from exc
 
 

@@ -202,3 +202,47 @@ def test_store_tuning_from_env_is_checked(name: str, value: str) -> None:
         StoreConfig.from_env({name: value})
     assert StoreConfig.from_env({"NEWSVAULT_S3_UPLOAD_WORKERS": "0"}).upload_workers == 1
     assert StoreConfig.from_env({}).upload_workers == 4
+
+
+def test_header_block_cut_short_is_named_not_crashed(tmp_path: Path) -> None:
+    """Found by the fuzz test above once content-encoded payloads went into stored gzip members:
+    a file cut inside a stored member's WARC header block (after "WARC-Type" but before
+    "WARC-Target-URI") made warcio raise AttributeError. Every cut is a named error or a
+    clean read, for both readers."""
+    import gzip
+    from datetime import UTC, datetime
+
+    from spiders.warcspool import Exchange, WarcSpool
+
+    spool = WarcSpool(tmp_path / "w", "cut", {"software": "test"})
+    body = gzip.compress(b"<html><body><p>text</p></body></html>", mtime=0)
+    written, _ = spool.write_exchange(
+        Exchange(
+            url="http://127.0.0.1:1/a/",
+            method=b"GET",
+            request_target=b"/a/",
+            request_headers=((b"Host", b"127.0.0.1:1"),),
+            request_body=b"",
+            status=200,
+            response_headers=((b"Content-Encoding", b"gzip"), (b"Content-Type", b"text/html")),
+            response_body=body,
+            fetched_at=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+    )
+    [path] = spool.close()
+    data = path.read_bytes()
+    member = data[written.offset : written.offset + written.length]
+    target = member.index(b"WARC-Target-URI")
+    assert member.index(b"WARC-Type") < target  # stored: the header text is in the file as is
+    named = 0
+    for cut in range(written.offset, written.offset + target + 20):
+        torn = tmp_path / "torn.warc.gz"
+        torn.write_bytes(data[:cut])
+        for reader in (iter_captures, entries_from_warc):
+            try:
+                for _ in reader(torn):
+                    pass
+            except ExtractionError as exc:
+                assert "is not a valid WARC file" in str(exc)
+                named += 1
+    assert named > 0
