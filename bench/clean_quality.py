@@ -38,7 +38,7 @@ from pathlib import Path
 
 import trafilatura
 
-from flows.clean import clean_html
+from flows.clean.cleaner import clean_html
 from flows.errors import ExtractionError
 
 REPO = Path(__file__).resolve().parents[1]

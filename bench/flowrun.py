@@ -1,10 +1,12 @@
 """The archive flow without Prefect, for B3, B4 and B6: load state -> crawl -> process -> derive
--> store -> advance and save state, with the flow's own plain functions (``flows.archive`` wraps
+-> store -> advance and save state, with the flow's own plain functions
+(``flows.orchestrate.archive`` wraps
 the same ones in tasks).
 
 One deviation, named wherever it is reported: cleaning maps the product's per-file
-``flows.process.clean_warc`` over the run's WARC files in a process pool, then
-``flows.process.merge_results`` in file order: the path ``flows.reprocess`` takes (a live run maps
+``flows.derive.process.clean_warc`` over the run's WARC files in a process pool, then
+``flows.derive.process.merge_results`` in file order: the path ``flows.orchestrate.reprocess``
+takes (a live run maps
 in-process; the merged result is the same, see ``merge_results``). The run's digest and CDXJ
 indexes (``write_run_index``, ``index_warcs``: they read the WARC files on their own) are built
 in the same pool meanwhile.
@@ -27,23 +29,23 @@ from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 
-from flows.archive import seal_run
-from flows.articles import write_jsonl_gz
-from flows.cdxj import index_warcs
-from flows.crawl import run_crawl
-from flows.derive import Derived, derive
-from flows.process import FileResult, ProcessResult, clean_warc, merge_results
-from flows.runs import SPILL_DIR, Keys, RunPaths
-from flows.s3 import StoreConfig
-from flows.state import SiteState
-from flows.statestore import (
+from flows.derive.articles import write_jsonl_gz
+from flows.derive.process import FileResult, ProcessResult, clean_warc, merge_results
+from flows.derive.run import Derived, derive
+from flows.orchestrate.archive import seal_run
+from flows.orchestrate.crawl import run_crawl
+from flows.sites import SiteProfile
+from flows.state.checkpoint import (
     load_state,
     previous_text_loader,
     save_state,
 )
-from flows.store import StoreResult, upload_run
-from spiders.captures import write_run_index
-from spiders.profile import SiteProfile
+from flows.state.fold import SiteState
+from flows.store.runs import SPILL_DIR, Keys, RunPaths
+from flows.store.s3 import StoreConfig
+from flows.store.upload import StoreResult, upload_run
+from flows.warc.captures import write_run_index
+from flows.warc.cdxj import index_warcs
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
@@ -61,7 +63,7 @@ def new_pool(workers: int = POOL_WORKERS) -> Pool:
 
 
 def _warm(_: int) -> int:
-    import flows.process  # noqa: F401  (imports lxml and the cleaner in each worker)
+    import flows.derive.process  # noqa: F401  (imports lxml and the cleaner in each worker)
 
     return 0
 
@@ -259,7 +261,7 @@ def replay_once(
     """Re-derive one archived run against the state before it (empty: the site's first run):
     from S3 (``site_runs`` + ``fetch_verified`` of every WARC into a fresh cache, as
     ``reprocess_run`` reads them) or from the run's spool; then clean (pool) + merge + derive."""
-    from flows.remote import fetch_verified, site_runs
+    from flows.store.remote import fetch_verified, site_runs
 
     keys = Keys(config.prefix, run.site, run.run_id)
     started = time.perf_counter()

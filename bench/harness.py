@@ -212,10 +212,10 @@ class ReplicaProcess:
 
 @contextmanager
 def seaweed_stack() -> Iterator[dict[str, str]]:
-    """A real SeaweedFS (``infra.local.up``, no Prefect) on random free ports; yields the S3
+    """A real SeaweedFS (``infra.local.control.up``, no Prefect) on random free ports; yields the S3
     environment (credentials included: keep it out of output)."""
-    from infra import local
-    from infra.local import LocalStack, Ports
+    from infra.local import control as local
+    from infra.local.control import LocalStack, Ports
 
     home = Path(tempfile.mkdtemp(prefix="nv-bench-", dir="/tmp"))
     rng = random.Random()

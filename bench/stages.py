@@ -28,10 +28,10 @@ from typing import Any
 from flowrun import POOL_WORKERS, FlowRun
 from harness import REPO, ReplicaProcess, Row, RssSampler, mib
 
-from flows.crawl import crawl_command, crawl_env
-from flows.runs import RunPaths
-from flows.statestore import CheckpointPolicy
-from spiders.profile import SiteProfile, load_profile
+from flows.orchestrate.crawl import crawl_command, crawl_env
+from flows.sites import SiteProfile, load_profile
+from flows.state.checkpoint import CheckpointPolicy
+from flows.store.runs import RunPaths
 
 BENCH_CONCURRENCY = 64  # "unthrottled": no delay, no autothrottle, many requests in flight
 CRAWL_LOG = logging.getLogger("bench.crawl")
@@ -88,7 +88,8 @@ class CrawlTiming:
 
 
 def timed_crawl(profile: SiteProfile, spool: Path, recorder: bool) -> CrawlTiming:
-    """One ``scrapy crawl news`` subprocess, as flows.crawl builds it; with ``recorder`` False the
+    """One ``scrapy crawl news`` subprocess, as flows.orchestrate.crawl builds it; with
+    ``recorder`` False the
     WARC directory is set empty, so the recorder raises NotConfigured and is switched off."""
     run = RunPaths.create(spool, profile.name)
     cmd = crawl_command(profile, run)
@@ -359,7 +360,7 @@ def e2e_worker(articles: int, spool: Path, extras: bool) -> dict[str, Any]:
     from its spool)."""
     from flowrun import archive_once, new_pool, replay_once
 
-    from flows.s3 import StoreConfig, make_client
+    from flows.store.s3 import StoreConfig, make_client
 
     config = replace(StoreConfig.from_env(), prefix=f"bench-b3-{articles}/")
     client = make_client(config)
@@ -646,10 +647,10 @@ def synthetic_run(root: Path, total_bytes: int, max_size: int) -> list[Path]:
 def b5_upload(sizes: Sizes, workdir: Path, s3_env: dict[str, str]) -> Row:
     import boto3.s3.transfer
 
-    from flows.manifest import build_manifest, write_manifest
-    from flows.runs import Keys
-    from flows.s3 import StoreConfig, make_client
-    from flows.store import upload_run
+    from flows.store.manifest import build_manifest, write_manifest
+    from flows.store.runs import Keys
+    from flows.store.s3 import StoreConfig, make_client
+    from flows.store.upload import upload_run
 
     saved = {k: os.environ.get(k) for k in s3_env}
     os.environ.update(s3_env)

@@ -50,4 +50,5 @@ class ExtractionError(NewsvaultError):
 
 
 class HealthCheckError(NewsvaultError):
-    """A run finished but crossed a health threshold of its site profile (see flows.health)."""
+    """A run finished but crossed a health threshold of its site profile (see
+    flows.orchestrate.health)."""

@@ -25,8 +25,8 @@ from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 from w3lib.url import canonicalize_url
 
-from spiders.captures import CaptureIndex, read_entries
-from spiders.profile import SiteProfile, load_profile
+from flows.sites import SiteProfile, load_profile
+from flows.warc import CaptureIndex, read_entries
 from spiders.recorder import KEEP_PAYLOAD
 from spiders.robots import ROBOTS_META, RobotsRules
 from spiders.safety import FETCH_FAILURES, MAX_LISTED_FAILURES, describe_failure

@@ -6,7 +6,7 @@ followed or errors filtered. robots.txt, sitemaps, redirects and 4xx/5xx are all
 
 A response whose payload the archive already holds (an earlier run's, listed in the file named by
 ``NEWSVAULT_PRIOR_CAPTURES``, or this run's) is written as an identical-payload revisit; a 304 as
-a server-not-modified revisit of the URL's latest capture (see ``spiders.captures``).
+a server-not-modified revisit of the URL's latest capture (see ``flows.warc.captures``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
-from spiders.captures import CaptureEntry, CaptureIndex, Ref, read_entries
+from flows.warc import CaptureEntry, CaptureIndex, Ref, read_entries
 from spiders.warcspool import (
     DEFAULT_MAX_SIZE,
     IDENTICAL_PAYLOAD,

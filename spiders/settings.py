@@ -1,7 +1,7 @@
 """Scrapy settings for newsvault crawls.
 
 Site-specific values (delay, concurrency, user agent, robots) come from the site profile and are
-passed by the flow as ``-s`` overrides (see ``flows.crawl.crawl_settings``).
+passed by the flow as ``-s`` overrides (see ``flows.orchestrate.crawl.crawl_settings``).
 """
 
 BOT_NAME = "newsvault"
@@ -37,7 +37,8 @@ DEFAULT_REQUEST_HEADERS = {
 
 # Limits (spiders/safety.py has the SSRF guard). Since Scrapy 2.11 DOWNLOAD_MAXSIZE also caps the
 # *decompressed* size in HttpCompressionMiddleware, so a gzip bomb is refused (the recorder, at
-# 950, keeps the compressed bytes as received; flows.process reads at most MAX_PAYLOAD of them).
+# 950, keeps the compressed bytes as received; flows.derive.process reads at most MAX_PAYLOAD of
+# them).
 DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
 DOWNLOAD_TIMEOUT = 60

@@ -33,7 +33,8 @@ from typing import IO, Any
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-OPEN_SUFFIX = ".open"
+from flows.warc import OPEN_SUFFIX
+
 WARC_SUFFIX = ".warc.gz"
 DEFAULT_MAX_SIZE = 1_000_000_000  # Heritrix's default rotation size
 DEFLATE_LEVEL = 6  # zlib's default, as Heritrix's GZIPOutputStream; warcio's own writer uses 9

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from flows.crawl import CrawlResult, run_crawl
-from flows.runs import RunPaths
-from infra import local
-from infra.local import LocalStack, Ports
+from flows.orchestrate.crawl import CrawlResult, run_crawl
+from flows.sites import SiteProfile, load_profile
+from flows.store.runs import RunPaths
+from infra.local import control as local
+from infra.local.control import LocalStack, Ports
 from infra.replica.server import ReplicaServer
-from spiders.profile import SiteProfile, load_profile
 
 REPLICA_ARTICLES = 40
 
@@ -96,8 +96,8 @@ def seal_test_run(run: RunPaths, prefix: str) -> None:
     """Write the manifest of a hand-made spooled run, as processing would (for store tests)."""
     from datetime import UTC, datetime
 
-    from flows.manifest import build_manifest, write_manifest
-    from flows.runs import Keys
+    from flows.store.manifest import build_manifest, write_manifest
+    from flows.store.runs import Keys
 
     keys = Keys(prefix, run.site, run.run_id)
     manifest = build_manifest(

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from flows.articles import write_jsonl_gz
-from flows.cdxj import index_warcs
-from flows.mirror import check_warc, mirror_site
-from flows.runs import Keys, RunPaths
-from flows.store import upload_run
-from infra.local import LocalStack
-from spiders.captures import write_run_index
+from flows.derive.articles import write_jsonl_gz
+from flows.replay.mirror import check_warc, mirror_site
+from flows.store.runs import Keys, RunPaths
+from flows.store.upload import upload_run
+from flows.warc.captures import write_run_index
+from flows.warc.cdxj import index_warcs
+from infra.local.control import LocalStack
 from tests.conftest import Crawled, seal_test_run
 from tests.test_e2e import cli_env, newsvault, s3, store_config
 

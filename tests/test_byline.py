@@ -1,4 +1,5 @@
-"""Unit tests for flows.byline.parse_byline: every byline format Fort Russ uses, and prose that
+"""Unit tests for flows.clean.byline.parse_byline: every byline format Fort Russ uses, and prose
+that
 must not be mistaken for one."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.byline import Byline, parse_byline, parse_date
+from flows.clean.byline import Byline, parse_byline, parse_date
 
 BODY = "The Iranian Defense Minister and his Iraqi counterpart signed an agreement today."
 

@@ -1,4 +1,5 @@
-"""Tests for flows.clean.clean_html: the seed article, every byline format, the generic path,
+"""Tests for flows.clean.cleaner.clean_html: the seed article, every byline format, the generic
+path,
 errors, encodings and normalisation, and (when it is importable) the replica's ground truth."""
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.clean import CLEANER_VERSION, EXTRACTOR_VERSION, CleanedArticle, clean_html
+from flows.clean.cleaner import CLEANER_VERSION, EXTRACTOR_VERSION, CleanedArticle, clean_html
+from flows.clean.normalize import decode_html, normalize_paragraph
 from flows.errors import ConfigError, ExtractionError
-from flows.normalize import decode_html, normalize_paragraph
 from tests.conftest import shared_dir
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "clean"
@@ -399,7 +400,7 @@ def test_wrong_declared_language_is_overruled_by_detector() -> None:
     [(b"", "empty"), (b"%PDF-1.4 ...", "not_html"), ("plain words only", "not_html")],
 )
 def test_clean_error_status(html: bytes | str, status: str) -> None:
-    from flows.clean import CleanError
+    from flows.clean.cleaner import CleanError
 
     with pytest.raises(CleanError) as info:
         clean_html(html, "https://x/")

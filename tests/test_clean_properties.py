@@ -8,8 +8,8 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flows.byline import MAX_BYLINE_LINES, parse_byline
-from flows.clean import CleanError, clean_html
+from flows.clean.byline import MAX_BYLINE_LINES, parse_byline
+from flows.clean.cleaner import CleanError, clean_html
 
 FRAGMENTS = [
     "<html>", "</html>", "<head>", "<body class='single'>", "<body class='archive'>", "</body>",

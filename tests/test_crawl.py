@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from flows.crawl import CRAWL_QUEUE_DIR, crawl_env, forward_line, run_crawl
 from flows.errors import CrawlError
-from flows.runs import RunPaths
+from flows.orchestrate.crawl import CRAWL_QUEUE_DIR, crawl_env, forward_line, run_crawl
+from flows.sites import load_profile
+from flows.store.runs import RunPaths
 from infra.replica.server import ReplicaServer
-from spiders.profile import load_profile
 from spiders.robots import RobotsRules
 from tests.conftest import Crawled
 

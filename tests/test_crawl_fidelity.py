@@ -13,9 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from flows.crawl import run_crawl
-from flows.runs import RunPaths
-from spiders.profile import load_profile
+from flows.orchestrate.crawl import run_crawl
+from flows.sites import load_profile
+from flows.store.runs import RunPaths
 from spiders.warcspool import payload_digest
 
 PNG = bytes(range(256)) * 4 + b"\x89PNG\r\n\x1a\n\x00\xff"

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from infra.local import LocalStack
+from flows.warc.captures import CaptureEntry, read_entries
+from infra.local.control import LocalStack
 from infra.replica import ReplicaServer
-from spiders.captures import CaptureEntry, read_entries
 from tests.test_e2e import cli_env, newsvault, s3, store_config
 
 pytestmark = pytest.mark.e2e

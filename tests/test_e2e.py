@@ -21,13 +21,13 @@ import pytest
 from botocore.config import Config
 from warcio.archiveiterator import ArchiveIterator
 
-from flows.articles import schema, write_jsonl_gz
+from flows.derive.articles import schema, write_jsonl_gz
 from flows.errors import StoreAuthError, StoreUnreachableError
-from flows.runs import RunPaths
-from flows.s3 import StoreConfig, make_client
-from flows.store import upload_run
-from infra import local
-from infra.local import LocalStack
+from flows.store.runs import RunPaths
+from flows.store.s3 import StoreConfig, make_client
+from flows.store.upload import upload_run
+from infra.local import control as local
+from infra.local.control import LocalStack
 from infra.replica.server import ReplicaServer
 from tests.conftest import Crawled, seal_test_run, shared_file
 

@@ -13,7 +13,7 @@ import pytest
 from scrapy.settings import Settings
 from warcio.archiveiterator import ArchiveIterator
 
-from spiders.captures import (
+from flows.warc.captures import (
     EMPTY_DIGEST,
     CaptureEntry,
     CaptureIndex,

@@ -1,4 +1,4 @@
-"""The local stack (``infra.local``) against the real ``weed`` and Prefect binaries.
+"""The local stack (``infra.local.control``) against the real ``weed`` and Prefect binaries.
 
 Every test runs its own stack in a tmp home on free, non-default ports, and stops it afterwards.
 """
@@ -27,8 +27,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from flows.errors import ConfigError, InfraError
-from infra import local, processes, replica_service, seaweed
-from infra.local import LocalStack, Ports
+from infra.local import control as local
+from infra.local import processes, replica_service, seaweed
+from infra.local.control import LocalStack, Ports
 
 # ---------------------------------------------------------------------------------------------
 # helpers

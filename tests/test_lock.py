@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.lock import Owner, S3Lease, SiteLockedError, lock_key, site_lock
-from infra.local import LocalStack
+from flows.state.lock import Owner, S3Lease, SiteLockedError, lock_key, site_lock
+from infra.local.control import LocalStack
 from tests.test_e2e import get, s3, store_config
 
 TTL = timedelta(seconds=1.2)  # renewed every 0.3 s
@@ -62,8 +62,8 @@ def test_renewal_survives_an_unreachable_store(caplog: pytest.LogCaptureFixture)
 
     from botocore.exceptions import EndpointConnectionError
 
-    from flows.lock import _renew_until
-    from flows.s3 import StoreConfig
+    from flows.state.lock import _renew_until
+    from flows.store.s3 import StoreConfig
 
     class FlakyS3:
         def __init__(self) -> None:

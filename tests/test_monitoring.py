@@ -10,18 +10,18 @@ from typing import Any
 import pytest
 import yaml
 
-import flows.crawl
-from flows.articles import write_jsonl_gz
-from flows.crawl import run_crawl
+import flows.orchestrate.crawl
+from flows.derive.articles import write_jsonl_gz
+from flows.derive.process import clean_warc, merge_results, process_warcs
 from flows.errors import ConfigError
-from flows.health import check_health
-from flows.monitor import crawl_progress
-from flows.process import clean_warc, merge_results, process_warcs
-from flows.report import RunReport
-from flows.runs import Keys, RunPaths
-from flows.schedule import cron_schedule, site_deployment
+from flows.orchestrate.crawl import run_crawl
+from flows.orchestrate.health import check_health
+from flows.orchestrate.monitor import crawl_progress
+from flows.orchestrate.report import RunReport
+from flows.orchestrate.schedule import cron_schedule, site_deployment
+from flows.sites import Health, load_profile
+from flows.store.runs import Keys, RunPaths
 from infra.replica.server import ReplicaServer
-from spiders.profile import Health, load_profile
 from tests.conftest import Crawled
 
 REPO = Path(__file__).resolve().parents[1]
@@ -80,16 +80,16 @@ def test_deployment_has_cron_and_cancel_new_limit() -> None:
 
 
 def test_prefect_yaml_matches_profiles() -> None:
-    config = yaml.safe_load((REPO / "infra" / "prefect.yaml").read_text())
+    config = yaml.safe_load((REPO / "infra" / "deploy" / "prefect.yaml").read_text())
     names = set()
     for deployment in config["deployments"]:
         if deployment["name"] == "reprocess":
-            assert deployment["entrypoint"] == "flows/reprocess.py:reprocess"
+            assert deployment["entrypoint"] == "flows/orchestrate/reprocess.py:reprocess"
             continue
         site = deployment["parameters"]["site"]
         profile = load_profile(site)
-        assert deployment["entrypoint"] == "flows/archive.py:archive_site"
-        assert (REPO / "flows" / "archive.py").is_file()
+        assert deployment["entrypoint"] == "flows/orchestrate/archive.py:archive_site"
+        assert (REPO / "flows" / "orchestrate" / "archive.py").is_file()
         [schedule] = deployment["schedules"]
         assert schedule["cron"] == profile.schedule.cron
         assert deployment["concurrency_limit"] == {"limit": 1, "collision_strategy": "CANCEL_NEW"}
@@ -123,7 +123,7 @@ def test_map_reduce_equals_sequential(crawled: Crawled, tmp_path: Path) -> None:
 def test_crawl_logs_are_forwarded_without_flooding(
     replica: ReplicaServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(flows.crawl, "PROGRESS_INTERVAL", 0.2)
+    monkeypatch.setattr(flows.orchestrate.crawl, "PROGRESS_INTERVAL", 0.2)
     records: list[logging.LogRecord] = []
 
     class Collect(logging.Handler):

@@ -20,17 +20,17 @@ from typing import Any
 import httpx
 import pytest
 
-from flows.articles import write_jsonl_gz
-from flows.derive import derive
-from flows.manifest import build_manifest, write_manifest
-from flows.process import process_warcs
-from flows.runs import Keys, RunPaths
-from flows.state import SiteState
-from flows.store import upload_run
-from infra.local import LocalStack
+from flows.derive.articles import write_jsonl_gz
+from flows.derive.process import process_warcs
+from flows.derive.run import derive
+from flows.sites import load_profile_file
+from flows.state.fold import SiteState
+from flows.store.manifest import build_manifest, write_manifest
+from flows.store.runs import Keys, RunPaths
+from flows.store.upload import upload_run
+from infra.local.control import LocalStack
 from infra.replica.routes import Response
 from infra.replica.server import Behaviour, ReplicaServer, Request
-from spiders.profile import load_profile_file
 from tests.conftest import Crawled
 from tests.test_e2e import NEWSVAULT, cli_env, get, newsvault, objects, s3, store_config
 
@@ -482,7 +482,14 @@ def test_failed_run_automation_calls_the_webhook(
         env = env_for(stack, tmp_path, profiles)
         url = f"http://127.0.0.1:{hook.server_address[1]}/hook"
         created = subprocess.run(
-            [sys.executable, "-m", "infra.automation", "--webhook-url", url, "--allow-private"],
+            [
+                sys.executable,
+                "-m",
+                "infra.deploy.automation",
+                "--webhook-url",
+                url,
+                "--allow-private",
+            ],
             env=env,
             capture_output=True,
             text=True,

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from flows.articles import (
+from flows.derive.articles import (
     article_id,
     fingerprint,
     merge_duplicates,
@@ -18,9 +18,9 @@ from flows.articles import (
     schema,
     write_jsonl_gz,
 )
+from flows.derive.process import iter_captures, process_warcs
 from flows.errors import ExtractionError
-from flows.process import iter_captures, process_warcs
-from flows.runs import Keys
+from flows.store.runs import Keys
 from tests.conftest import Crawled
 
 
@@ -59,7 +59,7 @@ def test_reprocessing_is_byte_identical(crawled: Crawled, tmp_path: Path) -> Non
 def test_unclean_page_is_reported_not_fatal(crawled: Crawled, tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from spiders.profile import Extract
+    from flows.sites import Extract
 
     broken = replace(
         crawled.profile, extract=Extract(theme=None, content_selector="div.nothing-here")
@@ -112,7 +112,7 @@ def test_jsonl_gz_is_streamed_with_the_one_shot_bytes(tmp_path: Path) -> None:
     written that way, and reprocessing compares bytes)."""
     import gzip
 
-    from flows.articles import dumps, read_jsonl_gz, write_jsonl_gz
+    from flows.derive.articles import dumps, read_jsonl_gz, write_jsonl_gz
 
     records = [{"id": str(i), "text": "Ä paragraph\n" * (i % 40), "n": i} for i in range(3000)]
     path = tmp_path / "a.jsonl.gz"
@@ -128,9 +128,9 @@ def test_spilled_texts_come_back_byte_for_byte(crawled: Crawled, tmp_path: Path)
     """Processing with the records spilled to disk holds light ones, and writes exactly the
     articles.jsonl.gz of processing in memory; a diff against an earlier version reads the
     spilled text."""
-    from flows.derive import derive
-    from flows.spill import CORE, SPILL_REF
-    from flows.state import SiteState
+    from flows.derive.run import derive
+    from flows.derive.spill import CORE, SPILL_REF
+    from flows.state.fold import SiteState
 
     warcs, profile, run_id = crawled.result.warc_files, crawled.profile, crawled.run.run_id
     k = keys(crawled)
@@ -183,7 +183,7 @@ def test_spilled_texts_come_back_byte_for_byte(crawled: Crawled, tmp_path: Path)
 
 
 def test_a_damaged_spill_is_named(crawled: Crawled, tmp_path: Path) -> None:
-    from flows.spill import Spilled
+    from flows.derive.spill import Spilled
 
     spill = tmp_path / "texts"
     spill.mkdir()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from flows.errors import ConfigError
-from spiders.profile import available_profiles, load_profile
+from flows.sites import available_profiles, load_profile
 
 
 def test_shipped_profiles_load() -> None:

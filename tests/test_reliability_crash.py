@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from flows.crawl import crawl_command, crawl_env
-from flows.runs import RunPaths
-from infra.local import LocalStack
+from flows.orchestrate.crawl import crawl_command, crawl_env
+from flows.sites import load_profile
+from flows.store.runs import RunPaths
+from flows.warc.repair import complete_prefix
+from infra.local.control import LocalStack
 from infra.replica.faults import FaultBehaviour
 from infra.replica.server import ReplicaServer
-from spiders.profile import load_profile
-from spiders.warcrepair import complete_prefix
 from tests.test_e2e import NEWSVAULT, cli_env, newsvault, s3, store_config
 
 pytestmark = pytest.mark.e2e

@@ -18,8 +18,8 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from flows.errors import ConfigError
-from infra import local
-from infra.local import LocalStack
+from infra.local import control as local
+from infra.local.control import LocalStack
 from infra.replica.content import Site
 from infra.replica.faults import FaultBehaviour, parse_rule
 from infra.replica.server import ReplicaServer
@@ -226,7 +226,7 @@ def test_retry_after_values() -> None:
 
 
 def test_fortruss_refuses_offsite_and_private_addresses() -> None:
-    from spiders.profile import load_profile
+    from flows.sites import load_profile
 
     profile = load_profile("fortruss")
     dns = {

@@ -17,13 +17,13 @@ import boto3
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from flows.articles import write_jsonl_gz
+from flows.derive.articles import write_jsonl_gz
 from flows.errors import StoreUnreachableError
-from flows.runs import RunPaths
-from flows.s3 import StoreConfig, make_client
-from flows.store import upload_run
-from infra import local
-from infra.local import LocalStack
+from flows.store.runs import RunPaths
+from flows.store.s3 import StoreConfig, make_client
+from flows.store.upload import upload_run
+from infra.local import control as local
+from infra.local.control import LocalStack
 from tests.conftest import Crawled, pick_stack, seal_test_run
 
 pytestmark = pytest.mark.e2e
@@ -164,7 +164,7 @@ def test_parallel_upload_one_bad_object_the_rest_archived(
     key) fails the upload after the others are archived and verified, and the manifest, which
     marks a run complete, is not written. Removing the conflict, a retry archives the rest."""
     from flows.errors import StoreVerifyError
-    from flows.manifest import read_manifest
+    from flows.store.manifest import read_manifest
 
     config = _config(own_s3, monkeypatch, upload_workers=3)
     run = _spooled_run(crawled, tmp_path / "spool", "20260102T000000Z-0000cc", config)

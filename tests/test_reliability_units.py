@@ -12,16 +12,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from warcio.archiveiterator import ArchiveIterator
 
+from flows.derive.process import iter_captures
 from flows.errors import ConfigError, ExtractionError, NewsvaultError
-from flows.lock import SiteLockedError, SpoolLock
-from flows.process import iter_captures
-from flows.runs import Keys, safe_name
-from infra import local
-from infra.local import LocalStack
+from flows.state.lock import SiteLockedError, SpoolLock
+from flows.store.runs import Keys, safe_name
+from flows.warc.captures import entries_from_warc
+from flows.warc.repair import OPEN_SUFFIX, complete_prefix, repair_open_file
+from infra.local import control as local
+from infra.local.control import LocalStack
 from infra.replica.server import ReplicaServer
-from spiders.captures import entries_from_warc
-from spiders.warcrepair import complete_prefix, repair_open_file
-from spiders.warcspool import OPEN_SUFFIX
 from tests.conftest import Crawled
 
 FUZZ = settings(
@@ -154,7 +153,7 @@ def _listeners() -> dict[int, set[str]]:
 
 def test_every_local_server_binds_loopback_only(stack: LocalStack, replica: ReplicaServer) -> None:
     """SeaweedFS (all its ports), Prefect and the replica listen on 127.0.0.1 only; pywb gets
-    ``--bind 127.0.0.1`` (flows.replay). SeaweedFS refusing anonymous access is tested in
+    ``--bind 127.0.0.1`` (flows.replay.pywb). SeaweedFS refusing anonymous access is tested in
     tests/test_local_infra.py::test_s3_up_bucket_objects_and_auth."""
     if not Path("/proc/net/tcp").exists():
         pytest.skip("no /proc/net/tcp here")
@@ -168,19 +167,19 @@ def test_every_local_server_binds_loopback_only(stack: LocalStack, replica: Repl
     assert checked >= 3, listening
     with pytest.raises(ValueError):
         ReplicaServer(host="0.0.0.0")
-    source = Path("flows/replay.py").read_text()
+    source = Path("flows/replay/pywb.py").read_text()
     assert '"--bind", "127.0.0.1"' in source
     assert "-ip.bind=127.0.0.1" in " ".join(local.weed_command(stack))
     assert "--host" in local.prefect_command(stack) and "127.0.0.1" in local.prefect_command(stack)
 
 
 def test_quarantined_file_is_never_uploaded(crawled: Crawled, tmp_path: Path) -> None:
-    from flows.runs import RunPaths
+    from flows.store.runs import RunPaths
 
     run = RunPaths.create(tmp_path, "replica", "20200101T000000Z-0000ff")
     shutil.copy(crawled.result.warc_files[0], run.warc_dir / "x.warc.gz.open")
     (run.warc_dir / "y.warc.gz.open").write_bytes(b"\x1f\x8b\x08\x00garbage")
-    from spiders.warcrepair import repair_dir
+    from flows.warc.repair import repair_dir
 
     repairs = repair_dir(run.warc_dir)
     assert [r.quarantined for r in repairs] == [False, True]
@@ -196,7 +195,7 @@ def test_quarantined_file_is_never_uploaded(crawled: Crawled, tmp_path: Path) ->
     ],
 )
 def test_store_tuning_from_env_is_checked(name: str, value: str) -> None:
-    from flows.s3 import StoreConfig
+    from flows.store.s3 import StoreConfig
 
     with pytest.raises(ConfigError, match=name):
         StoreConfig.from_env({name: value})

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from flows.errors import ConfigError
-from flows.monitor import earlier_counts
-from flows.remote import site_runs
-from flows.s3 import StoreConfig
+from flows.orchestrate.monitor import earlier_counts
+from flows.store.remote import site_runs
+from flows.store.s3 import StoreConfig
 
 IDS = [f"2026010{d}T{h:02d}0000Z-0000aa" for d in range(1, 4) for h in range(24)]
 

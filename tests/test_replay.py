@@ -23,10 +23,10 @@ import httpx
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from flows.replay import running_pywb, write_config
-from infra.local import LocalStack
+from flows.replay.pywb import running_pywb, write_config
+from flows.warc.captures import CaptureEntry, read_entries
+from infra.local.control import LocalStack
 from infra.replica.server import ReplicaServer
-from spiders.captures import CaptureEntry, read_entries
 from tests.test_e2e import NEWSVAULT, SEED_PATH, cli_env, get, newsvault, objects
 
 pytestmark = pytest.mark.e2e

@@ -8,14 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from flows.articles import write_jsonl_gz
-from flows.cdxj import index_warcs
-from flows.derive import derive
-from flows.manifest import build_manifest, write_manifest
-from flows.process import process_warcs
-from flows.runs import Keys, RunPaths, new_run_id, state_key
-from flows.s3 import StoreConfig
-from flows.statestore import (
+from flows.derive.articles import write_jsonl_gz
+from flows.derive.process import process_warcs
+from flows.derive.run import derive
+from flows.state.checkpoint import (
     CAPTURES_NAME,
     STATE_NAME,
     CheckpointPolicy,
@@ -25,9 +21,13 @@ from flows.statestore import (
     rebuild,
     save_state,
 )
-from flows.store import upload_run
-from infra.local import LocalStack
-from spiders.captures import write_run_index
+from flows.store.manifest import build_manifest, write_manifest
+from flows.store.runs import Keys, RunPaths, new_run_id, state_key
+from flows.store.s3 import StoreConfig
+from flows.store.upload import upload_run
+from flows.warc.captures import write_run_index
+from flows.warc.cdxj import index_warcs
+from infra.local.control import LocalStack
 from tests.conftest import Crawled
 from tests.test_e2e import get, s3, store_config
 

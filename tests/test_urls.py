@@ -1,4 +1,4 @@
-"""flows.urls: WordPress-aware URL canonicalisation, shortlinks and rel=canonical."""
+"""flows.clean.urls: WordPress-aware URL canonicalisation, shortlinks and rel=canonical."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.urls import (
+from flows.clean.urls import (
     TRACKING_PARAMS,
     WORDPRESS_PARAMS,
     canonical_url,

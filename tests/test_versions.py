@@ -10,16 +10,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.articles import content_hash, fingerprint
-from flows.deletions import redirect_kind
-from flows.state import SiteState
-from flows.versions import (
+from flows.derive.articles import content_hash, fingerprint
+from flows.derive.deletions import redirect_kind
+from flows.derive.versions import (
     NEAR_DUPLICATE_BITS,
     NearDuplicateIndex,
     hamming,
     paragraph_diff,
     reconcile,
 )
+from flows.state.fold import SiteState
 
 TEXT = "\n".join(
     [

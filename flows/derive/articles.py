@@ -1,0 +1,162 @@
+"""Article records: the contract of ``articles.jsonl.gz`` (see
+flows/derive/schema/article.schema.json).
+
+Records are built from a cleaned page plus its WARC provenance and serialised deterministically
+(sorted keys, gzip with a fixed mtime), so reprocessing the same WARCs with the same cleaner
+reproduces the same bytes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+import struct
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from simhash import Simhash
+
+from flows.clean import CleanedArticle
+
+SCHEMA_VERSION = "1.0"
+SCHEMA_PATH = Path(__file__).with_name("schema") / "article.schema.json"
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Provenance:
+    warc_key: str
+    warc_offset: int
+    warc_length: int
+    warc_record_id: str
+    payload_digest: str
+    fetched_at: str
+    http_status: int
+    run_id: str
+
+
+def article_id(site: str, post_id: int | None, canonical_url: str) -> str:
+    """Stable id: the WordPress post id where the page reveals it, else the canonical URL."""
+    if post_id is not None:
+        return f"{site}:wp:{post_id}"
+    digest = hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:24]
+    return f"{site}:url:{digest}"
+
+
+def content_hash(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def fingerprint(text: str) -> str:
+    """64-bit SimHash of word 3-shingles, as 16 hex digits (near-duplicate detection)."""
+    words = [w.lower() for w in _WORD_RE.findall(text)]
+    shingles = [" ".join(words[i : i + 3]) for i in range(max(len(words) - 2, 1))] or [""]
+    return f"{Simhash(shingles, f=64).value:016x}"
+
+
+def build_record(
+    site: str,
+    url: str,
+    article: CleanedArticle,
+    provenance: Provenance,
+    canonical: str | None = None,
+) -> dict[str, Any]:
+    canonical = canonical or article.canonical_url or url
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "id": article_id(site, article.post_id, canonical),
+        "site": site,
+        "url": url,
+        "canonical_url": canonical,
+        "post_id": article.post_id,
+        "title": article.title,
+        "authors": list(article.authors),
+        "translator": article.translator,
+        "original_source": article.original_source,
+        "published": article.published,
+        "modified": article.modified,
+        "categories": list(article.categories),
+        "tags": list(article.tags),
+        "language": article.language,
+        "featured_image": article.featured_image,
+        "text": article.text,
+        "word_count": len(_WORD_RE.findall(article.text)),
+        "content_hash": content_hash(article.text),
+        "simhash": fingerprint(article.text),
+        "version": 1,
+        "previous_version": None,
+        "changed_fields": [],
+        "diff": None,
+        "duplicate_of": None,
+        "near_duplicate_of": None,
+        "aliases": [],
+        "provenance": {
+            "warc_key": provenance.warc_key,
+            "warc_offset": provenance.warc_offset,
+            "warc_length": provenance.warc_length,
+            "warc_record_id": provenance.warc_record_id,
+            "payload_digest": provenance.payload_digest,
+            "fetched_at": provenance.fetched_at,
+            "http_status": provenance.http_status,
+            "run_id": provenance.run_id,
+            "extractor": article.extractor,
+            "extractor_version": article.extractor_version,
+        },
+    }
+
+
+def merge_duplicates(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One record per (id, content): a second URL with the same text becomes an alias."""
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for record in records:
+        key = (record["id"], record["content_hash"])
+        first = merged.get(key)
+        if first is None:
+            merged[key] = record
+        elif record["url"] != first["url"] and record["url"] not in first["aliases"]:
+            first["aliases"] = sorted([*first["aliases"], record["url"]])
+    return sorted(merged.values(), key=lambda r: (r["id"], r["provenance"]["fetched_at"]))
+
+
+def dumps(record: dict[str, Any]) -> str:
+    return json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+_GZIP_HEADER = gzip.compress(b"", compresslevel=6, mtime=0)[:10]  # no name, no time: reproducible
+
+
+def write_jsonl_gz(path: Path, records: Iterable[dict[str, Any]]) -> int:
+    """Stream records to a gzip file, one line each, without holding the whole text: the bytes
+    are those of ``gzip.compress(text, 6, mtime=0)`` (reprocessing compares them)."""
+    tmp = path.with_name(path.name + ".tmp")
+    deflate = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+    crc = size = count = 0
+    with open(tmp, "wb") as fh:
+        fh.write(_GZIP_HEADER)
+        for record in records:
+            line = (dumps(record) + "\n").encode("utf-8")
+            crc = zlib.crc32(line, crc)
+            size += len(line)
+            count += 1
+            fh.write(deflate.compress(line))
+        fh.write(deflate.flush())
+        fh.write(struct.pack("<II", crc, size & 0xFFFFFFFF))
+    tmp.replace(path)
+    return count
+
+
+def read_jsonl_gz(path: Path) -> list[dict[str, Any]]:
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+@cache
+def schema() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return loaded

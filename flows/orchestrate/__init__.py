@@ -1,0 +1,8 @@
+"""Orchestrate: the Prefect flows (archive a site, reprocess it, serve schedules) and what they
+publish (progress, report, health). The only package that imports Prefect."""
+
+from flows.orchestrate.archive import archive_site
+from flows.orchestrate.reprocess import run_reprocess
+from flows.orchestrate.schedule import deploy_sites, serve_sites, site_deployment
+
+__all__ = ["archive_site", "deploy_sites", "run_reprocess", "serve_sites", "site_deployment"]

@@ -1,0 +1,58 @@
+"""Health checks of an archive run, with thresholds from the site profile's ``[health]`` table.
+
+Each check returns a one-line problem that says what to look at; the flow publishes its report
+first and then fails the run with all problems (``flows.errors.HealthCheckError``), so the
+evidence stays in the Prefect UI. S3 errors fail the run on their own (``flows.errors.StoreError``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from flows.sites import Health
+
+BLOCKED_STATUSES = ("403", "429")
+
+
+def produced_something(counts: dict[str, Any]) -> bool:
+    return bool(int(counts.get("new_articles", 0)) or int(counts.get("new_versions", 0)))
+
+
+def check_health(
+    site: str,
+    health: Health,
+    counts: dict[str, Any],
+    earlier: Sequence[dict[str, Any]] = (),
+) -> list[str]:
+    """Problems of one run. ``counts`` is ``Derived.summary()``; ``earlier`` the counts of the
+    site's earlier archived runs (from their manifests), oldest first."""
+    problems: list[str] = []
+    pages = int(counts.get("article_pages", 0))
+    cleaned = pages - int(counts.get("extraction_failures", 0))
+    if pages >= max(health.min_article_pages, 1):
+        coverage = cleaned / pages
+        if coverage < health.min_extraction_coverage:
+            problems.append(
+                f"extraction coverage {coverage:.0%} ({cleaned} of {pages} article pages cleaned) "
+                f"is under {health.min_extraction_coverage:.0%}: the site's layout may have "
+                f"changed; check [extract] content_selector/theme in the {site} profile against "
+                f"a page listed under 'Pages that could not be cleaned'"
+            )
+    statuses = counts.get("responses_by_status", {})
+    responses = sum(int(n) for n in statuses.values())
+    blocked = sum(int(statuses.get(code, 0)) for code in BLOCKED_STATUSES)
+    if responses and blocked / responses > health.max_blocked_share:
+        problems.append(
+            f"{blocked} of {responses} responses were 403/429 ({blocked / responses:.0%} > "
+            f"{health.max_blocked_share:.0%}): the site blocks or rate-limits the crawler; "
+            f"raise [politeness] download_delay or lower concurrent_requests for {site}"
+        )
+    if health.stale_runs > 0:
+        recent = [*earlier, counts][-health.stale_runs :]
+        if len(recent) >= health.stale_runs and not any(map(produced_something, recent)):
+            problems.append(
+                f"no new article or version in the last {health.stale_runs} runs: check that "
+                f"the site still publishes and that its sitemaps/feeds are still discovered"
+            )
+    return problems

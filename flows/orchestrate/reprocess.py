@@ -1,0 +1,280 @@
+"""The ``reprocess`` flow: re-derive a site's article JSON and state from the archived WARCs.
+
+The same code as a live run (``flows.derive.process`` map/merge, then ``flows.derive.run``),
+reading WARCs
+from S3 (verified against their manifests, ``flows.store.remote``) instead of the spool. The state
+before run R is the fold of the runs before R: archived outputs for runs not reprocessed,
+re-derived ones for runs this job reprocessed. With the cleaner version that archived a run, the
+output must equal the archived JSONL byte for byte (reported as ``identical``); otherwise it is
+written under ``sites/{site}/derived/{cleaner_version}/runs/{run_id}/`` with ``changes.json``.
+
+Cleaning fans out per WARC file through the flow's task runner: a process pool on one machine
+(``ProcessPoolTaskRunner``: cleaning is CPU-bound, threads would serialise on the GIL), a Dask
+cluster (``prefect_dask.DaskTaskRunner``) across machines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from prefect import flow, get_run_logger, task, unmapped
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ProcessPoolTaskRunner
+
+from flows.clean import CLEANER_VERSION
+from flows.derive import (
+    FileResult,
+    clean_warc,
+    derive,
+    merge_results,
+    read_jsonl_gz,
+    write_jsonl_gz,
+)
+from flows.errors import ConfigError
+from flows.sites import SiteProfile, load_profile
+from flows.state import SiteState
+from flows.state.checkpoint import _put, previous_text_loader
+from flows.store import (
+    ARTICLES,
+    EVENTS,
+    ArchivedRun,
+    Keys,
+    StoreConfig,
+    cache_root,
+    check_run_id,
+    check_store,
+    fetch_verified,
+    make_client,
+    site_runs,
+)
+
+if TYPE_CHECKING:
+    from prefect.task_runners import TaskRunner
+    from types_boto3_s3 import S3Client
+
+_DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    run_id: str
+    archived_cleaner: str
+    articles: int
+    identical: bool
+    written: str | None  # the derived prefix, when something was written
+    changes: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "archived_cleaner": self.archived_cleaner,
+            "articles": self.articles,
+            "identical": self.identical,
+            "written": self.written,
+            **self.changes,
+        }
+
+
+def derived_prefix(config: StoreConfig, site: str, cleaner: str, run_id: str) -> str:
+    return f"{config.prefix}sites/{site}/derived/{cleaner}/runs/{run_id}/"
+
+
+def select_runs(
+    runs: list[ArchivedRun], only: list[str] | None, since: str | None
+) -> list[ArchivedRun]:
+    """The runs to reprocess; a run id that is not archived or a bad date is a ``ConfigError``."""
+    if only:
+        ids = {r.run_id for r in runs}
+        for run_id in only:
+            if check_run_id(run_id) not in ids:
+                raise ConfigError(f"run {run_id!r} is not archived (or has no manifest)")
+        return [r for r in runs if r.run_id in only]
+    if since:
+        match = _DATE_RE.match(since)
+        if not match:
+            raise ConfigError(f"--since {since!r} is not a date such as 2026-01-31")
+        chosen = [r for r in runs if r.run_id[:8] >= "".join(match.groups())]
+        if not chosen:
+            raise ConfigError(f"no archived run since {since}")
+        return chosen
+    return list(runs)
+
+
+@task(name="clean-warc", cache_policy=NO_CACHE)
+def clean_warc_task(path: str, profile: SiteProfile, run_id: str, keys: Keys) -> FileResult:
+    return clean_warc(Path(path), profile, run_id, keys.warc)
+
+
+def _jsonl_bytes(records: list[dict[str, Any]], path: Path) -> bytes:
+    """Written by the live run's writer, so identical records give identical bytes."""
+    write_jsonl_gz(path, records)
+    return path.read_bytes()
+
+
+def _archived_jsonl(
+    client: S3Client, config: StoreConfig, run: ArchivedRun, kind: str, dest: Path
+) -> tuple[bytes, list[dict[str, Any]]]:
+    entry = run.one(kind)
+    if entry is None:
+        return b"", []
+    path = fetch_verified(client, config, entry, dest)
+    return path.read_bytes(), read_jsonl_gz(path)
+
+
+def compare(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> dict[str, Any]:
+    """What changed between archived and re-derived records of one run, by (id, version)."""
+    before = {(r["id"], r["version"]): r for r in old}
+    after = {(r["id"], r["version"]): r for r in new}
+    fields: dict[str, int] = {}
+    changed: list[str] = []
+    for key in sorted(before.keys() & after.keys()):
+        diff = [
+            f
+            for f in sorted(before[key].keys() | after[key].keys())
+            if f != "provenance" and before[key].get(f) != after[key].get(f)
+        ]
+        if diff:
+            changed.append(f"{key[0]}@{key[1]}")
+            for name in diff:
+                fields[name] = fields.get(name, 0) + 1
+    return {
+        "added": sorted(f"{i}@{v}" for i, v in after.keys() - before.keys()),
+        "removed": sorted(f"{i}@{v}" for i, v in before.keys() - after.keys()),
+        "changed": changed,
+        "changed_fields": fields,
+    }
+
+
+def reprocess_run(
+    client: S3Client, config: StoreConfig, profile: SiteProfile, state: SiteState, run: ArchivedRun
+) -> tuple[RunOutcome, str, list[dict[str, Any]], list[dict[str, Any]]]:
+    """Re-derive one run against ``state`` (the fold of the runs before it)."""
+    keys = Keys(config.prefix, profile.name, run.run_id)
+    cache = cache_root() / profile.name / run.run_id
+    warcs = [
+        fetch_verified(client, config, o, cache / "warc" / Path(str(o["key"])).name)
+        for o in run.objects("warc")
+    ]
+    futures = clean_warc_task.map(
+        [str(p) for p in warcs], unmapped(profile), unmapped(run.run_id), unmapped(keys)
+    )
+    result = merge_results([f.result() for f in futures])
+    derived = derive(result, state, run.run_id, keys, previous_text_loader(client, config))
+    old_articles, old_records = _archived_jsonl(
+        client, config, run, "articles", cache / "articles.jsonl.gz"
+    )
+    old_events, _ = _archived_jsonl(client, config, run, "events", cache / "events.jsonl.gz")
+    out = cache / f"rederived-{CLEANER_VERSION}"
+    out.mkdir(parents=True, exist_ok=True)
+    new_articles = _jsonl_bytes(list(derived.full_records()), out / "articles.jsonl.gz")
+    new_events = _jsonl_bytes(derived.events, out / "events.jsonl.gz")
+    identical = new_articles == old_articles and (new_events == old_events or not old_events)
+    archived_cleaner = str(run.manifest.get("cleaner_version", "unknown"))
+    changes = compare(old_records, derived.records)
+    changes["sha256_archived"] = hashlib.sha256(old_articles).hexdigest()
+    changes["sha256_rederived"] = hashlib.sha256(new_articles).hexdigest()
+    articles_key, written = keys.articles, None
+    if not identical:
+        written = derived_prefix(config, profile.name, CLEANER_VERSION, run.run_id)
+        articles_key = written + "articles.jsonl.gz"
+        _put(client, config, articles_key, new_articles)
+        _put(client, config, written + "events.jsonl.gz", new_events)
+        report: dict[str, Any] = {
+            "cleaner_version": CLEANER_VERSION,
+            "archived_cleaner": archived_cleaner,
+        }
+        report.update(run_id=run.run_id, summary=derived.summary(), **changes)
+        _put(client, config, written + "changes.json", json.dumps(report, indent=1).encode())
+    outcome = RunOutcome(
+        run.run_id, archived_cleaner, len(derived.records), identical, written, changes
+    )
+    return outcome, articles_key, derived.records, derived.events
+
+
+def markdown(site: str, outcomes: list[RunOutcome]) -> str:
+    lines = [
+        f"# Reprocessing of **{site}** with cleaner {CLEANER_VERSION}",
+        "",
+        "| run | archived with | articles | identical | added | removed | changed | written to |",
+        "|---|---|---:|---|---:|---:|---:|---|",
+    ]
+    for o in outcomes:
+        c = o.changes
+        lines.append(
+            f"| {o.run_id} | {o.archived_cleaner} | {o.articles} | {'yes' if o.identical else 'no'}"
+            f" | {len(c['added'])} | {len(c['removed'])} | {len(c['changed'])} | "
+            f"{o.written or '-'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+@flow(
+    name="reprocess",
+    flow_run_name="reprocess-{site}",
+    task_runner=cast("Any", ProcessPoolTaskRunner()),  # invariant generic in Prefect's stubs
+)
+def reprocess(site: str, runs: list[str] | None = None, since: str | None = None) -> dict[str, Any]:
+    """Re-derive a site's runs (all, ``runs`` by id, or those ``since`` a date) from the archive."""
+    logger = get_run_logger()
+    profile = load_profile(site)
+    config = StoreConfig.from_env()
+    check_store(config)
+    client = make_client(config)
+    archived = site_runs(client, config, site)
+    for problem in archived.problems:
+        logger.warning("skipped: %s", problem)
+    targets = {r.run_id for r in select_runs(archived.runs, runs, since)}
+    state, outcomes = SiteState(site), []
+    for run in archived.runs:
+        if not targets - set(state.runs):
+            break
+        if run.run_id in targets:
+            outcome, key, records, events = reprocess_run(client, config, profile, state, run)
+            logger.info("run %s: %s", run.run_id, outcome.as_dict())
+            outcomes.append(outcome)
+        else:  # the archived outputs, as the live runs folded them
+            cache = cache_root() / site / run.run_id
+            entry = run.one("articles")
+            key = str(entry["key"]) if entry else ""
+            records = _archived_jsonl(client, config, run, "articles", cache / ARTICLES)[1]
+            events = _archived_jsonl(client, config, run, "events", cache / EVENTS)[1]
+        state.apply_run(run.run_id, key, records, events)
+    create_markdown_artifact(
+        markdown(site, outcomes), key=f"{site}-reprocess", description="reprocessing report"
+    )
+    return {
+        "site": site,
+        "cleaner_version": CLEANER_VERSION,
+        "runs": [o.as_dict() for o in outcomes],
+        "identical": all(o.identical for o in outcomes),
+    }
+
+
+def task_runner(workers: int | None = None, dask: str | None = None) -> TaskRunner[Any]:
+    if dask:
+        from prefect_dask.task_runners import DaskTaskRunner
+
+        return DaskTaskRunner(address=dask)
+    return ProcessPoolTaskRunner(max_workers=workers)
+
+
+def run_reprocess(
+    site: str,
+    *,
+    run: str | None = None,
+    since: str | None = None,
+    workers: int | None = None,
+    dask: str | None = None,
+) -> dict[str, Any]:
+    load_profile(site)  # unknown site, bad run id, S3 down: one line before anything starts
+    config = StoreConfig.from_env()
+    check_store(config)
+    select_runs(site_runs(make_client(config), config, site).runs, [run] if run else None, since)
+    configured = reprocess.with_options(task_runner=task_runner(workers, dask))
+    return configured(site=site, runs=[run] if run else None, since=since)

@@ -1,0 +1,109 @@
+"""WACZ 1.1.1 export of a verified mirror: one file that ReplayWeb.page and pywb can open.
+
+Layout: ``archive/*.warc.gz`` (stored, not deflated, so readers can seek into them),
+``indexes/index.cdxj`` (every included run's index, merged and sorted), ``pages/pages.jsonl``
+(one entry per archived article page, titles from the runs' ``articles.jsonl.gz``),
+``datapackage.json`` (SHA-256 and size of every resource) and ``datapackage-digest.json``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from flows.errors import ConfigError
+from flows.replay.mirror import Mirror
+from flows.warc import merge_indexes
+
+WACZ_VERSION = "1.1.1"
+_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Exported:
+    path: Path
+    warcs: int
+    pages: int
+    bytes: int
+
+
+def _hash(path: Path) -> tuple[int, str]:
+    digest, size = hashlib.sha256(), 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return size, "sha256:" + digest.hexdigest()
+
+
+def page_entries(articles: list[Path]) -> Iterator[dict[str, Any]]:
+    """One pages.jsonl entry per article record (url, ts, title), first capture of each."""
+    seen: set[tuple[str, str]] = set()
+    for path in articles:
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            for line in fh:
+                if not line.strip():
+                    continue
+                record = json.loads(line)
+                ts = str(record.get("provenance", {}).get("fetched_at") or "")
+                key = (str(record["url"]), ts)
+                if key in seen:
+                    continue
+                seen.add(key)
+                yield {"url": key[0], "ts": ts, "title": record.get("title") or ""}
+
+
+def export_wacz(mirror: Mirror, out: Path, *, title: str) -> Exported:
+    """Write ``out`` from the mirror's WARCs, indexes and articles."""
+    if not mirror.warcs:
+        raise ConfigError(f"nothing to export for {mirror.site}: no readable WARC file")
+    resources: list[dict[str, Any]] = []
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp_out = out.with_name(out.name + ".tmp")
+    with tempfile.TemporaryDirectory(prefix="nv-wacz-") as tmp:
+        work = Path(tmp)
+        index = work / "index.cdxj"
+        merge_indexes(mirror.indexes, index)
+        pages = work / "pages.jsonl"
+        count = 0
+        with open(pages, "w", encoding="utf-8") as fh:
+            header = {"format": "json-pages-1.0", "id": "pages", "title": "Article pages"}
+            fh.write(json.dumps(header) + "\n")
+            for entry in page_entries(mirror.articles):
+                fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+                count += 1
+        members = [(p, f"archive/{p.name}") for p in mirror.warcs]
+        members += [(index, "indexes/index.cdxj"), (pages, "pages/pages.jsonl")]
+        with zipfile.ZipFile(tmp_out, "w", compression=zipfile.ZIP_STORED) as zf:
+            for path, name in members:
+                size, digest = _hash(path)
+                zf.write(path, name, compress_type=zipfile.ZIP_STORED)
+                resources.append(
+                    {"name": Path(name).name.lower(), "path": name, "hash": digest, "bytes": size}
+                )
+            package = {
+                "profile": "data-package",
+                "wacz_version": WACZ_VERSION,
+                "title": title,
+                "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "software": f"newsvault {version('newsvault')}",
+                "resources": resources,
+            }
+            data = json.dumps(package, indent=1).encode("utf-8")
+            zf.writestr("datapackage.json", data)
+            digest_doc = {
+                "path": "datapackage.json",
+                "hash": "sha256:" + hashlib.sha256(data).hexdigest(),
+            }
+            zf.writestr("datapackage-digest.json", json.dumps(digest_doc, indent=1))
+    tmp_out.replace(out)
+    return Exported(out, len(mirror.warcs), count, out.stat().st_size)

@@ -1,0 +1,26 @@
+"""State: what the archive already holds for a site (a fold of its runs), its checkpoint in S3,
+and the lease that keeps one run per site at a time."""
+
+from flows.state.checkpoint import (
+    LoadedState,
+    advance_run,
+    load_state,
+    previous_text_loader,
+    rebuild,
+    save_state,
+)
+from flows.state.fold import ArticleEntry, SiteState
+from flows.state.lock import S3Lease, site_lock
+
+__all__ = [
+    "ArticleEntry",
+    "LoadedState",
+    "S3Lease",
+    "SiteState",
+    "advance_run",
+    "load_state",
+    "previous_text_loader",
+    "rebuild",
+    "save_state",
+    "site_lock",
+]

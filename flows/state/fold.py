@@ -1,0 +1,138 @@
+"""A site's state: what the archive holds, so the next run (on any machine) can continue.
+
+Two objects beside the archive, both derived from it and so rebuildable from it alone:
+
+- ``sites/{site}/state/captures.jsonl.gz`` — the compacted digest index (``flows.warc.captures``):
+  payload digest -> original record (revisits), URL -> latest capture with its ETag and
+  Last-Modified (conditional requests);
+- ``sites/{site}/state/state.json.gz`` — per article: current version, where that version's record
+  is, its content hash, title, SimHash, aliases and deletion; plus the runs applied and the
+  captures object's SHA-256. Written last: it is the commit point.
+
+The state after a run is a pure fold of the state before it with that run's archived outputs
+(``articles.jsonl.gz``, ``events.jsonl.gz``, ``captures.jsonl.gz``), so ``rebuild`` (folding every
+archived run in order) equals what live runs saved.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+STATE_SCHEMA = "newsvault.state/1"
+
+
+@dataclass(slots=True)  # one per article of the site: kept small
+class ArticleEntry:
+    id: str
+    url: str
+    version: int
+    record_ref: str  # "{articles.jsonl.gz key}#{id}@{version}"
+    content_hash: str
+    title: str | None
+    simhash: str
+    first_seen: str
+    updated: str
+    aliases: list[str] = field(default_factory=list)
+    deleted: dict[str, Any] | None = None
+
+    @property
+    def record_key(self) -> str:
+        return self.record_ref.split("#", 1)[0]
+
+
+@dataclass
+class SiteState:
+    site: str
+    runs: list[str] = field(default_factory=list)
+    articles: dict[str, ArticleEntry] = field(default_factory=dict)
+    captures_sha256: str = ""
+
+    # -- the fold ----------------------------------------------------------------------------
+    def apply_run(
+        self,
+        run_id: str,
+        articles_key: str,
+        records: Iterable[dict[str, Any]],
+        events: Iterable[dict[str, Any]],
+    ) -> None:
+        """Fold one archived run's outputs into the state (order: records, then events)."""
+        for record in records:
+            previous = self.articles.get(record["id"])
+            fetched = record["provenance"]["fetched_at"]
+            self.articles[record["id"]] = ArticleEntry(
+                id=record["id"],
+                url=record["canonical_url"],
+                version=record["version"],
+                record_ref=f"{articles_key}#{record['id']}@{record['version']}",
+                content_hash=record["content_hash"],
+                title=record["title"],
+                simhash=record["simhash"],
+                first_seen=previous.first_seen if previous else fetched,
+                updated=fetched,
+                aliases=sorted(set(previous.aliases if previous else []) | set(record["aliases"])),
+                deleted=None,
+            )
+        for event in events:
+            entry = self.articles.get(event["article_id"])
+            if entry is None:
+                continue
+            if event["kind"] == "alias" and event["url"] not in entry.aliases:
+                entry.aliases = sorted([*entry.aliases, event["url"]])
+            elif event["kind"] == "deleted":
+                entry.deleted = {k: event[k] for k in ("how", "time", "run_id", "evidence")}
+            elif event["kind"] == "restored":
+                entry.deleted = None
+        if run_id not in self.runs:
+            self.runs.append(run_id)
+
+    # -- serialisation -----------------------------------------------------------------------
+    def to_bytes(self) -> bytes:
+        data = {
+            "schema": STATE_SCHEMA,
+            "site": self.site,
+            "runs": self.runs,
+            "captures_sha256": self.captures_sha256,
+            "articles": {k: asdict(v) for k, v in sorted(self.articles.items())},
+        }
+        text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> SiteState:
+        """Parse a saved state; ``ValueError`` names what is wrong with it."""
+        try:
+            data = json.loads(gzip.decompress(raw))
+        except (OSError, EOFError, ValueError) as exc:
+            raise ValueError(f"not a gzip'd JSON state ({exc})") from exc
+        if not isinstance(data, dict) or data.get("schema") != STATE_SCHEMA:
+            raise ValueError(f"schema is not {STATE_SCHEMA}")
+        try:
+            articles = {k: ArticleEntry(**v) for k, v in data["articles"].items()}
+            return cls(
+                site=str(data["site"]),
+                runs=[str(r) for r in data["runs"]],
+                articles=articles,
+                captures_sha256=str(data.get("captures_sha256", "")),
+            )
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"malformed state ({exc})") from exc
+
+    def digest(self) -> str:
+        return hashlib.sha256(self.to_bytes()).hexdigest()
+
+    # -- queries -----------------------------------------------------------------------------
+    def live_articles(self) -> dict[str, ArticleEntry]:
+        return {k: v for k, v in self.articles.items() if v.deleted is None}
+
+    def by_url(self) -> dict[str, ArticleEntry]:
+        found: dict[str, ArticleEntry] = {}
+        for entry in self.articles.values():
+            found[entry.url] = entry
+            for alias in entry.aliases:
+                found.setdefault(alias, entry)
+        return found

@@ -1,0 +1,325 @@
+"""One archive run per site at a time: an S3 lease object plus a local lock on the spool.
+
+S3 (any machine): ``{prefix}sites/{site}/lock.json`` is created with a conditional write
+(``If-None-Match: *``; SeaweedFS, AWS and MinIO refuse the second writer with 412). It names its
+owner (host, pid, a random token) and an expiry. A lock whose expiry has passed, or whose owner
+ran on this host under a pid that no longer lives, is stale: it is taken over with
+``If-Match: <its ETag>`` (so of two runs finding the same stale lock only one wins) and the
+takeover is reported. While the run lives, a thread renews the expiry (``If-Match`` on our own
+ETag), so the TTL can be short: a run that died on another host blocks the site for at most one
+TTL. A renewal that finds the lock taken marks the lease lost, and the run checks it before it
+commits the site's state. Release deletes the object only if it still holds our token.
+
+Local (same spool): ``fcntl.flock`` on ``SPOOL/SITE/.lock``, released by the kernel even when the
+process is killed, so two runs never pick up each other's spooled runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import secrets
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from flows.errors import NewsvaultError
+from flows.store import StoreConfig, translate
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
+
+log = logging.getLogger(__name__)
+Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]
+DEFAULT_TTL = timedelta(hours=1)  # renewed every TTL/4 while the run lives
+LOCK_NAME = "lock.json"
+
+
+class SiteLockedError(NewsvaultError):
+    """Another run of the same site holds the lock."""
+
+
+@dataclass(frozen=True)
+class Owner:
+    host: str
+    pid: int
+    token: str
+    acquired: str
+    expires: str
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(self.__dict__, sort_keys=True).encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> Owner | None:
+        try:
+            data: dict[str, Any] = json.loads(raw)
+            return cls(
+                str(data["host"]),
+                int(data["pid"]),
+                str(data["token"]),
+                str(data["acquired"]),
+                str(data["expires"]),
+            )
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def stale_because(self, now: datetime) -> str | None:
+        try:
+            expires = datetime.fromisoformat(self.expires)
+        except ValueError:
+            return "its expiry is unreadable"
+        if expires <= now:
+            return f"it expired at {self.expires}"
+        if self.host == socket.gethostname() and not _alive(self.pid):
+            return f"its process {self.pid} on {self.host} is gone"
+        return None
+
+    def describe(self) -> str:
+        return f"pid {self.pid} on {self.host} since {self.acquired} (expires {self.expires})"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def lock_key(config: StoreConfig, site: str) -> str:
+    return f"{config.prefix}sites/{site}/{LOCK_NAME}"
+
+
+def _status(exc: ClientError) -> tuple[int | None, str]:
+    return (
+        exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode"),
+        str(exc.response.get("Error", {}).get("Code", "")),
+    )
+
+
+class S3Lease:
+    def __init__(
+        self,
+        client: S3Client,
+        config: StoreConfig,
+        site: str,
+        ttl: timedelta = DEFAULT_TTL,
+        logger: Logger = log,
+    ) -> None:
+        self.client, self.config, self.site, self.ttl, self.logger = (
+            client,
+            config,
+            site,
+            ttl,
+            logger,
+        )
+        self.key = lock_key(config, site)
+        self.owner: Owner | None = None
+        self.etag: str | None = None  # of our lock object, for renewals
+        self.took_over: str | None = None  # why an earlier lock was stale, when we replaced it
+        self.lost: str | None = None  # why the lease is no longer ours
+
+    def _new_owner(self) -> Owner:
+        now = datetime.now(UTC)
+        return Owner(
+            socket.gethostname(),
+            os.getpid(),
+            secrets.token_hex(8),
+            now.isoformat(timespec="seconds"),
+            (now + self.ttl).isoformat(timespec="seconds"),
+        )
+
+    def _put(self, owner: Owner, **condition: str) -> str | None:
+        """Conditional write: the new ETag, or None when the condition failed (someone else
+        holds it)."""
+        try:
+            written = self.client.put_object(
+                Bucket=self.config.bucket,
+                Key=self.key,
+                Body=owner.to_bytes(),
+                ContentType="application/json",
+                **condition,  # type: ignore[arg-type]
+            )
+        except ClientError as exc:
+            status, code = _status(exc)
+            if status in (409, 412) or code in ("PreconditionFailed", "ConditionalRequestConflict"):
+                return None
+            raise translate(exc, self.config, f"write the lock {self.key}") from exc
+        except BotoCoreError as exc:
+            raise translate(exc, self.config, f"write the lock {self.key}") from exc
+        return str(written.get("ETag", ""))
+
+    def _read(self) -> tuple[Owner | None, str] | None:
+        try:
+            got = self.client.get_object(Bucket=self.config.bucket, Key=self.key)
+            raw = got["Body"].read()
+        except ClientError as exc:
+            if _status(exc)[1] in ("NoSuchKey", "404"):
+                return None
+            raise translate(exc, self.config, f"read the lock {self.key}") from exc
+        except BotoCoreError as exc:
+            raise translate(exc, self.config, f"read the lock {self.key}") from exc
+        return Owner.from_bytes(raw), str(got.get("ETag", ""))
+
+    def acquire(self) -> Owner:
+        for _ in range(3):
+            owner = self._new_owner()
+            etag = self._put(owner, IfNoneMatch="*")
+            if etag is not None:
+                self.owner, self.etag = owner, etag
+                return owner
+            found = self._read()
+            if found is None:
+                continue  # released between our write and our read: try again
+            held, etag = found
+            why = "it is unreadable" if held is None else held.stale_because(datetime.now(UTC))
+            if why is None:
+                assert held is not None
+                raise SiteLockedError(
+                    f"site {self.site!r} is already being archived (lock s3://{self.config.bucket}/"
+                    f"{self.key} held by {held.describe()}); this run is refused: wait for it"
+                )
+            taken = self._put(owner, IfMatch=etag)
+            if taken is not None:
+                self.owner, self.etag, self.took_over = owner, taken, why
+                self.logger.warning(
+                    "took over the stale lock of %s (%s): %s",
+                    self.site,
+                    why,
+                    held.describe() if held else "unreadable",
+                )
+                return owner
+        raise SiteLockedError(
+            f"site {self.site!r}: could not take the lock s3://{self.config.bucket}/{self.key} "
+            "(another run keeps changing it); retry later"
+        )
+
+    def renew(self) -> bool:
+        """Push our expiry one TTL ahead; False (and ``lost`` set) if the lock is not ours."""
+        if self.owner is None or self.lost is not None:
+            return False
+        owner = replace(
+            self.owner, expires=(datetime.now(UTC) + self.ttl).isoformat(timespec="seconds")
+        )
+        etag = self._put(owner, IfMatch=self.etag or "*")
+        if etag is None:
+            found = self._read()
+            holder = found[0].describe() if found and found[0] else "nobody (deleted)"
+            self.lost = f"the lock {self.key} was taken over; it is now held by {holder}"
+            self.logger.error("lost the lock of %s: %s", self.site, self.lost)
+            return False
+        self.owner, self.etag = owner, etag
+        return True
+
+    def check(self) -> None:
+        """Raise ``SiteLockedError`` if the lease was lost (call before committing state)."""
+        if self.lost is not None:
+            raise SiteLockedError(
+                f"site {self.site!r}: this run no longer holds its lock ({self.lost}); its "
+                "archived objects are kept, its state is not saved: the next run folds them in"
+            )
+
+    def release(self) -> None:
+        if self.owner is None:
+            return
+        try:
+            found = self._read()
+            if (
+                self.lost is None
+                and found is not None
+                and found[0] is not None
+                and found[0].token == self.owner.token
+            ):
+                self.client.delete_object(Bucket=self.config.bucket, Key=self.key)
+        except (NewsvaultError, BotoCoreError, ClientError) as exc:
+            # Not fatal: the lease expires (or is found dead) and the next run takes it over.
+            self.logger.warning("could not release the lock %s: %s", self.key, exc)
+        self.owner = None
+
+
+class SpoolLock:
+    """``flock`` on ``SPOOL/SITE/.lock``: one run per site per spool, released on any exit."""
+
+    def __init__(self, root: Path, site: str) -> None:
+        self.path = root / site / ".lock"
+        self._fh: IO[str] | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(self.path, "a+", encoding="utf-8")
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            fh.close()
+            raise SiteLockedError(
+                f"the spool {self.path.parent} is in use by {holder}; "
+                "this run is refused: wait for it"
+            ) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()} on {socket.gethostname()}\n")
+        fh.flush()
+        self._fh = fh
+
+    def release(self) -> None:
+        if self._fh is not None:
+            fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
+            self._fh.close()
+            self._fh = None
+
+
+@contextlib.contextmanager
+def site_lock(
+    client: S3Client,
+    config: StoreConfig,
+    root: Path,
+    site: str,
+    logger: Logger = log,
+    ttl: timedelta = DEFAULT_TTL,
+) -> Iterator[S3Lease]:
+    """Hold both locks for the body; release them on any exit (a kill leaves the lease to
+    expire or be found dead by the next run on this host)."""
+    spool = SpoolLock(root, site)
+    spool.acquire()
+    try:
+        lease = S3Lease(client, config, site, ttl, logger)
+        lease.acquire()
+        stop = threading.Event()
+        renewer = threading.Thread(
+            target=_renew_until, args=(lease, stop), name=f"lease-{site}", daemon=True
+        )
+        renewer.start()
+        try:
+            yield lease
+        finally:
+            stop.set()
+            renewer.join()
+            lease.release()
+    finally:
+        spool.release()
+
+
+def _renew_until(lease: S3Lease, stop: threading.Event) -> None:
+    """Renew every TTL/4 until stopped or lost; an S3 error is retried at the next tick (the
+    lease stays valid until its expiry)."""
+    interval = max(lease.ttl.total_seconds() / 4, 0.05)
+    while not stop.wait(interval):
+        try:
+            if not lease.renew():
+                return
+        except (NewsvaultError, BotoCoreError, ClientError) as exc:
+            lease.logger.warning("could not renew the lock of %s: %s", lease.site, exc)

@@ -1,0 +1,229 @@
+"""Reading a site's archived runs back from S3: run ids, manifests, verified downloads.
+
+Every object is checked against its run's manifest (size and SHA-256) as it streams to disk; a
+file that was verified once keeps a ``.sha256`` sidecar, so later reads of an immutable object
+reuse it without downloading or hashing again. Problems with one run or object (no manifest,
+mismatching checksum) are returned by name, never raised for the whole site: callers skip what is
+bad and report it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from flows.errors import ConfigError, StoreVerifyError
+from flows.store.runs import MANIFEST, RUN_ID_RE
+from flows.store.s3 import StoreConfig, translate
+from flows.warc import write_compacted
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
+
+log = logging.getLogger(__name__)
+_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ArchivedRun:
+    run_id: str
+    manifest: dict[str, Any]
+
+    def objects(self, kind: str) -> list[dict[str, Any]]:
+        return [o for o in self.manifest.get("objects", []) if o.get("kind") == kind]
+
+    def one(self, kind: str) -> dict[str, Any] | None:
+        found = self.objects(kind)
+        return found[0] if found else None
+
+
+@dataclass
+class SiteRuns:
+    """A site's runs in S3, oldest first, and the runs that could not be read."""
+
+    site: str
+    runs: list[ArchivedRun] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)  # every run id listed, manifests read or not
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("NEWSVAULT_HOME", ".newsvault")).resolve() / "cache"
+
+
+def _run_ids(client: S3Client, config: StoreConfig, site: str) -> list[str]:
+    prefix = f"{config.prefix}sites/{site}/runs/"
+    found: list[str] = []
+    try:
+        pages = client.get_paginator("list_objects_v2").paginate(
+            Bucket=config.bucket, Prefix=prefix, Delimiter="/"
+        )
+        for page in pages:
+            for common in page.get("CommonPrefixes", []):
+                name = common.get("Prefix", "")[len(prefix) :].strip("/")
+                if RUN_ID_RE.match(name):
+                    found.append(name)
+    except (BotoCoreError, ClientError) as exc:
+        raise translate(exc, config, f"list {prefix}") from exc
+    return sorted(found)
+
+
+def get_bytes(client: S3Client, config: StoreConfig, key: str) -> bytes | None:
+    """An object's bytes, or None when it does not exist (other errors translated)."""
+    try:
+        return bytes(client.get_object(Bucket=config.bucket, Key=key)["Body"].read())
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            return None
+        raise translate(exc, config, f"read {key}") from exc
+    except BotoCoreError as exc:
+        raise translate(exc, config, f"read {key}") from exc
+
+
+def _get_json(client: S3Client, config: StoreConfig, key: str) -> dict[str, Any] | None:
+    body = get_bytes(client, config, key)
+    if body is None:
+        return None
+    data = json.loads(body)
+    return data if isinstance(data, dict) else None
+
+
+def site_runs(
+    client: S3Client,
+    config: StoreConfig,
+    site: str,
+    *,
+    only: str | None = None,
+    after: str | None = None,
+    last: int | None = None,
+) -> SiteRuns:
+    """The site's runs with their manifests. Unknown site or run: ``ConfigError``.
+
+    A site archived hourly holds thousands of runs: ``after`` (run ids greater than it) and
+    ``last`` (the newest N) limit which manifests are read; ``ids`` always lists them all."""
+    ids = _run_ids(client, config, site)
+    if not ids:
+        raise ConfigError(f"no archived runs of site {site!r} in {config.where}")
+    result = SiteRuns(site, ids=list(ids))
+    if only is not None:
+        if only not in ids:
+            raise ConfigError(f"run {only!r} of site {site!r} is not in {config.where}")
+        ids = [only]
+    if after is not None:
+        ids = [i for i in ids if i > after]
+    if last is not None:
+        ids = ids[-last:] if last > 0 else []
+    for run_id in ids:
+        key = f"{config.prefix}sites/{site}/runs/{run_id}/{MANIFEST}"
+        try:
+            manifest = _get_json(client, config, key)
+        except ValueError:
+            manifest = None
+        if manifest is None:
+            result.problems.append(
+                f"run {run_id}: {MANIFEST} is missing or unreadable (incomplete upload); skipped"
+            )
+            continue
+        result.runs.append(ArchivedRun(run_id, manifest))
+    return result
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def is_verified(path: Path, size: int, sha256: str) -> bool:
+    sidecar = _sidecar(path)
+    return (
+        path.is_file()
+        and path.stat().st_size == size
+        and sidecar.is_file()
+        and sidecar.read_text(encoding="ascii").strip() == sha256
+    )
+
+
+def fetch_verified(
+    client: S3Client, config: StoreConfig, entry: dict[str, Any], dest: Path
+) -> Path:
+    """Download one manifest object to ``dest`` unless already verified there.
+
+    Raises ``StoreVerifyError`` naming the object when its size or SHA-256 does not match the
+    manifest (nothing is left at ``dest`` then)."""
+    key, size, sha256 = str(entry["key"]), int(entry["size"]), str(entry["sha256"])
+    if is_verified(dest, size, sha256):
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    digest, got = hashlib.sha256(), 0
+    try:
+        body = client.get_object(Bucket=config.bucket, Key=key)["Body"]
+        with open(part, "wb") as fh:
+            for chunk in _chunks(body):
+                digest.update(chunk)
+                got += len(chunk)
+                fh.write(chunk)
+    except (BotoCoreError, ClientError) as exc:
+        part.unlink(missing_ok=True)
+        raise translate(exc, config, f"download {key}") from exc
+    if got != size or digest.hexdigest() != sha256:
+        part.unlink(missing_ok=True)
+        _sidecar(dest).unlink(missing_ok=True)
+        raise StoreVerifyError(
+            f"{key}: {got} bytes, sha256 {digest.hexdigest()[:12]}… do not match its manifest "
+            f"({size} bytes, {sha256[:12]}…)"
+        )
+    os.replace(part, dest)
+    _sidecar(dest).write_text(sha256 + "\n", encoding="ascii")
+    return dest
+
+
+def _chunks(body: Any) -> Iterator[bytes]:
+    while chunk := body.read(_CHUNK):
+        yield bytes(chunk)
+
+
+def load_prior_captures(
+    client: S3Client,
+    config: StoreConfig,
+    site: str,
+    out: Path,
+    *,
+    exclude: str | None = None,
+    logger: logging.Logger | logging.LoggerAdapter[logging.Logger] = log,
+) -> int:
+    """Write the compacted union of the site's archived digest indexes to ``out``.
+
+    Per-run indexes are immutable, so each is downloaded once into the local cache. Runs without
+    a readable index are named in a warning (their payloads are simply not deduplicated).
+    Returns the number of entries written; with no earlier runs nothing is written and 0 is
+    returned."""
+    try:
+        runs = site_runs(client, config, site)
+    except ConfigError:
+        return 0  # the site's first run
+    for problem in runs.problems:
+        logger.warning("digest index: %s", problem)
+    sources: list[Path] = []
+    for run in runs.runs:
+        if run.run_id == exclude:
+            continue
+        entry = run.one("captures")
+        if entry is None:
+            logger.warning("digest index: run %s has none (archived before them)", run.run_id)
+            continue
+        dest = cache_root() / site / run.run_id / "captures.jsonl.gz"
+        try:
+            sources.append(fetch_verified(client, config, entry, dest))
+        except StoreVerifyError as exc:
+            logger.warning("digest index of run %s skipped: %s", run.run_id, exc)
+    if not sources:
+        return 0
+    return write_compacted(sources, out)

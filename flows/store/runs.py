@@ -1,0 +1,188 @@
+"""Run identity, the local spool layout and the deterministic S3 keys of a run.
+
+A run id is fixed when the run starts (UTC time plus a random suffix); every key in S3 is derived
+from (prefix, site, run id, file name), so a retried upload writes the same keys and can never
+duplicate an object.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flows.errors import ConfigError
+
+RUN_ID_RE = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{6}$")
+_SAFE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
+_SITE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+MANIFEST = "manifest.json"
+ARTICLES = "articles.jsonl.gz"
+EVENTS = "events.jsonl.gz"
+STATS = "crawl-stats.json"
+CRAWL_LOG = "crawl.log"
+CAPTURES = "captures.jsonl.gz"  # this run's digest index (flows.warc.captures)
+CDXJ = "index.cdxj"  # this run's sorted CDXJ index of its WARC files
+PRIOR_CAPTURES = "prior-captures.jsonl.gz"  # earlier runs' captures, compacted (not uploaded)
+SPILL_DIR = "spill"  # article records spilled while processing (flows.derive.spill); not uploaded
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    return f"{moment:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def check_run_id(run_id: str) -> str:
+    if not RUN_ID_RE.match(run_id):
+        raise ConfigError(f"run id {run_id!r} is not of the form 20260101T000000Z-abcdef")
+    return run_id
+
+
+def safe_name(name: str) -> str:
+    """A single path segment that cannot climb out of its prefix."""
+    if not _SAFE_NAME_RE.match(name) or ".." in name:
+        raise ConfigError(f"unsafe object name {name!r}")
+    return name
+
+
+def default_spool_root() -> Path:
+    home = Path(os.environ.get("NEWSVAULT_HOME", ".newsvault"))
+    return Path(os.environ.get("NEWSVAULT_SPOOL", str(home / "spool"))).resolve()
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    """Where one run lives in the local spool."""
+
+    root: Path
+    site: str
+    run_id: str
+
+    @property
+    def dir(self) -> Path:
+        return self.root / self.site / self.run_id
+
+    @property
+    def warc_dir(self) -> Path:
+        return self.dir / "warc"
+
+    @property
+    def manifest(self) -> Path:
+        return self.dir / MANIFEST
+
+    @property
+    def articles(self) -> Path:
+        return self.dir / ARTICLES
+
+    @property
+    def stats(self) -> Path:
+        return self.dir / STATS
+
+    @property
+    def crawl_log(self) -> Path:
+        return self.dir / CRAWL_LOG
+
+    @property
+    def captures(self) -> Path:
+        return self.dir / CAPTURES
+
+    @property
+    def cdxj(self) -> Path:
+        return self.dir / CDXJ
+
+    @property
+    def events(self) -> Path:
+        return self.dir / EVENTS
+
+    @property
+    def prior_captures(self) -> Path:
+        return self.dir / PRIOR_CAPTURES
+
+    def state_log_bytes(self) -> int:
+        """Bytes of the outputs a later state load folds in (``flows.state.checkpoint``)."""
+        return sum(p.stat().st_size for p in (self.articles, self.events, self.captures))
+
+    def warc_files(self) -> list[Path]:
+        """Closed WARC files only (``.open`` files are still being written or were torn)."""
+        if not self.warc_dir.is_dir():
+            return []
+        return sorted(self.warc_dir.glob("*.warc.gz"))
+
+    @classmethod
+    def create(cls, root: Path, site: str, run_id: str | None = None) -> RunPaths:
+        if not _SITE_RE.match(site):
+            raise ConfigError(f"site name {site!r} is not a valid profile name")
+        paths = cls(root, site, check_run_id(run_id or new_run_id()))
+        paths.warc_dir.mkdir(parents=True, exist_ok=True)
+        return paths
+
+
+def _spooled_runs(root: Path, site: str, processed: bool) -> list[RunPaths]:
+    site_dir = root / site
+    if not site_dir.is_dir():
+        return []
+    return [
+        RunPaths(root, site, d.name)
+        for d in sorted(site_dir.iterdir())
+        if d.is_dir() and RUN_ID_RE.match(d.name) and (d / MANIFEST).is_file() == processed
+    ]
+
+
+def pending_runs(root: Path, site: str) -> list[RunPaths]:
+    """Runs of a site whose processing finished (manifest written) but which are still spooled."""
+    return _spooled_runs(root, site, processed=True)
+
+
+def unprocessed_runs(root: Path, site: str) -> list[RunPaths]:
+    """Runs of a site left in the spool without a manifest: their crawl (or the whole flow) was
+    killed before processing. The next run repairs, processes and stores them."""
+    return _spooled_runs(root, site, processed=False)
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Deterministic S3 keys: ``{prefix}sites/{site}/runs/{run_id}/...``."""
+
+    prefix: str
+    site: str
+    run_id: str
+
+    @property
+    def run_prefix(self) -> str:
+        return f"{self.prefix}sites/{self.site}/runs/{self.run_id}/"
+
+    def warc(self, filename: str) -> str:
+        return f"{self.run_prefix}warc/{safe_name(filename)}"
+
+    @property
+    def articles(self) -> str:
+        return self.run_prefix + ARTICLES
+
+    @property
+    def manifest(self) -> str:
+        return self.run_prefix + MANIFEST
+
+    @property
+    def stats(self) -> str:
+        return self.run_prefix + STATS
+
+    @property
+    def captures(self) -> str:
+        return self.run_prefix + CAPTURES
+
+    @property
+    def cdxj(self) -> str:
+        return self.run_prefix + CDXJ
+
+    @property
+    def events(self) -> str:
+        return self.run_prefix + EVENTS
+
+
+def state_key(prefix: str, site: str, name: str) -> str:
+    """Keys of a site's state objects (mutable, unlike everything under runs/)."""
+    return f"{prefix}sites/{site}/state/{safe_name(name)}"

@@ -1,0 +1,30 @@
+"""WARC as the source of truth: the digest index of what the archive holds, torn-tail repair,
+and CDXJ indexes. Read by the spider (revisits, conditional requests) and by every later stage."""
+
+from flows.warc.captures import (
+    WARC_READ_ERRORS,
+    CaptureEntry,
+    CaptureIndex,
+    Ref,
+    read_entries,
+    write_compacted,
+    write_entries,
+    write_run_index,
+)
+from flows.warc.cdxj import index_warcs, merge_indexes
+from flows.warc.repair import OPEN_SUFFIX, repair_dir
+
+__all__ = [
+    "OPEN_SUFFIX",
+    "WARC_READ_ERRORS",
+    "CaptureEntry",
+    "CaptureIndex",
+    "Ref",
+    "index_warcs",
+    "merge_indexes",
+    "read_entries",
+    "repair_dir",
+    "write_compacted",
+    "write_entries",
+    "write_run_index",
+]
