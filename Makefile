@@ -28,9 +28,13 @@ test: install check
 
 check: lint typecheck unit
 
+# Style, then the dependency rules of docs/ARCHITECTURE.md (import contracts in pyproject.toml, no
+# import cycle, no module over 400 lines).
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_layout.py
 
 typecheck:
 	$(BIN)/mypy
