@@ -485,7 +485,7 @@ def test_failed_run_automation_calls_the_webhook(
             [
                 sys.executable,
                 "-m",
-                "infra.deploy.automation",
+                "flows.orchestrate.automation",
                 "--webhook-url",
                 url,
                 "--allow-private",
