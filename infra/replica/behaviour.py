@@ -24,7 +24,7 @@ class Behaviour:
     """Per-request hook for fault injection; the default serves every request faithfully.
 
     ``respond`` may replace the response (status, body, headers); ``send`` writes the encoded head
-    and body and may truncate, delay or reset. Later issues subclass this; nothing here fails.
+    and body and may truncate, delay or reset. ``faults.FaultBehaviour`` is the one that fails.
     """
 
     def respond(self, request: Request, response: Response) -> Response:
