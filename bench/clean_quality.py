@@ -160,14 +160,14 @@ class ReplicaPage:
 
 
 def replica_pages(articles: int, seed: int) -> list[ReplicaPage]:
-    from infra.replica import content, pages, theme
+    from infra.replica import article_page, content, theme
 
     site = content.Site(articles=articles, seed=seed)
     th = theme.Theme(site, "http://127.0.0.1:8765")
     out = []
     for k in range(site.count):
         art = site.article_at(k)
-        html = pages.article_page(th, k)
+        html = article_page.article_page(th, k)
         out.append(ReplicaPage(th.url(art.path), html, "\n".join(art.paragraphs)))
     return out
 

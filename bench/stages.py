@@ -611,13 +611,14 @@ def synthetic_run(root: Path, total_bytes: int, max_size: int) -> list[Path]:
     bodies, as a crawl records them), until ``total_bytes``; returns the closed files."""
     import gzip
 
-    from infra.replica import content, pages, theme
+    from infra.replica import article_page, content, theme
     from spiders.warcspool import Exchange, WarcSpool
 
     site = content.Site(articles=200, seed=3)
     th = theme.Theme(site, "http://127.0.0.1:8765")
     bodies = [
-        gzip.compress(pages.article_page(th, k), compresslevel=6, mtime=0) for k in range(200)
+        gzip.compress(article_page.article_page(th, k), compresslevel=6, mtime=0)
+        for k in range(200)
     ]
     spool = WarcSpool(root, "replica-synthetic", {"software": "bench"}, max_size=max_size)
     written, n = 0, 0

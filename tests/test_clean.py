@@ -349,7 +349,7 @@ def test_decode_html_meta_charset() -> None:
 
 
 def test_replica_article_pages_match_ground_truth() -> None:
-    from infra.replica import content, pages
+    from infra.replica import BYLINE_KINDS, article_page, content
     from infra.replica import theme as theme_mod
 
     site = content.Site(articles=120, seed=3)
@@ -357,7 +357,7 @@ def test_replica_article_pages_match_ground_truth() -> None:
     kinds: set[str] = set()
     for k in range(site.count):
         art = site.article_at(k)
-        page = pages.article_page(theme, k)
+        page = article_page.article_page(theme, k)
         html = page if isinstance(page, bytes) else page.encode("utf-8")
         got = clean_html(html, theme.url(art.path), theme=TAGDIV)
         where = f"{art.path} ({art.byline_kind}, byline {art.byline_paragraphs!r})"
@@ -369,7 +369,7 @@ def test_replica_article_pages_match_ground_truth() -> None:
         assert got.authors == (art.author,), where
         assert got.post_id == art.post_id, where
         kinds.add(art.byline_kind)
-    assert kinds == set(content.BYLINE_KINDS)
+    assert kinds == set(BYLINE_KINDS)
 
 
 # ----- mojibake, language, statuses -------------------------------------------------------------

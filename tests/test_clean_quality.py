@@ -39,7 +39,7 @@ def test_token_score_definition() -> None:
 
 
 def test_replica_pages_f1_and_every_byline_parsed() -> None:
-    from infra.replica import content, pages, theme
+    from infra.replica import BYLINE_KINDS, article_page, content, theme
 
     site = content.Site(articles=300, seed=11)
     th = theme.Theme(site, "http://127.0.0.1:8765")
@@ -47,7 +47,7 @@ def test_replica_pages_f1_and_every_byline_parsed() -> None:
     kinds: Counter[str] = Counter()
     for k in range(site.count):
         art = site.article_at(k)
-        got = clean_html(pages.article_page(th, k), th.url(art.path), theme=TAGDIV)
+        got = clean_html(article_page.article_page(th, k), th.url(art.path), theme=TAGDIV)
         score.add(got.text, "\n".join(art.paragraphs))
         where = f"{art.path} ({art.byline_kind}: {art.byline_paragraphs!r})"
         assert got.paragraphs == art.paragraphs, where
@@ -61,7 +61,7 @@ def test_replica_pages_f1_and_every_byline_parsed() -> None:
         assert got.language == "en", where
         kinds[art.byline_kind] += 1
     assert score.f1 >= 0.99
-    assert set(kinds) == set(content.BYLINE_KINDS), kinds
+    assert set(kinds) == set(BYLINE_KINDS), kinds
     assert sum(kinds.values()) == site.count >= 250
 
 

@@ -29,8 +29,8 @@ from flows.store.manifest import build_manifest, write_manifest
 from flows.store.runs import Keys, RunPaths
 from flows.store.upload import upload_run
 from infra.local.control import LocalStack
+from infra.replica import Behaviour, ReplicaServer, Request
 from infra.replica.routes import Response
-from infra.replica.server import Behaviour, ReplicaServer, Request
 from tests.conftest import Crawled
 from tests.test_e2e import NEWSVAULT, cli_env, get, newsvault, objects, s3, store_config
 
@@ -485,7 +485,7 @@ def test_failed_run_automation_calls_the_webhook(
             [
                 sys.executable,
                 "-m",
-                "infra.deploy.automation",
+                "flows.orchestrate.automation",
                 "--webhook-url",
                 url,
                 "--allow-private",

@@ -17,7 +17,7 @@ import lxml.html
 import pytest
 
 from infra.replica import EVENT_KINDS, SEED_PATH, SEED_POST_ID, ReplicaServer, Site
-from infra.replica.content import LiveRanks
+from infra.replica.live_ranks import LiveRanks
 from infra.replica.routes import Router
 
 REPO = Path(__file__).resolve().parents[1]
