@@ -44,7 +44,7 @@ from flows.state.fold import SiteState
 from flows.store.runs import SPILL_DIR, Keys, RunPaths
 from flows.store.s3 import StoreConfig
 from flows.store.upload import StoreResult, upload_run
-from flows.warc.captures import write_run_index
+from flows.warc.captures import RecordCounts, write_run_index
 from flows.warc.cdxj import index_warcs
 
 if TYPE_CHECKING:
@@ -154,7 +154,7 @@ def archive_once(
     spill.mkdir()
     result = clean_in_pool(pool, warcs, profile, run.run_id, keys, spill)
     derived = derive(result, loaded.state, run.run_id, keys, previous_text_loader(client, config))
-    records: dict[str, int] = captures_job.get()
+    records: RecordCounts = captures_job.get()
     cdxj_lines: int = cdxj_job.get()
     manifest = seal_run(
         run, keys, profile, derived, crawl.stats, started_at, records, cdxj_lines, loaded

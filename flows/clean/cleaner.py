@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _pkg_version
+from typing import Final, Literal
 from urllib.parse import urljoin
 
 from lxml.cssselect import CSSSelector
@@ -57,6 +58,7 @@ __all__ = [
     "STATUS_OK",
     "THEME_SELECTORS",
     "CleanError",
+    "CleanStatus",
     "CleanedArticle",
     "clean_html",
 ]
@@ -72,10 +74,11 @@ EXTRACTOR_GENERIC = "newsvault-generic"
 MIN_UNMARKED_WORDS = 20
 _LETTER = re.compile(r"[^\W\d_]")
 
-STATUS_OK = "ok"
-STATUS_EMPTY = "empty"
-STATUS_NOT_HTML = "not_html"
-STATUS_NO_ARTICLE = "no_article"
+CleanStatus = Literal["ok", "empty", "not_html", "no_article"]
+STATUS_OK: Final = "ok"
+STATUS_EMPTY: Final = "empty"
+STATUS_NOT_HTML: Final = "not_html"
+STATUS_NO_ARTICLE: Final = "no_article"
 
 
 def _trafilatura_version() -> str:
@@ -114,7 +117,7 @@ class CleanError(ExtractionError):
     """The input holds no article; ``status`` says why (``empty``, ``not_html``,
     ``no_article``)."""
 
-    def __init__(self, message: str, status: str) -> None:
+    def __init__(self, message: str, status: CleanStatus) -> None:
         super().__init__(message)
         self.status = status
 

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
@@ -20,10 +20,10 @@ from warcio.exceptions import ArchiveLoadFailed
 from flows.clean import canonical_url, clean_html, prefer_rel_canonical
 from flows.derive.articles import Provenance, build_record, merge_duplicates
 from flows.derive.listing import Listing
-from flows.derive.spill import RecordSpill, Spilled, spill_path
+from flows.derive.spill import RecordSpill, RunRecord, Spilled, spill_path
 from flows.errors import ExtractionError
 from flows.sites import SiteProfile
-from flows.warc import WARC_READ_ERRORS
+from flows.warc import WARC_READ_ERRORS, RecordType
 
 log = logging.getLogger(__name__)
 GONE_STATUSES = frozenset({301, 302, 303, 307, 308, 404, 410})
@@ -47,7 +47,7 @@ class Capture:
     length: int
     location: str | None = None
     warc_file: str = ""
-    record_type: str = "response"  # or "revisit": headers only, the payload is elsewhere
+    record_type: RecordType = "response"  # or "revisit": headers only, the payload is elsewhere
     too_large: bool = False  # the decoded payload exceeds MAX_PAYLOAD: ``body`` is empty
 
 
@@ -63,9 +63,20 @@ class Gone:
     date: str
 
 
+class ProcessCounts(TypedDict):
+    """What cleaning a run's WARC files found (the first part of the manifest's counts)."""
+
+    responses: int
+    responses_by_status: dict[str, int]
+    article_pages: int
+    articles: int
+    aliases: int
+    extraction_failures: int
+
+
 @dataclass
 class ProcessResult:
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: list[RunRecord] = field(default_factory=list)
     responses_by_status: Counter[int] = field(default_factory=Counter)
     article_pages: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
@@ -79,7 +90,7 @@ class ProcessResult:
     def spilled(self) -> Spilled:
         return Spilled(self.spill_dir)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> ProcessCounts:
         return {
             "responses": sum(self.responses_by_status.values()),
             "responses_by_status": {str(k): v for k, v in sorted(self.responses_by_status.items())},
@@ -165,7 +176,7 @@ class FileResult:
     """The map step: one WARC file's pages, cleaned (merged by ``merge_results``)."""
 
     warc_file: str
-    raw: list[dict[str, Any]] = field(default_factory=list)
+    raw: list[RunRecord] = field(default_factory=list)
     responses_by_status: Counter[int] = field(default_factory=Counter)
     article_pages: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
@@ -259,7 +270,7 @@ def merge_results(files: list[FileResult], spill_dir: Path | None = None) -> Pro
     """The reduce step: the same result as processing the files in turn, in the order given
     (``spill_dir``: where ``clean_warc`` spilled the records, if it did)."""
     result = ProcessResult(spill_dir=spill_dir)
-    raw: list[dict[str, Any]] = []
+    raw: list[RunRecord] = []
     for part in files:
         raw += part.raw
         result.responses_by_status.update(part.responses_by_status)

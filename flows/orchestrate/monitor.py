@@ -10,7 +10,7 @@ from uuid import UUID
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 
 from flows.errors import ConfigError
-from flows.store import StoreConfig, site_runs
+from flows.store import RunCounts, StoreConfig, site_runs
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
@@ -63,7 +63,7 @@ class CrawlProgressArtifact:
 
 def earlier_counts(
     client: S3Client, config: StoreConfig, site: str, exclude: str, last: int
-) -> list[dict[str, Any]]:
+) -> list[RunCounts]:
     """The ``counts`` of the site's last ``last`` archived runs before ``exclude``."""
     if last <= 0:
         return []

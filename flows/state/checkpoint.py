@@ -18,17 +18,18 @@ import gzip
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from flows.errors import ConfigError, StoreVerifyError
-from flows.state.fold import ArticleEntry, SiteState
+from flows.state.fold import ArticleEntry, FoldedEvent, FoldedRecord, SiteState
 from flows.store import (
     ArchivedRun,
+    ObjectKind,
     RunPaths,
     StoreConfig,
     cache_root,
@@ -47,9 +48,12 @@ log = logging.getLogger(__name__)
 Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]
 STATE_NAME = "state.json.gz"
 CAPTURES_NAME = "captures.jsonl.gz"
+# Where a loaded state came from: the saved checkpoint, a rebuild from the archive, or nothing
+# (the site's first run).
+StateSource = Literal["saved", "rebuilt", "new"]
 
 
-FOLDED_KINDS = (
+FOLDED_KINDS: tuple[ObjectKind, ...] = (
     "articles",
     "events",
     "captures",
@@ -78,7 +82,7 @@ class CheckpointPolicy:
 class LoadedState:
     state: SiteState
     captures: Path  # compacted digest index, for the crawl and the next save
-    source: str  # "saved" | "rebuilt" | "new"
+    source: StateSource
     problem: str | None = None
     runs_since_checkpoint: int = 0  # runs folded in after the saved checkpoint
     log_bytes: int = 0  # their archived outputs that the next load will fetch and fold
@@ -99,7 +103,8 @@ def _put(client: S3Client, config: StoreConfig, key: str, data: bytes) -> None:
         raise translate(exc, config, f"save {key}") from exc
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+def _read_jsonl(path: Path) -> list[Any]:
+    """The parsed lines of an archived ``articles`` or ``events`` file (verified on download)."""
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
@@ -114,8 +119,8 @@ def fold_run(
 ) -> None:
     """Apply one archived run to the state and the digest index (verified downloads)."""
     cache = cache_root() / state.site / run.run_id
-    records: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
+    records: list[FoldedRecord] = []
+    events: list[FoldedEvent] = []
     articles = run.one("articles")
     if articles is not None:
         records = _read_jsonl(fetch_verified(client, config, articles, cache / "articles.jsonl.gz"))
@@ -224,8 +229,8 @@ def advance(
     loaded: LoadedState,
     run_id: str,
     articles_key: str,
-    records: list[dict[str, Any]],
-    events: list[dict[str, Any]],
+    records: Iterable[FoldedRecord],
+    events: Iterable[FoldedEvent],
     run_captures: Path,
     log_bytes: int = 0,
 ) -> None:
@@ -245,8 +250,8 @@ def advance_run(
     loaded: LoadedState,
     run: RunPaths,
     articles_key: str,
-    records: list[dict[str, Any]],
-    events: list[dict[str, Any]],
+    records: Iterable[FoldedRecord],
+    events: Iterable[FoldedEvent],
 ) -> None:
     """``advance`` with what a spooled run's directory says (its digest index, its outputs)."""
     advance(loaded, run.run_id, articles_key, records, events, run.captures, run.state_log_bytes())

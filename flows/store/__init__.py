@@ -1,7 +1,15 @@
 """Store: the S3 boundary. Run identity and keys, the spool layout, verified uploads, verified
 reads and the manifest. The only package that talks to boto3."""
 
-from flows.store.manifest import build_manifest, sha256_file, write_manifest
+from flows.store.manifest import (
+    Manifest,
+    ManifestEntry,
+    ObjectKind,
+    RunCounts,
+    build_manifest,
+    sha256_file,
+    write_manifest,
+)
 from flows.store.remote import ArchivedRun, cache_root, fetch_verified, get_bytes, site_runs
 from flows.store.runs import (
     ARTICLES,
@@ -25,6 +33,10 @@ __all__ = [
     "SPILL_DIR",
     "ArchivedRun",
     "Keys",
+    "Manifest",
+    "ManifestEntry",
+    "ObjectKind",
+    "RunCounts",
     "RunPaths",
     "StoreConfig",
     "StoreResult",

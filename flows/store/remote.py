@@ -16,11 +16,12 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from flows.errors import ConfigError, StoreVerifyError
+from flows.store.manifest import Manifest, ManifestEntry, ObjectKind
 from flows.store.runs import MANIFEST, RUN_ID_RE
 from flows.store.s3 import StoreConfig, translate
 from flows.warc import write_compacted
@@ -35,12 +36,12 @@ _CHUNK = 1024 * 1024
 @dataclass(frozen=True)
 class ArchivedRun:
     run_id: str
-    manifest: dict[str, Any]
+    manifest: Manifest
 
-    def objects(self, kind: str) -> list[dict[str, Any]]:
+    def objects(self, kind: ObjectKind) -> list[ManifestEntry]:
         return [o for o in self.manifest.get("objects", []) if o.get("kind") == kind]
 
-    def one(self, kind: str) -> dict[str, Any] | None:
+    def one(self, kind: ObjectKind) -> ManifestEntry | None:
         found = self.objects(kind)
         return found[0] if found else None
 
@@ -132,7 +133,7 @@ def site_runs(
                 f"run {run_id}: {MANIFEST} is missing or unreadable (incomplete upload); skipped"
             )
             continue
-        result.runs.append(ArchivedRun(run_id, manifest))
+        result.runs.append(ArchivedRun(run_id, cast("Manifest", manifest)))  # as written
     return result
 
 
@@ -150,9 +151,7 @@ def is_verified(path: Path, size: int, sha256: str) -> bool:
     )
 
 
-def fetch_verified(
-    client: S3Client, config: StoreConfig, entry: dict[str, Any], dest: Path
-) -> Path:
+def fetch_verified(client: S3Client, config: StoreConfig, entry: ManifestEntry, dest: Path) -> Path:
     """Download one manifest object to ``dest`` unless already verified there.
 
     Raises ``StoreVerifyError`` naming the object when its size or SHA-256 does not match the

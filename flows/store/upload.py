@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from flows.errors import StoreAuthError, StoreUnreachableError, StoreVerifyError
-from flows.store.manifest import read_manifest, sha256_file
+from flows.store.manifest import ManifestEntry, read_manifest, sha256_file
 from flows.store.runs import MANIFEST, RunPaths
 from flows.store.s3 import StoreConfig, translate
 
@@ -120,9 +120,9 @@ def upload_run(client: S3Client, config: StoreConfig, run: RunPaths) -> StoreRes
     skips it); the first failure, in manifest order, is raised once all have finished."""
     manifest = read_manifest(run)
     manifest_key = manifest["run_prefix"] + MANIFEST
-    entries: list[dict[str, Any]] = manifest["objects"]
+    entries = manifest["objects"]
 
-    def one(entry: dict[str, Any]) -> bool:
+    def one(entry: ManifestEntry) -> bool:
         path = run.dir / entry["local_name"]
         if sha256_file(path) != entry["sha256"]:
             raise StoreVerifyError(
