@@ -4,6 +4,8 @@ Site-specific values (delay, concurrency, user agent, robots) come from the site
 passed by the flow as ``-s`` overrides (see ``flows.orchestrate.crawl.crawl_settings``).
 """
 
+from flows import sites
+
 BOT_NAME = "newsvault"
 SPIDER_MODULES = ["spiders.news"]
 NEWSPIDER_MODULE = "spiders.news"
@@ -55,4 +57,4 @@ LOG_LEVEL = "INFO"
 LOGSTATS_INTERVAL = 30.0
 
 NEWSVAULT_WARC_MAX_SIZE = 1_000_000_000
-NEWSVAULT_SITEMAP_MAXSIZE = 64 * 1024 * 1024
+NEWSVAULT_SITEMAP_MAXSIZE = sites.SITEMAP_MAX_SIZE  # processing reads sitemaps with it too
