@@ -284,21 +284,29 @@ def read_listing(
     try:
         sitemap = Sitemap(body)
         if sitemap.type in SITEMAP_KINDS:
-            found = tuple(
-                ListedUrl(urljoin(base_url, entry["loc"]), entry.get("lastmod"))
-                for entry in sitemap
-                if entry.get("loc")
-            )
+            found = [(entry.get("loc"), entry.get("lastmod")) for entry in sitemap]
         elif sitemap.type in FEED_KINDS:
-            found = _feed_urls(body, base_url)
+            found = [(link, None) for link in _feed_links(body)]
         else:
-            found = ()
+            found = []
     except (etree.XMLSyntaxError, StopIteration, ValueError) as exc:
         raise UnreadableListing(f"{base_url} is not XML: {exc}") from exc
-    return ListingDocument(sitemap.type, found)
+    urls = (
+        ListedUrl(url, lastmod)
+        for link, lastmod in found
+        if link and (url := _absolute(base_url, link)) is not None
+    )
+    return ListingDocument(sitemap.type, tuple(urls))
 
 
-def _feed_urls(body: bytes, base_url: str) -> tuple[ListedUrl, ...]:
+def _absolute(base_url: str, link: str) -> str | None:
+    try:
+        return urljoin(base_url, link)
+    except ValueError:  # a malformed URL (an unclosed IPv6 bracket) names nothing
+        return None
+
+
+def _feed_links(body: bytes) -> list[str]:
     """The items' links of an RSS feed, the entries' links of an Atom feed."""
     parser = etree.XMLParser(  # one per call: lxml parsers must not be shared between threads
         recover=True, resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True
@@ -307,7 +315,6 @@ def _feed_urls(body: bytes, base_url: str) -> tuple[ListedUrl, ...]:
     if root is None:
         raise ValueError("no root element")
     links = root.xpath(_FEED_LINKS)
-    texts = (
+    return (
         [link.strip() for link in links if isinstance(link, str)] if isinstance(links, list) else []
     )
-    return tuple(ListedUrl(urljoin(base_url, text)) for text in texts if text)

@@ -92,6 +92,11 @@ def test_sitemap_index_and_urlset_plain_and_gzipped() -> None:
         )
 
 
+def test_a_malformed_or_empty_loc_names_nothing_and_spoils_nothing() -> None:
+    body = urlset("http://[::1/bad", "", f"{BASE}/2017/07/a/")
+    assert [u.url for u in read_listing(body, BASE).urls] == [f"{BASE}/2017/07/a/"]
+
+
 def test_feeds_name_their_items_only() -> None:
     rss = (
         b"<rss><channel><link>http://h/</link><item><link> /2017/07/a/ </link></item>"
