@@ -200,16 +200,14 @@ CATEGORIES = ("robots.txt", "sitemaps", "feeds", "listings", "articles", "other"
 
 
 def url_category(url: str, profile: SiteProfile) -> str:
-    parts = urlsplit(url)
-    path = parts.path
-    target = path + ("?" + parts.query if parts.query else "")
+    path = urlsplit(url).path
     if path == "/robots.txt":
         return "robots.txt"
     if path.endswith((".xml", ".xml.gz")):
         return "sitemaps"
     if path.rstrip("/").endswith("/feed") or path == "/feed":
         return "feeds"
-    if profile.is_article_path(target):
+    if profile.is_article_url(url):
         return "articles"
     listings = {p.rstrip("/") or "/" for p in profile.discovery.listings}
     bare = path.rstrip("/") or "/"

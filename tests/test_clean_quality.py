@@ -47,7 +47,8 @@ def test_replica_pages_f1_and_every_byline_parsed() -> None:
     kinds: Counter[str] = Counter()
     for k in range(site.count):
         art = site.article_at(k)
-        got = clean_html(article_page.article_page(th, k), th.url(art.path), theme=TAGDIV)
+        page = article_page.article_page(th, k)
+        got = clean_html(page, th.url(art.path), theme=TAGDIV, site_names=bench.REPLICA_SITE_NAMES)
         score.add(got.text, "\n".join(art.paragraphs))
         where = f"{art.path} ({art.byline_kind}: {art.byline_paragraphs!r})"
         assert got.paragraphs == art.paragraphs, where

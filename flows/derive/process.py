@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
-from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -161,13 +160,11 @@ def _charset(content_type: str) -> str | None:
 
 
 def is_article_capture(capture: Capture, profile: SiteProfile) -> bool:
-    parts = urlsplit(capture.url)
-    target = parts.path + ("?" + parts.query if parts.query else "")
     return (
         capture.status == 200
         and capture.record_type == "response"
         and "html" in capture.content_type.lower()
-        and profile.is_article_path(target)
+        and profile.is_article_url(capture.url)
     )
 
 
@@ -213,7 +210,9 @@ def _clean_warc(
     for capture in iter_captures(path):
         result.responses_by_status[capture.status] += 1
         if capture.record_type == "response":
-            result.listing.add(capture)
+            result.listing.add(
+                capture.url, capture.status, capture.content_type, capture.body, capture.warc_date
+            )
         if capture.status >= 400:
             result.error_responses.append((capture.url, capture.status))
         if capture.status in GONE_STATUSES:
@@ -242,6 +241,7 @@ def _clean_warc(
                 content_selector=profile.extract.content_selector,
                 theme=profile.extract.theme,
                 encoding=_charset(capture.content_type),
+                site_names=profile.extract.site_names,
             )
         except ExtractionError as exc:
             log.warning("could not clean %s: %s", capture.url, exc)
