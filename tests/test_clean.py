@@ -14,7 +14,7 @@ import pytest
 from flows.clean.cleaner import CLEANER_VERSION, EXTRACTOR_VERSION, CleanedArticle, clean_html
 from flows.clean.normalize import decode_html, normalize_paragraph
 from flows.errors import ConfigError, ExtractionError
-from tests.conftest import shared_dir
+from tests.helpers import shared_dir
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "clean"
 SEED_EXPECTED = shared_dir() / "seed/expected_text.txt"

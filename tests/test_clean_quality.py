@@ -13,7 +13,7 @@ from types import ModuleType
 import pytest
 
 from flows.clean.cleaner import clean_html
-from tests.conftest import shared_dir
+from tests.helpers import shared_dir
 
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "clean_quality.py"
 TAGDIV = "tagdiv-newspaper"

@@ -10,7 +10,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -31,11 +30,21 @@ from flows.store.upload import upload_run
 from infra.local.control import LocalStack
 from infra.replica.routes import Response
 from infra.replica.server import Behaviour, ReplicaServer, Request
-from tests.conftest import Crawled
-from tests.test_e2e import NEWSVAULT, cli_env, get, newsvault, objects, s3, store_config
+from tests.helpers import (
+    NEWSVAULT,
+    REPO,
+    Crawled,
+    cli_env,
+    get,
+    newsvault,
+    objects,
+    one_error_line,
+    s3,
+    store_config,
+    wait_for,
+)
 
 pytestmark = pytest.mark.e2e
-REPO = Path(__file__).resolve().parents[1]
 PREFECT = str(Path(sys.executable).with_name("prefect"))
 ARTICLE = re.compile(r"^/\d{4}/\d{2}/[^/?#]+/$")
 
@@ -104,16 +113,6 @@ def api(stack: LocalStack, method: str, path: str, body: Any = None) -> Any:
     return response.json() if response.content else None
 
 
-def wait_for(what: str, check: Any, timeout: float = 180, every: float = 1.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(every)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def deployment(stack: LocalStack, name: str) -> dict[str, Any] | None:
     found = api(stack, "POST", "/deployments/filter", {"deployments": {"name": {"any_": [name]}}})
     return found[0] if found else None
@@ -122,12 +121,6 @@ def deployment(stack: LocalStack, name: str) -> dict[str, Any] | None:
 def flow_run(stack: LocalStack, run_id: str) -> dict[str, Any]:
     result: dict[str, Any] = api(stack, "GET", f"/flow_runs/{run_id}")
     return result
-
-
-def one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert lines and lines[-1].startswith("newsvault: error: "), proc.stderr[-3000:]
-    return lines[-1]
 
 
 # ---- schedules ------------------------------------------------------------------------------
@@ -184,7 +177,7 @@ def test_serve_schedules_and_cancels_an_overlapping_run(
             "a completed scheduled or manual run",
             lambda: (
                 [r for r in scheduled() + states if r["state_type"] == "COMPLETED"]
-                or [r for r in map(flow_run, mine) if r["state_type"] == "COMPLETED"]
+                or [r for r in (flow_run(stack, i) for i in mine) if r["state_type"] == "COMPLETED"]
             ),
             timeout=150,
             every=3,
@@ -198,9 +191,9 @@ def test_serve_schedules_and_cancels_an_overlapping_run(
             proc.kill()
         log.close()
     # a restart continues the schedule: stopping `serve` did not pause it
-    dep = deployment(stack, "opserve")
-    assert dep is not None and dep["paused"] is False
-    schedules = api(stack, "GET", f"/deployments/{dep['id']}/schedules")
+    again = deployment(stack, "opserve")
+    assert again is not None and again["paused"] is False
+    schedules = api(stack, "GET", f"/deployments/{again['id']}/schedules")
     assert all(s["active"] for s in schedules)
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import os
+import random
 import signal
 import subprocess
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -22,9 +23,9 @@ from flows.sites import load_profile
 from flows.store.runs import RunPaths
 from flows.warc.repair import complete_prefix
 from infra.local.control import LocalStack
-from infra.replica.faults import FaultBehaviour
-from infra.replica.server import ReplicaServer
-from tests.test_e2e import NEWSVAULT, cli_env, newsvault, s3, store_config
+from infra.replica.routes import Response
+from infra.replica.server import Behaviour, ReplicaServer, Request
+from tests.helpers import NEWSVAULT, cli_env, newsvault, s3, store_config, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -59,9 +60,23 @@ class Archive:
         return out
 
 
-def _settle(proc: subprocess.Popen[str]) -> tuple[int, str]:
-    out, err = proc.communicate(timeout=300)
-    return proc.returncode, out + err
+class Gate(Behaviour):
+    """Article pages after the first ``after`` wait until the test opens the gate: a crawl
+    cannot finish, nor a run holding the lock end, before the test has done its part, however
+    fast or slow the machine."""
+
+    def __init__(self, after: int = 0) -> None:
+        self.open, self.after, self.served = threading.Event(), after, 0
+        self._count = threading.Lock()
+
+    def respond(self, request: Request, response: Response) -> Response:
+        if request.target.startswith("/20"):
+            with self._count:
+                self.served += 1
+                waits = self.served > self.after
+            if waits:
+                self.open.wait(timeout=600)
+        return response
 
 
 def test_killed_crawl_is_repaired_and_archived_by_next_run(
@@ -69,8 +84,8 @@ def test_killed_crawl_is_repaired_and_archived_by_next_run(
 ) -> None:
     archive = Archive(stack, "crashcrawl")
     spool = tmp_path / "spool"
-    slow = FaultBehaviour.parse("slow:0.4@^/20")  # articles drip, so the kill lands mid-crawl
-    with ReplicaServer(articles=30, seed=7, behaviour=slow) as server:
+    gate = Gate(after=20)  # the crawl waits at the gate after 20 articles: killed mid-crawl
+    with ReplicaServer(articles=30, seed=7, behaviour=gate) as server:
         profile = load_profile("replica", server.base_url)
         run = RunPaths.create(spool, "replica")
         proc = subprocess.Popen(
@@ -79,17 +94,18 @@ def test_killed_crawl_is_repaired_and_archived_by_next_run(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+
+        def grown() -> bool:
             files = list(run.warc_dir.glob("*.open"))
-            if files and files[0].stat().st_size > 60_000:
-                break
-            time.sleep(0.05)
+            return bool(files) and files[0].stat().st_size > 60_000
+
+        wait_for("the open WARC file to pass 60 kB", grown, 120, 0.05)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        gate.open.set()
         (open_file,) = run.warc_dir.glob("*.warc.gz.open")
         with open(open_file, "ab") as fh:  # a record torn in the middle of its gzip member
-            fh.write(gzip.compress(b"WARC/1.1\r\n" + os.urandom(4000))[:1500])
+            fh.write(gzip.compress(b"WARC/1.1\r\n" + random.Random(7).randbytes(4000))[:1500])
         _, kept_records = complete_prefix(open_file)
         env = cli_env(stack, spool, NEWSVAULT_S3_PREFIX="crashcrawl")
         done = newsvault("run", "replica", "--base-url", server.base_url, env=env)
@@ -110,15 +126,26 @@ def test_two_runs_together_one_refused_then_killed_flow_resumes(
     stack: LocalStack, tmp_path: Path
 ) -> None:
     archive = Archive(stack, "together")
-    slow = FaultBehaviour.parse("slow:0.3@^/20")
-    with ReplicaServer(articles=30, seed=8, behaviour=slow) as server:
+    gate = Gate()
+    with ReplicaServer(articles=30, seed=8, behaviour=gate) as server:
         procs = []
         for name in ("a", "b"):
-            env = cli_env(stack, tmp_path / name, NEWSVAULT_S3_PREFIX="together")
+            env = cli_env(
+                stack,
+                tmp_path / name,
+                NEWSVAULT_S3_PREFIX="together",
+                NEWSVAULT_SCRAPY_SETTINGS=json.dumps({"DOWNLOAD_TIMEOUT": 600}),  # at the gate
+            )
             cmd = [NEWSVAULT, "run", "replica", "--base-url", server.base_url]
-            procs.append(subprocess.Popen(cmd, env=env, text=True, stdout=-1, stderr=-1))
-            time.sleep(0.3)
-        results = [_settle(p) for p in procs]
+            with open(tmp_path / f"{name}.log", "w") as log:
+                procs.append(subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT))
+        # the run without the lock exits while the other waits at the gate; then it may go on
+        wait_for("one run to exit", lambda: any(p.poll() is not None for p in procs), 300, 0.2)
+        gate.open.set()
+        results = [
+            (p.wait(timeout=300), (tmp_path / f"{n}.log").read_text())
+            for n, p in zip("ab", procs, strict=True)
+        ]
         codes = sorted(code for code, _ in results)
         assert codes == [0, 1], [out[-2000:] for _, out in results]
         refused = next(out for code, out in results if code == 1)
