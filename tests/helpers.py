@@ -15,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ from flows.store.runs import Keys, RunPaths
 from flows.store.s3 import StoreConfig, make_client
 from infra.local import control as local
 from infra.local.control import LocalStack, Ports
+from infra.replica.routes import Response
+from infra.replica.server import Behaviour, Request
 from spiders.warcspool import Exchange, WarcSpool
 
 if TYPE_CHECKING:
@@ -255,6 +258,26 @@ def xpath_elements(node: etree._Element, path: str) -> list[etree._Element]:
     found = node.xpath(path)
     assert isinstance(found, list), (path, found)
     return [e for e in found if isinstance(e, etree._Element)]
+
+
+class Gate(Behaviour):
+    """A replica behaviour: article pages after the first ``after`` wait until the test opens
+    the gate, so a crawl cannot finish, nor a run holding a lock or a concurrency slot end,
+    before the test has done its part, however fast or slow the machine. Give the crawl a
+    DOWNLOAD_TIMEOUT longer than the wait."""
+
+    def __init__(self, after: int = 0) -> None:
+        self.open, self.after, self.served = threading.Event(), after, 0
+        self._count = threading.Lock()
+
+    def respond(self, request: Request, response: Response) -> Response:
+        if request.target.startswith("/20"):
+            with self._count:
+                self.served += 1
+                waits = self.served > self.after
+            if waits:
+                self.open.wait(timeout=600)
+        return response
 
 
 @contextlib.contextmanager

@@ -34,6 +34,7 @@ from tests.helpers import (
     NEWSVAULT,
     REPO,
     Crawled,
+    Gate,
     cli_env,
     get,
     newsvault,
@@ -47,6 +48,8 @@ from tests.helpers import (
 pytestmark = pytest.mark.e2e
 PREFECT = str(Path(sys.executable).with_name("prefect"))
 ARTICLE = re.compile(r"^/\d{4}/\d{2}/[^/?#]+/$")
+# opserve's article pages wait here until the overlap test has seen the second run cancelled
+SERVE_GATE = Gate()
 
 
 def write_profile(directory: Path, name: str, base_url: str, extra: str = "") -> None:
@@ -86,6 +89,7 @@ def profiles(tmp_path_factory: pytest.TempPathFactory, replica: ReplicaServer) -
     directory = tmp_path_factory.mktemp("profiles")
     layout = NewLayout()
     servers = {
+        "opserve": ReplicaServer(articles=10, seed=6, behaviour=SERVE_GATE),
         "opblocked": ReplicaServer(articles=10, seed=3, behaviour=TooManyRequests()),
         "oplayout": ReplicaServer(articles=10, seed=4, behaviour=layout),
         "opw2": ReplicaServer(articles=15, seed=5),
@@ -93,7 +97,7 @@ def profiles(tmp_path_factory: pytest.TempPathFactory, replica: ReplicaServer) -
     layout.server = servers["oplayout"]
     for server in servers.values():
         server.start()
-    for name in ("opserve", "oprep", "opold", "opw1"):
+    for name in ("oprep", "opold", "opw1"):
         write_profile(directory, name, replica.base_url)
     for name, server in servers.items():
         write_profile(directory, name, server.base_url)
@@ -129,7 +133,13 @@ def flow_run(stack: LocalStack, run_id: str) -> dict[str, Any]:
 def test_serve_schedules_and_cancels_an_overlapping_run(
     stack: LocalStack, profiles: Path, tmp_path: Path
 ) -> None:
-    env = env_for(stack, tmp_path, profiles, PREFECT_RUNNER_POLL_FREQUENCY="2")
+    env = env_for(
+        stack,
+        tmp_path,
+        profiles,
+        PREFECT_RUNNER_POLL_FREQUENCY="2",
+        NEWSVAULT_SCRAPY_SETTINGS=json.dumps({"DOWNLOAD_TIMEOUT": 600}),  # at the gate
+    )
     log = open(tmp_path / "serve.log", "w")
     proc = subprocess.Popen(
         [NEWSVAULT, "serve", "opserve", "--cron", "* * * * *"],
@@ -157,11 +167,18 @@ def test_serve_schedules_and_cancels_an_overlapping_run(
         starts = sorted(r["expected_start_time"] for r in runs)
         assert len(starts) >= 2 and all(s[17:19] == "00" for s in starts)  # on the minute
 
-        # two runs at once: the server cancels the second, it does not queue it
+        # two runs at once: the server cancels the second, it does not queue it (a run holds
+        # the deployment's one slot while it waits at the gate, until a cancel is seen)
         mine = [
             api(stack, "POST", f"/deployments/{dep['id']}/create_flow_run", {})["id"]
             for _ in range(2)
         ]
+
+        def a_cancel() -> bool:
+            return any(flow_run(stack, r)["state_type"] == "CANCELLED" for r in mine)
+
+        wait_for("one of the two runs cancelled", a_cancel, timeout=240, every=2)
+        SERVE_GATE.open.set()
 
         def settled() -> list[dict[str, Any]] | None:
             states = [flow_run(stack, r) for r in mine]

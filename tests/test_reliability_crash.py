@@ -9,7 +9,6 @@ import json
 import random
 import signal
 import subprocess
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -23,9 +22,8 @@ from flows.sites import load_profile
 from flows.store.runs import RunPaths
 from flows.warc.repair import complete_prefix
 from infra.local.control import LocalStack
-from infra.replica.routes import Response
-from infra.replica.server import Behaviour, ReplicaServer, Request
-from tests.helpers import NEWSVAULT, cli_env, newsvault, s3, store_config, wait_for
+from infra.replica.server import ReplicaServer
+from tests.helpers import NEWSVAULT, Gate, cli_env, newsvault, s3, store_config, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -58,25 +56,6 @@ class Archive:
         for key in (k for k in self.keys() if k.endswith("articles.jsonl.gz")):
             out += [json.loads(x) for x in gzip.decompress(self.get(key)).splitlines()]
         return out
-
-
-class Gate(Behaviour):
-    """Article pages after the first ``after`` wait until the test opens the gate: a crawl
-    cannot finish, nor a run holding the lock end, before the test has done its part, however
-    fast or slow the machine."""
-
-    def __init__(self, after: int = 0) -> None:
-        self.open, self.after, self.served = threading.Event(), after, 0
-        self._count = threading.Lock()
-
-    def respond(self, request: Request, response: Response) -> Response:
-        if request.target.startswith("/20"):
-            with self._count:
-                self.served += 1
-                waits = self.served > self.after
-            if waits:
-                self.open.wait(timeout=600)
-        return response
 
 
 def test_killed_crawl_is_repaired_and_archived_by_next_run(
