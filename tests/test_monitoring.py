@@ -22,9 +22,7 @@ from flows.orchestrate.schedule import cron_schedule, site_deployment
 from flows.sites import Health, load_profile
 from flows.store.runs import Keys, RunPaths
 from infra.replica.server import ReplicaServer
-from tests.helpers import Crawled
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers import REPO, Crawled
 
 
 def counts(**kw: Any) -> dict[str, Any]:

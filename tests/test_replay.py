@@ -282,7 +282,7 @@ def test_unknown_site_or_run_is_one_line(
     archive: Archive, tmp_path: Path, args: tuple[str, ...], message: str
 ) -> None:
     proc = subprocess.run(
-        [str(Path(sys.executable).with_name("newsvault")), *args],
+        [NEWSVAULT, *args],
         env=archive.env,
         cwd=tmp_path,
         capture_output=True,
