@@ -11,6 +11,7 @@ import http.client
 import itertools
 import os
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -139,9 +140,16 @@ def newsvault(
     )
 
 
+# Prefect's events worker may log while the interpreter exits, after newsvault's error line.
+_EXIT_LOG = re.compile(r"^\d\d:\d\d:\d\d\.\d{3} \| \w+ +\| EventsWorker - ")
+
+
 def one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
-    """The last line of stderr, which must be newsvault's one-line error."""
+    """The last line of stderr (but for Prefect's events worker draining at exit), which must
+    be newsvault's one-line error."""
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    while lines and _EXIT_LOG.match(lines[-1]):
+        lines.pop()
     assert lines, proc.stdout[-3000:]
     assert lines[-1].startswith("newsvault: error: "), proc.stderr[-3000:]
     return lines[-1]

@@ -23,7 +23,16 @@ from flows.store.runs import RunPaths
 from flows.warc.repair import complete_prefix
 from infra.local.control import LocalStack
 from infra.replica.server import ReplicaServer
-from tests.helpers import NEWSVAULT, Gate, cli_env, newsvault, s3, store_config, wait_for
+from tests.helpers import (
+    NEWSVAULT,
+    Gate,
+    cli_env,
+    newsvault,
+    one_error_line,
+    s3,
+    store_config,
+    wait_for,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -116,20 +125,28 @@ def test_two_runs_together_one_refused_then_killed_flow_resumes(
                 NEWSVAULT_SCRAPY_SETTINGS=json.dumps({"DOWNLOAD_TIMEOUT": 600}),  # at the gate
             )
             cmd = [NEWSVAULT, "run", "replica", "--base-url", server.base_url]
-            with open(tmp_path / f"{name}.log", "w") as log:
-                procs.append(subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT))
+            # files, not pipes: a pipe nobody reads while the other run waits could fill up
+            with (
+                open(tmp_path / f"{name}.out", "w") as out,
+                open(tmp_path / f"{name}.err", "w") as err,
+            ):
+                procs.append(subprocess.Popen(cmd, env=env, stdout=out, stderr=err))
         # the run without the lock exits while the other waits at the gate; then it may go on
         wait_for("one run to exit", lambda: any(p.poll() is not None for p in procs), 300, 0.2)
         gate.open.set()
         results = [
-            (p.wait(timeout=300), (tmp_path / f"{n}.log").read_text())
+            subprocess.CompletedProcess(
+                cmd,
+                p.wait(timeout=300),
+                (tmp_path / f"{n}.out").read_text(),
+                (tmp_path / f"{n}.err").read_text(),
+            )
             for n, p in zip("ab", procs, strict=True)
         ]
-        codes = sorted(code for code, _ in results)
-        assert codes == [0, 1], [out[-2000:] for _, out in results]
-        refused = next(out for code, out in results if code == 1)
-        last = [ln for ln in refused.splitlines() if ln.strip()][-1]
-        assert last.startswith("newsvault: error: ") and "already being archived" in last
+        codes = sorted(r.returncode for r in results)
+        assert codes == [0, 1], [r.stderr[-2000:] for r in results]
+        refused = next(r for r in results if r.returncode == 1)
+        assert "already being archived" in one_error_line(refused)
         runs = archive.runs()
         assert len(runs) == 1  # one run archived; the refused one wrote nothing
         keys = archive.keys()
