@@ -7,15 +7,14 @@ from __future__ import annotations
 import importlib.util
 import sys
 from collections import Counter
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from flows.clean.cleaner import clean_html
-from tests.conftest import shared_dir
+from tests.helpers import REPO, shared_dir
 
-BENCH = Path(__file__).resolve().parents[1] / "bench" / "clean_quality.py"
+BENCH = REPO / "bench" / "clean_quality.py"
 TAGDIV = "tagdiv-newspaper"
 
 

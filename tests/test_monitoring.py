@@ -22,9 +22,7 @@ from flows.orchestrate.schedule import cron_schedule, site_deployment
 from flows.sites import Health, load_profile
 from flows.store.runs import Keys, RunPaths
 from infra.replica.server import ReplicaServer
-from tests.conftest import Crawled
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers import REPO, Crawled
 
 
 def counts(**kw: Any) -> dict[str, Any]:
@@ -106,6 +104,7 @@ def test_crawl_progress_text() -> None:
     assert crawl_progress({"scheduler/enqueued": 1, "downloader/response_count": 5})[0] == 99.0
 
 
+@pytest.mark.e2e
 def test_map_reduce_equals_sequential(crawled: Crawled, tmp_path: Path) -> None:
     files = crawled.result.warc_files
     assert len(files) > 1  # rotated: the map has several parts
@@ -120,6 +119,7 @@ def test_map_reduce_equals_sequential(crawled: Crawled, tmp_path: Path) -> None:
     assert merged.listing == sequential.listing and merged.gone == sequential.gone
 
 
+@pytest.mark.e2e
 def test_crawl_logs_are_forwarded_without_flooding(
     replica: ReplicaServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -21,13 +21,14 @@ from flows.derive.articles import (
 from flows.derive.process import iter_captures, process_warcs
 from flows.errors import ExtractionError
 from flows.store.runs import Keys
-from tests.conftest import Crawled
+from tests.helpers import Crawled
 
 
 def keys(crawled: Crawled) -> Keys:
     return Keys("", "replica", crawled.run.run_id)
 
 
+@pytest.mark.e2e
 def test_records_valid_and_point_at_their_warc_record(crawled: Crawled) -> None:
     result = process_warcs(
         crawled.result.warc_files, crawled.profile, crawled.run.run_id, keys(crawled).warc
@@ -44,6 +45,7 @@ def test_records_valid_and_point_at_their_warc_record(crawled: Crawled) -> None:
         assert rec.rec_headers["WARC-Target-URI"] == record["url"]
 
 
+@pytest.mark.e2e
 def test_reprocessing_is_byte_identical(crawled: Crawled, tmp_path: Path) -> None:
     outputs = []
     for name in ("a", "b"):
@@ -56,6 +58,7 @@ def test_reprocessing_is_byte_identical(crawled: Crawled, tmp_path: Path) -> Non
     assert len(read_jsonl_gz(tmp_path / "a.jsonl.gz")) == 40
 
 
+@pytest.mark.e2e
 def test_unclean_page_is_reported_not_fatal(crawled: Crawled, tmp_path: Path) -> None:
     from dataclasses import replace
 
@@ -76,7 +79,7 @@ def test_unclean_page_is_reported_not_fatal(crawled: Crawled, tmp_path: Path) ->
     assert result.failures[0][0].endswith("/") and "no article text" in result.failures[0][1]
 
 
-def test_truncated_warc_is_named(crawled: Crawled, tmp_path: Path) -> None:
+def test_truncated_warc_is_named(tmp_path: Path) -> None:
     bad = tmp_path / "bad.warc.gz"
     bad.write_bytes(b"this is not a warc file at all")
     with pytest.raises(ExtractionError, match=r"bad\.warc\.gz is not a valid WARC"):
@@ -90,7 +93,10 @@ def test_ids_fingerprints_and_aliases() -> None:
     assert fingerprint(text) == fingerprint(text) and len(fingerprint(text)) == 16
     near = text.replace("today", "on Sunday")
     far = "Completely different words about football results and the weather in Moscow this week."
-    distance = lambda a, b: bin(int(fingerprint(a), 16) ^ int(fingerprint(b), 16)).count("1")  # noqa: E731
+
+    def distance(a: str, b: str) -> int:
+        return bin(int(fingerprint(a), 16) ^ int(fingerprint(b), 16)).count("1")
+
     assert distance(text, near) < distance(text, far)
     base = {"id": "s:wp:1", "content_hash": "h", "aliases": [], "provenance": {"fetched_at": "1"}}
     merged = merge_duplicates(
@@ -124,6 +130,7 @@ def test_jsonl_gz_is_streamed_with_the_one_shot_bytes(tmp_path: Path) -> None:
     assert path.read_bytes() == gzip.compress(b"", compresslevel=6, mtime=0)
 
 
+@pytest.mark.e2e
 def test_spilled_texts_come_back_byte_for_byte(crawled: Crawled, tmp_path: Path) -> None:
     """Processing with the records spilled to disk holds light ones, and writes exactly the
     articles.jsonl.gz of processing in memory; a diff against an earlier version reads the
@@ -182,6 +189,7 @@ def test_spilled_texts_come_back_byte_for_byte(crawled: Crawled, tmp_path: Path)
     ]
 
 
+@pytest.mark.e2e
 def test_a_damaged_spill_is_named(crawled: Crawled, tmp_path: Path) -> None:
     from flows.derive.spill import Spilled
 
