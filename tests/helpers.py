@@ -36,8 +36,8 @@ from flows.store.runs import Keys, RunPaths
 from flows.store.s3 import StoreConfig, make_client
 from infra.local import control as local
 from infra.local.control import LocalStack, Ports
-from infra.replica.routes import Response
 from infra.replica import Behaviour, Request
+from infra.replica.routes import Response
 from spiders.warcspool import Exchange, WarcSpool
 
 if TYPE_CHECKING:

@@ -62,7 +62,7 @@ from flows.state import (
 from flows.store import SPILL_DIR, Keys, Manifest, ManifestEntry, RunCounts, RunPaths
 from flows.warc import RecordCounts, index_warcs, write_entries, write_run_index
 from infra.replica.server import ReplicaServer
-from tests.conftest import Crawled
+from tests.helpers import Crawled
 
 Schema = dict[str, Any]
 

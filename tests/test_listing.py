@@ -17,7 +17,7 @@ from flows.derive.articles import content_hash, fingerprint
 from flows.derive.deletions import detect_deletions
 from flows.derive.process import process_warcs
 from flows.sites import load_profile
-from flows.state import SiteState
+from flows.state import FoldedRecord, SiteState
 
 BASE = "http://127.0.0.1:8765"
 SM = 'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
@@ -48,7 +48,7 @@ def urlset(*locs: str) -> bytes:
 
 
 def state_with(*urls: str) -> SiteState:
-    records: list[dict[str, Any]] = []
+    records: list[FoldedRecord] = []
     for n, url in enumerate(urls, 1):
         text = f"Article number {n} says something about the day it was written."
         records.append(

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import yaml
 
 import flows.orchestrate.crawl
+from flows.derive import DerivedCounts
 from flows.derive.articles import write_jsonl_gz
 from flows.derive.process import clean_warc, merge_results, process_warcs
 from flows.errors import ConfigError
@@ -25,15 +26,23 @@ from infra.replica.server import ReplicaServer
 from tests.helpers import REPO, Crawled
 
 
-def counts(**kw: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
+def counts(**kw: Any) -> DerivedCounts:
+    base: DerivedCounts = {
+        "responses": 60,
+        "articles": 40,
+        "aliases": 0,
+        "unchanged": 0,
+        "near_duplicates": 0,
+        "deletions": 0,
+        "restored": 0,
         "article_pages": 40,
         "extraction_failures": 0,
         "responses_by_status": {"200": 60},
         "new_articles": 1,
         "new_versions": 0,
     }
-    return {**base, **kw}
+    merged: dict[str, Any] = {**base, **kw}
+    return cast("DerivedCounts", merged)
 
 
 def test_health_thresholds() -> None:

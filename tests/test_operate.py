@@ -346,7 +346,7 @@ def test_reprocess_newer_cleaner_writes_under_its_version(
     keys = Keys(config.prefix, "opold", run.run_id)
     result = process_warcs(run.warc_files(), profile, run.run_id, keys.warc)
     derived = derive(result, SiteState("opold"), run.run_id, keys, lambda _: None)
-    old = [dict(r) for r in derived.records]
+    old: list[dict[str, Any]] = [dict(r) for r in derived.records]
     for record in old[:2]:
         record["text"] = record["text"] + "\nSubscribe to our newsletter"
     write_jsonl_gz(run.articles, old)
@@ -356,7 +356,7 @@ def test_reprocess_newer_cleaner_writes_under_its_version(
         keys,
         base_url=profile.base_url,
         started_at=datetime.now(UTC),
-        counts=derived.summary(),
+        counts={**derived.summary(), "records": {"response": 0, "revisit": 0}, "cdxj_lines": 0},
         crawl={},
         cleaner_version="0.1.0",
     )

@@ -5,12 +5,14 @@ from __future__ import annotations
 import gzip
 import io
 from pathlib import Path
+from typing import Any, cast
 
 import jsonschema
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from flows.derive.articles import (
+    ArticleRecord,
     article_id,
     fingerprint,
     merge_duplicates,
@@ -98,9 +100,15 @@ def test_ids_fingerprints_and_aliases() -> None:
         return bin(int(fingerprint(a), 16) ^ int(fingerprint(b), 16)).count("1")
 
     assert distance(text, near) < distance(text, far)
-    base = {"id": "s:wp:1", "content_hash": "h", "aliases": [], "provenance": {"fetched_at": "1"}}
+    base: dict[str, Any] = {
+        "id": "s:wp:1",
+        "content_hash": "h",
+        "aliases": [],
+        "provenance": {"fetched_at": "1"},
+    }
+    first = cast("ArticleRecord", {**base, "url": "http://a/"})
     merged = merge_duplicates(
-        [{**base, "url": "http://a/"}, {**base, "url": "http://a/?utm_source=x"}]
+        [first, cast("ArticleRecord", {**base, "url": "http://a/?utm_source=x"})]
     )
     assert len(merged) == 1 and merged[0]["aliases"] == ["http://a/?utm_source=x"]
 
@@ -166,15 +174,15 @@ def test_spilled_texts_come_back_byte_for_byte(crawled: Crawled, tmp_path: Path)
     # the next run sees an edited text: its diff is made from the spilled text
     state = SiteState("replica")
     state.apply_run(run_id, k.articles, list(whole.full_records()), [])
-    target = whole.records[0]
-    edited = dict(target, text=target["text"] + "\nA late correction.")
+    target = next(whole.full_records())
+    edited_text = target["text"] + "\nA late correction."
     state.articles[target["id"]].content_hash = "changed"
     versioned = derive(
         process_warcs(warcs, profile, run_id, k.warc, spill),
         state,
         run_id,
         k,
-        lambda entry: edited["text"] if entry.id == target["id"] else None,
+        lambda entry: edited_text if entry.id == target["id"] else None,
     )
     [record] = [r for r in versioned.records if r["id"] == target["id"]]
     assert record["version"] == 2 and record["changed_fields"] == ["text"]

@@ -46,14 +46,14 @@ def archive_run(
     derived = derive(result, loaded.state, run.run_id, keys, lambda _: None)
     write_jsonl_gz(run.articles, derived.records)
     write_jsonl_gz(run.events, derived.events)
-    write_run_index(run.warc_files(), run.captures)
+    records = write_run_index(run.warc_files(), run.captures)
     index_warcs(run.warc_files(), run.cdxj)
     manifest = build_manifest(
         run,
         keys,
         base_url=crawled.profile.base_url,
         started_at=START,
-        counts=derived.summary(),
+        counts={**derived.summary(), "records": records, "cdxj_lines": 0},
         crawl={},
         cleaner_version="test",
     )
