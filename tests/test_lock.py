@@ -10,23 +10,26 @@ from pathlib import Path
 
 import pytest
 
-from flows.state.lock import Owner, S3Lease, SiteLockedError, lock_key, site_lock
+from flows.state.lock import Owner, S3Lease, SiteLockedError, site_lock
+from flows.store import SiteKeys, Store
 from infra.local.control import LocalStack
-from tests.test_e2e import get, s3, store_config
+from tests.test_e2e import get, s3, store, store_config
 
 TTL = timedelta(seconds=1.2)  # renewed every 0.3 s
 
 
 def test_lease_outlives_its_ttl_while_the_run_lives(stack: LocalStack, tmp_path: Path) -> None:
-    client, config = s3(stack), store_config(stack)
+    s3store, config = store(stack), store_config(stack)
     site = f"lk{uuid.uuid4().hex[:6]}"
-    with site_lock(client, config, tmp_path, site, ttl=TTL) as lease:
-        first = Owner.from_bytes(get(stack, lock_key(config, site)))
+    key = SiteKeys(config.prefix, site).lock
+    assert key == f"{config.prefix}sites/{site}/lock.json"  # beside state/, as ever
+    with site_lock(s3store, tmp_path, site, ttl=TTL) as lease:
+        first = Owner.from_bytes(get(stack, key))
         time.sleep(3 * TTL.total_seconds())  # unrenewed, it would have expired twice
-        other = S3Lease(client, config, site, TTL)
+        other = S3Lease(s3store, site, TTL)
         with pytest.raises(SiteLockedError, match="already being archived"):
             other.acquire()
-        now = Owner.from_bytes(get(stack, lock_key(config, site)))
+        now = Owner.from_bytes(get(stack, key))
         assert first is not None and now is not None and now.token == first.token
         assert datetime.fromisoformat(now.expires) > datetime.now(UTC)
         lease.check()  # still ours
@@ -38,11 +41,11 @@ def test_lost_lease_refuses_the_commit_and_leaves_the_new_holder(
 ) -> None:
     client, config = s3(stack), store_config(stack)
     site = f"lk{uuid.uuid4().hex[:6]}"
-    key = lock_key(config, site)
+    key = SiteKeys(config.prefix, site).lock
     intruder = Owner(
         "elsewhere", 1, "f" * 16, "2026-01-01T00:00:00+00:00", "2999-01-01T00:00:00+00:00"
     )
-    with site_lock(client, config, tmp_path, site, ttl=TTL) as lease:
+    with site_lock(Store(config, client), tmp_path, site, ttl=TTL) as lease:
         client.put_object(Bucket=config.bucket, Key=key, Body=intruder.to_bytes())
         deadline = time.monotonic() + 10
         while lease.lost is None and time.monotonic() < deadline:
@@ -76,7 +79,8 @@ def test_renewal_survives_an_unreachable_store(caplog: pytest.LogCaptureFixture)
             return {"ETag": f'"{self.puts}"'}
 
     client = FlakyS3()
-    lease = S3Lease(client, StoreConfig(endpoint="http://127.0.0.1:1"), "s", timedelta(seconds=0.4))  # type: ignore[arg-type]
+    down = Store(StoreConfig(endpoint="http://127.0.0.1:1"), client)  # type: ignore[arg-type]
+    lease = S3Lease(down, "s", timedelta(seconds=0.4))
     lease.owner = Owner(
         "here", 1, "a" * 16, "2026-01-01T00:00:00+00:00", "2026-01-01T00:00:01+00:00"
     )
