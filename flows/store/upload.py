@@ -1,9 +1,10 @@
 """Upload a spooled run to S3, verify every object, and only then delete the spool.
 
 Keys are deterministic (flows.store.runs.Keys), so a retry overwrites nothing new: an object
-already in
-S3 with the same size and SHA-256 is skipped, one that differs is an error (WARCs are immutable).
-The manifest goes last; its presence in S3 marks the run complete.
+already in S3 with the same size and SHA-256 is skipped, one that differs is an error (WARCs are
+immutable). Each file is read once, as it streams: the server verifies it against the SHA-256 its
+manifest recorded (``Store.put_file``). The manifest goes last; its presence in S3 marks the run
+complete.
 """
 
 from __future__ import annotations
