@@ -42,7 +42,11 @@ class StoreVerifyError(StoreError):
 
 
 class StoreNotFoundError(StoreError):
-    """The bucket or the object does not exist."""
+    """The object (or its bucket) does not exist."""
+
+
+class StoreNoBucketError(StoreNotFoundError):
+    """The bucket does not exist."""
 
 
 class StorePreconditionError(StoreError):

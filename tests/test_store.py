@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError, NoCredentialsError, ReadTimeoutErro
 from flows.errors import (
     StoreAuthError,
     StoreError,
+    StoreNoBucketError,
     StoreNotFoundError,
     StorePreconditionError,
     StoreUnreachableError,
@@ -91,8 +92,8 @@ def _client_error(code: str, status: int) -> ClientError:
         (_client_error("AccessDenied", 403), "k", StoreAuthError, "rejected the credentials"),
         (_client_error("SignatureDoesNotMatch", 403), "k", StoreAuthError, "AWS_SECRET"),
         (_client_error("NoSuchKey", 404), "k", StoreNotFoundError, "s3://b/k does not exist"),
-        (_client_error("404", 404), None, StoreNotFoundError, "bucket 'b' does not exist"),
-        (_client_error("NoSuchBucket", 404), "k", StoreNotFoundError, "bucket 'b'"),
+        (_client_error("404", 404), None, StoreNoBucketError, "bucket 'b' does not exist"),
+        (_client_error("NoSuchBucket", 404), "k", StoreNoBucketError, "bucket 'b'"),
         (_client_error("PreconditionFailed", 412), "k", StorePreconditionError, "changed"),
         (_client_error("BucketAlreadyOwnedByYou", 409), None, StorePreconditionError, "Owned"),
         (_client_error("BadDigest", 400), "k", StoreVerifyError, "nothing was stored"),
@@ -175,10 +176,11 @@ def test_missing_object_and_missing_bucket(stack: LocalStack, tmp_path: Path) ->
     config = store_config(stack)
     bucket = f"nv-missing-{uuid.uuid4().hex[:6]}"
     other = Store(StoreConfig(bucket=bucket, endpoint=config.endpoint), s3.client)
-    with pytest.raises(StoreNotFoundError, match=f"bucket '{bucket}' does not exist"):
+    with pytest.raises(StoreNoBucketError, match=f"bucket '{bucket}' does not exist"):
         check_store(other.config)
-    with pytest.raises(StoreNotFoundError, match=f"bucket '{bucket}'"):
-        other.get_range("k", 0, 1)  # NoSuchBucket (a PUT would create it: SeaweedFS does)
+    for call in (lambda: other.get_range("k", 0, 1), lambda: other.get("k")):
+        with pytest.raises(StoreNoBucketError, match=f"bucket '{bucket}'"):
+            call()  # NoSuchBucket: an error, not a missing object (a PUT would create it)
     assert other.ensure_bucket() is True and other.ensure_bucket() is False
     other.check()
     s3.client.delete_bucket(Bucket=bucket)

@@ -41,6 +41,7 @@ from flows.errors import (
     ConfigError,
     StoreAuthError,
     StoreError,
+    StoreNoBucketError,
     StoreNotFoundError,
     StorePreconditionError,
     StoreUnreachableError,
@@ -180,7 +181,7 @@ def translate(
             )
         if code in _MISSING_CODES or status == 404:
             if key is None or code == "NoSuchBucket":
-                return StoreNotFoundError(
+                return StoreNoBucketError(
                     f"bucket {config.bucket!r} does not exist at {endpoint}: create it (the local "
                     "stack's `newsvault up` does) or set NEWSVAULT_S3_BUCKET"
                 )
@@ -245,9 +246,9 @@ def _hex(checksum: str) -> str | None:
 class Store:
     """One bucket (and key prefix) of S3 through one boto3 client. Every request goes through
     ``_calling``, which translates botocore's errors into ``flows.errors``: missing objects
-    become ``StoreNotFoundError`` (``head`` and ``get`` return None instead), lost conditions
-    ``StorePreconditionError`` (``put_if`` returns None instead), refused checksums
-    ``StoreVerifyError``."""
+    become ``StoreNotFoundError`` (``head`` and ``get`` return None instead; a missing bucket
+    is always an error), lost conditions ``StorePreconditionError`` (``put_if`` returns None
+    instead), refused checksums ``StoreVerifyError``."""
 
     def __init__(
         self,
@@ -306,6 +307,8 @@ class Store:
         try:
             with self._calling(f"check {key}", key):
                 got = self.client.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+        except StoreNoBucketError:
+            raise
         except StoreNotFoundError:
             return None
         meta = {k.lower(): v for k, v in got.get("Metadata", {}).items()}
@@ -324,6 +327,8 @@ class Store:
             with self._calling(f"read {key}", key):
                 got = self.client.get_object(Bucket=self.bucket, Key=key)
                 return bytes(got["Body"].read()), str(got.get("ETag", ""))
+        except StoreNoBucketError:
+            raise
         except StoreNotFoundError:
             return None
 
