@@ -24,7 +24,8 @@ from flows.errors import (
     StoreVerifyError,
 )
 from flows.store import Keys, SiteKeys, Store, StoreConfig, check_store, fetch_verified, state_key
-from flows.store.s3 import SHA256_META, translate
+from flows.store.s3 import SHA256_META
+from flows.store.translate import translate
 from flows.store.upload import put_verified
 from infra.local import control as local
 from infra.local.control import LocalStack

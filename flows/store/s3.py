@@ -1,17 +1,17 @@
-"""The S3 boundary: configuration from the environment, the client, the ``Store`` object through
-which every request goes, and the one translation of botocore errors.
+"""The S3 boundary: configuration from the environment, the client, and the ``Store`` object
+through which every request goes.
 
 Credentials are never held in our objects: boto3 reads ``AWS_ACCESS_KEY_ID`` and
 ``AWS_SECRET_ACCESS_KEY`` (or any other standard source) itself, so they cannot leak through a
 repr, a log line or an artifact (the local stack hands its generated ones straight to boto3).
-Every botocore error is translated in ``Store._calling``, once, into ``flows.errors`` with a
-message that says what to do.
+Every botocore error is translated in ``Store._calling``, once (``flows.store.translate``), into
+``flows.errors`` with a message that says what to do.
 
 Every object newsvault writes carries its SHA-256 twice: as ``x-amz-checksum-sha256``, which the
 server checks against the bytes it receives and refuses the write if they differ (``BadDigest``),
-and as ``x-amz-meta-sha256``, which archives written before the server kept checksums have. So
-the client sends a body without hashing it (no signed payload: the signed checksum header
-protects the bytes instead), and a file is read once, as it streams.
+and as ``x-amz-meta-sha256``, which any S3 keeps (some keep no checksums). So the client sends a
+body without hashing it (no signed payload: the signed checksum header protects the bytes
+instead), and a file is read once, as it streams.
 """
 
 from __future__ import annotations
@@ -28,26 +28,17 @@ from typing import IO, TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectionClosedError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    PartialCredentialsError,
-)
+from botocore.exceptions import BotoCoreError, ClientError
 
 from flows.errors import (
     ConfigError,
-    StoreAuthError,
-    StoreError,
     StoreNoBucketError,
     StoreNotFoundError,
     StorePreconditionError,
-    StoreUnreachableError,
     StoreVerifyError,
 )
 from flows.store.manifest import sha256_file
+from flows.store.translate import translate
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
@@ -56,22 +47,7 @@ else:
 
 DEFAULT_BUCKET = "newsvault"
 SHA256_META = "sha256"  # x-amz-meta-sha256: the object's SHA-256, hex
-FIX_CREDENTIALS = (
-    'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (for the local stack: eval "$(newsvault env)")'
-)
 _CHUNK = 1024 * 1024
-_TRANSIENT_CODES = {"InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout"}
-_AUTH_CODES = {
-    "InvalidAccessKeyId",
-    "SignatureDoesNotMatch",
-    "AccessDenied",
-    "InvalidToken",
-    "ExpiredToken",
-    "403",
-}
-_MISSING_CODES = {"NoSuchKey", "NoSuchBucket", "NotFound", "404"}
-_PRECONDITION_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412"}
-_DIGEST_CODES = {"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch"}
 
 
 @dataclass(frozen=True)
@@ -155,62 +131,6 @@ def make_client(
         aws_secret_access_key=secret,
     )
     return client
-
-
-def translate(
-    exc: Exception, config: StoreConfig, action: str, key: str | None = None
-) -> StoreError:
-    """One line that says what failed and what to do; ``Store._calling`` raises it ``from
-    exc``. ``key`` None means a request about the bucket itself."""
-    endpoint = config.endpoint or "AWS S3"
-    if isinstance(exc, EndpointConnectionError | ConnectionClosedError | ConnectionError):
-        return StoreUnreachableError(
-            f"cannot reach S3 at {endpoint} while trying to {action}: is the server running? "
-            "start it with `newsvault up` or set NEWSVAULT_S3_ENDPOINT; the local spool is kept"
-        )
-    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
-        return StoreAuthError(f"no S3 credentials to {action} at {endpoint}: {FIX_CREDENTIALS}")
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        code = str(error.get("Code", ""))
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        if code in _AUTH_CODES or status == 403:
-            return StoreAuthError(
-                f"S3 at {endpoint} rejected the credentials ({code or status}) while trying to "
-                f"{action}: {FIX_CREDENTIALS}; the local spool is kept"
-            )
-        if code in _MISSING_CODES or status == 404:
-            if key is None or code == "NoSuchBucket":
-                return StoreNoBucketError(
-                    f"bucket {config.bucket!r} does not exist at {endpoint}: create it (the local "
-                    "stack's `newsvault up` does) or set NEWSVAULT_S3_BUCKET"
-                )
-            return StoreNotFoundError(
-                f"s3://{config.bucket}/{key} does not exist at {endpoint} (trying to {action})"
-            )
-        if code in _PRECONDITION_CODES or status == 412 or code == "BucketAlreadyOwnedByYou":
-            return StorePreconditionError(
-                f"S3 at {endpoint} refused to {action}: {code or status} (it changed meanwhile)"
-            )
-        if code in _DIGEST_CODES:
-            return StoreVerifyError(
-                f"S3 at {endpoint} refused to {action}: the bytes it received do not have the "
-                f"SHA-256 they were sent with ({code}); nothing was stored"
-            )
-        if (isinstance(status, int) and status >= 500) or code in _TRANSIENT_CODES:
-            # A server starting up or overloaded (SeaweedFS answers 500 for a moment after a
-            # restart): transient, so retried like an unreachable server.
-            return StoreUnreachableError(
-                f"S3 at {endpoint} failed while trying to {action} ({code or status}); "
-                "the local spool is kept; retry with `newsvault run`"
-            )
-        return StoreError(f"S3 at {endpoint} refused to {action}: {code or status}")
-    if isinstance(exc, BotoCoreError):
-        return StoreUnreachableError(
-            f"S3 at {endpoint} failed while trying to {action} ({type(exc).__name__}); "
-            "the local spool is kept; retry with `newsvault run`"
-        )
-    return StoreError(f"S3 at {endpoint} failed while trying to {action}: {exc}")
 
 
 @dataclass(frozen=True)
