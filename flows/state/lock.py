@@ -1,15 +1,14 @@
 """One archive run per site at a time: an S3 lease object plus a local lock on the spool.
 
 S3 (any machine): ``{prefix}sites/{site}/lock.json`` (``SiteKeys.lock``) is created with a
-conditional write
-(``If-None-Match: *``; SeaweedFS, AWS and MinIO refuse the second writer with 412). It names its
-owner (host, pid, a random token) and an expiry. A lock whose expiry has passed, or whose owner
-ran on this host under a pid that no longer lives, is stale: it is taken over with
-``If-Match: <its ETag>`` (so of two runs finding the same stale lock only one wins) and the
-takeover is reported. While the run lives, a thread renews the expiry (``If-Match`` on our own
-ETag), so the TTL can be short: a run that died on another host blocks the site for at most one
-TTL. A renewal that finds the lock taken marks the lease lost, and the run checks it before it
-commits the site's state. Release deletes the object only if it still holds our token.
+conditional write (``If-None-Match: *``; SeaweedFS, AWS and MinIO refuse the second writer with
+412; ``Store.put_if``). It names its owner (host, pid, a random token) and an expiry. A lock whose
+expiry has passed, or whose owner ran on this host under a pid that no longer lives, is stale: it
+is taken over with ``If-Match: <its ETag>`` (so of two runs finding the same stale lock only one
+wins) and the takeover is reported. While the run lives, a thread renews the expiry (``If-Match``
+on our own ETag), so the TTL can be short: a run that died on another host blocks the site for at
+most one TTL. A renewal that finds the lock taken marks the lease lost, and the run checks it
+before it commits the site's state. Release deletes the object only if it still holds our token.
 
 Local (same spool): ``fcntl.flock`` on ``SPOOL/SITE/.lock``, released by the kernel even when the
 process is killed, so two runs never pick up each other's spooled runs.
