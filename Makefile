@@ -4,7 +4,7 @@ VENV := .venv
 PYWB_VENV := .venv-pywb
 BIN := $(VENV)/bin
 
-.PHONY: install demo test check lint typecheck unit up down bench clean-spool
+.PHONY: install demo test test-fast check lint typecheck unit up down bench clean-spool
 
 install: $(VENV)/.installed $(PYWB_VENV)/.installed
 
@@ -26,11 +26,20 @@ demo: install
 
 test: install check
 
+# Lint, types and every test that starts no server (the e2e ones need SeaweedFS, Prefect, the
+# replica or pywb): about two minutes.
+test-fast: install lint typecheck
+	$(BIN)/python -m pytest -m "not e2e"
+
 check: lint typecheck unit
 
+# Style, then the dependency rules of docs/ARCHITECTURE.md (import contracts in pyproject.toml, no
+# import cycle, no module over 400 lines).
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_layout.py
 
 typecheck:
 	$(BIN)/mypy

@@ -40,6 +40,7 @@ import trafilatura
 
 from flows.clean.cleaner import clean_html
 from flows.errors import ExtractionError
+from flows.sites import load_profile
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -58,6 +59,7 @@ def _dev_dir() -> Path:
 
 DEV_DIR = _dev_dir()
 TAGDIV = "tagdiv-newspaper"
+REPLICA_SITE_NAMES = load_profile("replica").extract.site_names
 _WS = re.compile(r"\s+")
 
 
@@ -135,8 +137,10 @@ def collapse(text: str) -> str:
 
 
 def ours(raw: bytes, url: str, theme: str | None = None) -> str:
+    """The cleaner; with a ``theme`` as the replica's profile runs it (with its site names)."""
+    names = REPLICA_SITE_NAMES if theme else ()
     try:
-        return clean_html(raw, url, theme=theme).text
+        return clean_html(raw, url, theme=theme, site_names=names).text
     except ExtractionError:
         return ""
 
@@ -160,14 +164,14 @@ class ReplicaPage:
 
 
 def replica_pages(articles: int, seed: int) -> list[ReplicaPage]:
-    from infra.replica import content, pages, theme
+    from infra.replica import article_page, content, theme
 
     site = content.Site(articles=articles, seed=seed)
     th = theme.Theme(site, "http://127.0.0.1:8765")
     out = []
     for k in range(site.count):
         art = site.article_at(k)
-        html = pages.article_page(th, k)
+        html = article_page.article_page(th, k)
         out.append(ReplicaPage(th.url(art.path), html, "\n".join(art.paragraphs)))
     return out
 

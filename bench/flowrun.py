@@ -44,7 +44,7 @@ from flows.state.fold import SiteState
 from flows.store.runs import SPILL_DIR, Keys, RunPaths
 from flows.store.s3 import Store
 from flows.store.upload import StoreResult, upload_run
-from flows.warc.captures import write_run_index
+from flows.warc.captures import RecordCounts, write_run_index
 from flows.warc.cdxj import index_warcs
 
 LOG = logging.getLogger("bench.flow")
@@ -150,7 +150,7 @@ def archive_once(
     spill.mkdir()
     result = clean_in_pool(pool, warcs, profile, run.run_id, keys, spill)
     derived = derive(result, loaded.state, run.run_id, keys, previous_text_loader(store))
-    records: dict[str, int] = captures_job.get()
+    records: RecordCounts = captures_job.get()
     cdxj_lines: int = cdxj_job.get()
     manifest = seal_run(
         run, keys, profile, derived, crawl.stats, started_at, records, cdxj_lines, loaded
@@ -196,16 +196,14 @@ CATEGORIES = ("robots.txt", "sitemaps", "feeds", "listings", "articles", "other"
 
 
 def url_category(url: str, profile: SiteProfile) -> str:
-    parts = urlsplit(url)
-    path = parts.path
-    target = path + ("?" + parts.query if parts.query else "")
+    path = urlsplit(url).path
     if path == "/robots.txt":
         return "robots.txt"
     if path.endswith((".xml", ".xml.gz")):
         return "sitemaps"
     if path.rstrip("/").endswith("/feed") or path == "/feed":
         return "feeds"
-    if profile.is_article_path(target):
+    if profile.is_article_url(url):
         return "articles"
     listings = {p.rstrip("/") or "/" for p in profile.discovery.listings}
     bare = path.rstrip("/") or "/"

@@ -19,6 +19,10 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import harness
+import stage_clean
+import stage_crawl
+import stage_flow
+import stage_upload
 import stages
 from harness import Row
 
@@ -36,9 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--extras", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
-    if args.b3_worker:  # one B3 size in a fresh process (see stages.run_e2e_worker)
+    if args.b3_worker:  # one B3 size in a fresh process (see stage_flow.run_e2e_worker)
         assert args.spool is not None
-        print(json.dumps(stages.e2e_worker(args.b3_worker, args.spool, args.extras)))
+        print(json.dumps(stage_flow.e2e_worker(args.b3_worker, args.spool, args.extras)))
         return 0
 
     only = [r.strip().upper() for r in args.only.split(",") if r.strip()] or list(ROWS)
@@ -57,15 +61,15 @@ def main(argv: list[str] | None = None) -> int:
         with ExitStack() as stack:
             if "B1" in only:
                 print("B1 recording overhead ...", flush=True)
-                b1 = stages.b1_recording(sizes, workdir / "spool")
+                b1 = stage_crawl.b1_recording(sizes, workdir / "spool")
                 rows.append(b1.row)
                 crawl_rate = b1.crawl_pages_per_s
             if "H" in only:
                 print("H server headroom ...", flush=True)
-                rows.append(stages.headroom(sizes, crawl_rate, workdir))
+                rows.append(stage_crawl.headroom(sizes, crawl_rate, workdir))
             if "B2" in only:
                 print("B2 processing ...", flush=True)
-                rows += stages.b2_processing(sizes)
+                rows += stage_clean.b2_processing(sizes)
             s3_env = (
                 stack.enter_context(harness.seaweed_stack())
                 if {"B3", "B4", "B5", "B6"} & set(only)
@@ -74,10 +78,10 @@ def main(argv: list[str] | None = None) -> int:
             e2e = {"B3", "B4", "B6"} & set(only)
             if e2e:
                 print(f"{'/'.join(sorted(e2e))} end to end, incremental, replay ...", flush=True)
-                rows += stages.e2e_rows(sizes, workdir / "spool", s3_env, e2e)
+                rows += stage_flow.e2e_rows(sizes, workdir / "spool", s3_env, e2e)
             if "B5" in only:
                 print("B5 upload ...", flush=True)
-                rows.append(stages.b5_upload(sizes, workdir, s3_env))
+                rows.append(stage_upload.b5_upload(sizes, workdir, s3_env))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     order = {key: n for n, key in enumerate(("B1", "B2", "B3", "B4", "B5", "B6", "H"))}

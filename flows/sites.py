@@ -1,21 +1,30 @@
 """Site profiles: one TOML file per site says where to look, how fast to go and how to clean.
 
-Profiles are plain data so that a user adds a site by copying a file; this module only loads and
+Profiles are plain data so that a user adds a site by copying a file; this module loads and
 validates them. Search order: directories in ``NEWSVAULT_PROFILES`` (``os.pathsep``-separated),
 then the profiles shipped in ``spiders/profiles/``.
+
+It is also the one home of the rules the spider and processing must apply alike, so that what the
+crawl fetched and what processing reads of it cannot drift apart: which URLs are articles
+(``SiteProfile.is_article_url``), which hosts belong to the site (``SiteProfile.allows``,
+``host_allowed``), and what a sitemap or feed names (``read_listing``).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import struct
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
-from flows.errors import ConfigError
+from lxml import etree
+
+from flows.errors import ConfigError, ExtractionError
 
 BUILTIN_DIR = Path(__file__).resolve().parents[1] / "spiders" / "profiles"
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -72,6 +81,10 @@ class Health:
 class Extract:
     theme: str | None = None
     content_selector: str | None = None
+    # The names the site signs its pages with ("Fort Russ News", "Fort Russ"): stripped from
+    # titles ("Title - Fort Russ") and recognised in byline blocks ("Translated by X for Fort
+    # Russ"), so they are taken for neither a title word nor the original source.
+    site_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -103,11 +116,34 @@ class SiteProfile:
     def is_article_path(self, path_and_query: str) -> bool:
         return re.search(self.discovery.article_pattern, path_and_query) is not None
 
+    def is_article_url(self, url: str) -> bool:
+        """The article rule: the URL's path (with its query) matches ``article_pattern``.
+
+        The host is not judged here: the spider asks ``allows`` as well, processing reads
+        captures the spider already kept on the site (and may read them under another base URL).
+        """
+        parts = urlsplit(url)
+        return self.is_article_path(parts.path + ("?" + parts.query if parts.query else ""))
+
+    def allows(self, url: str) -> bool:
+        """The domain rule: the URL's host is one of ``allowed_domains`` or a subdomain of one."""
+        try:
+            host = urlsplit(url).hostname or ""
+        except ValueError:  # a malformed URL (an unclosed IPv6 bracket) is nobody's host
+            return False
+        return host_allowed(host, self.allowed_domains)
+
     def with_base_url(self, base_url: str | None) -> SiteProfile:
         """The same profile pointed at another address (a replica on another port, a mirror)."""
         if not base_url:
             return self
         return replace(self, base_url=_check_base_url(base_url, f"--base-url {base_url!r}"))
+
+
+def host_allowed(host: str, domains: Iterable[str]) -> bool:
+    """True when ``host`` is one of ``domains`` or a subdomain of one (case-insensitive)."""
+    host = host.lower()
+    return any(host == d or host.endswith("." + d) for d in (d.lower() for d in domains))
 
 
 def available_profiles() -> dict[str, Path]:
@@ -163,6 +199,9 @@ def _profile_from_dict(data: dict[str, Any], path: Path) -> SiteProfile:
         re.compile(profile.discovery.article_pattern)
     except re.error as exc:
         raise ConfigError(f"{where}: discovery.article_pattern is not a regex: {exc}") from exc
+    names = profile.extract.site_names
+    if not isinstance(names, tuple) or not all(isinstance(n, str) and n.strip() for n in names):
+        raise ConfigError(f"{where}: extract.site_names must be a list of non-empty strings")
     return profile
 
 
@@ -182,3 +221,100 @@ def _check_base_url(url: str, what: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"{what} must be an absolute http(s) URL such as http://127.0.0.1:8765")
     return url.rstrip("/")
+
+
+# -- sitemaps and feeds --------------------------------------------------------------------------
+# The spider follows what they name and processing reads them back from the archive to judge
+# deletions by disappearance: both through ``read_listing``, so both see the same URLs.
+
+SITEMAP_MAX_SIZE = 64 * 1024 * 1024  # bytes a gzipped sitemap or feed may unzip to (bombs stop)
+SITEMAP_KINDS = frozenset({"sitemapindex", "urlset"})
+FEED_KINDS = frozenset({"rss", "feed"})  # RSS 2.0, Atom
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+_FEED_LINKS = "//item/link/text() | //*[local-name()='entry']/*[local-name()='link']/@href"
+
+
+class UnreadableListing(ExtractionError):
+    """A sitemap or feed that is not XML, or a gzip stream that does not unzip."""
+
+
+class ListingTooLarge(UnreadableListing):
+    """A gzipped sitemap or feed that unzips to more than its size limit (a gzip bomb?)."""
+
+
+@dataclass(frozen=True)
+class ListedUrl:
+    url: str  # absolute
+    lastmod: str | None = None  # a sitemap's <lastmod>, as written
+
+
+@dataclass(frozen=True)
+class ListingDocument:
+    """What one sitemap or feed names, in document order."""
+
+    kind: str  # the root element's local name: sitemapindex, urlset, rss, feed (Atom) or other
+    urls: tuple[ListedUrl, ...] = ()
+
+
+def is_gzipped(body: bytes) -> bool:
+    return body[:3] == _GZIP_MAGIC
+
+
+def read_listing(
+    body: bytes, base_url: str, *, max_size: int = SITEMAP_MAX_SIZE
+) -> ListingDocument:
+    """Read a sitemap (an index or a urlset, gzipped or not) or an RSS/Atom feed fetched from
+    ``base_url``; another XML document gives its kind and no URLs.
+
+    Scrapy's own readers do the work (the same as its SitemapSpider): ``gunzip`` stops at
+    ``max_size``; the parser resolves no entities (no XXE, no billion laughs), fetches nothing
+    and streams. Raises ``ListingTooLarge`` or ``UnreadableListing``.
+    """
+    # Scrapy costs 0.3 s to import: only the readers of sitemaps and feeds pay it.
+    from scrapy.utils.gz import gunzip
+    from scrapy.utils.sitemap import Sitemap
+
+    if is_gzipped(body):
+        try:
+            body = gunzip(body, max_size=max_size)
+        except ValueError as exc:  # the size limit
+            raise ListingTooLarge(f"{base_url} unzips to more than {max_size} bytes") from exc
+        except (OSError, EOFError, struct.error) as exc:  # gunzip keeps what a broken tail left
+            raise UnreadableListing(f"{base_url} is not a readable gzip stream: {exc}") from exc
+    try:
+        sitemap = Sitemap(body)
+        if sitemap.type in SITEMAP_KINDS:
+            found = [(entry.get("loc"), entry.get("lastmod")) for entry in sitemap]
+        elif sitemap.type in FEED_KINDS:
+            found = [(link, None) for link in _feed_links(body)]
+        else:
+            found = []
+    except (etree.XMLSyntaxError, StopIteration, ValueError) as exc:
+        raise UnreadableListing(f"{base_url} is not XML: {exc}") from exc
+    urls = (
+        ListedUrl(url, lastmod)
+        for link, lastmod in found
+        if link and (url := _absolute(base_url, link)) is not None
+    )
+    return ListingDocument(sitemap.type, tuple(urls))
+
+
+def _absolute(base_url: str, link: str) -> str | None:
+    try:
+        return urljoin(base_url, link)
+    except ValueError:  # a malformed URL (an unclosed IPv6 bracket) names nothing
+        return None
+
+
+def _feed_links(body: bytes) -> list[str]:
+    """The items' links of an RSS feed, the entries' links of an Atom feed."""
+    parser = etree.XMLParser(  # one per call: lxml parsers must not be shared between threads
+        recover=True, resolve_entities=False, no_network=True, huge_tree=False, remove_comments=True
+    )
+    root = etree.fromstring(body, parser=parser)
+    if root is None:
+        raise ValueError("no root element")
+    links = root.xpath(_FEED_LINKS)
+    return (
+        [link.strip() for link in links if isinstance(link, str)] if isinstance(links, list) else []
+    )

@@ -15,17 +15,22 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from lxml import etree
 from protego import Protego
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
-from scrapy.utils.gz import gunzip, gzip_magic_number
-from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 from w3lib.url import canonicalize_url
 
-from flows.sites import SiteProfile, load_profile
+from flows.sites import (
+    FEED_KINDS,
+    SITEMAP_MAX_SIZE,
+    ListingTooLarge,
+    SiteProfile,
+    UnreadableListing,
+    load_profile,
+    read_listing,
+)
 from flows.warc import CaptureIndex, read_entries
 from spiders.recorder import KEEP_PAYLOAD
 from spiders.robots import ROBOTS_META, RobotsRules
@@ -54,7 +59,7 @@ class NewsSpider(Spider):
         self.prior: CaptureIndex | None = None  # earlier runs' captures: incremental crawling
         self._listed: set[str] = set()
         self._rechecked = False
-        self.sitemap_maxsize = 64 * 1024 * 1024
+        self.sitemap_maxsize = SITEMAP_MAX_SIZE
         self._articles: set[str] = set()
         self._sitemaps: set[str] = set()
         self._failures: list[str] = []
@@ -125,7 +130,7 @@ class NewsSpider(Spider):
         if self.robots is not None:
             self.robots.set(host, body)
         sitemaps = (
-            [url for url in Protego.parse(body).sitemaps if self._allowed(url)]
+            [url for url in Protego.parse(body).sitemaps if self.profile.allows(url)]
             if self.profile.discovery.robots_txt
             else []
         )
@@ -158,7 +163,7 @@ class NewsSpider(Spider):
     # -- sitemaps ------------------------------------------------------------------------
     def _sitemap_request(self, url: str) -> Iterator[Request]:
         key = canonicalize_url(url)
-        if key in self._sitemaps or not self._allowed(url):
+        if key in self._sitemaps or not self.profile.allows(url):
             return
         self._sitemaps.add(key)
         yield Request(
@@ -170,48 +175,43 @@ class NewsSpider(Spider):
         )
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
-        body = response.body
-        if gzip_magic_number(response):
-            try:
-                body = gunzip(body, max_size=self.sitemap_maxsize)
-            except ValueError:
-                self.logger.warning("sitemap %s is larger than the limit; skipped", response.url)
-                self.crawler.stats.inc_value("newsvault/sitemaps_too_large")
-                return
         try:
-            sitemap = Sitemap(body)
-        except (etree.XMLSyntaxError, ValueError):
+            document = read_listing(response.body, response.url, max_size=self.sitemap_maxsize)
+        except ListingTooLarge:
+            self.logger.warning("sitemap %s is larger than the limit; skipped", response.url)
+            self.crawler.stats.inc_value("newsvault/sitemaps_too_large")
+            return
+        except UnreadableListing:
             self.logger.warning("not a sitemap: %s", response.url)
             self.crawler.stats.inc_value("newsvault/sitemaps_invalid")
             return
         self.crawler.stats.inc_value("newsvault/sitemaps")
-        for entry in sitemap:
-            loc = entry.get("loc")
-            if not loc:
-                continue
-            url = urljoin(response.url, loc)
-            if sitemap.type == "sitemapindex":
-                yield from self._sitemap_request(url)
-            elif sitemap.type == "urlset":
-                self._listed.add(canonicalize_url(url))
-                yield from self._article_request(url, lastmod=entry.get("lastmod"))
+        for entry in document.urls:
+            if document.kind == "sitemapindex":
+                yield from self._sitemap_request(entry.url)
+            elif document.kind == "urlset":
+                self._listed.add(canonicalize_url(entry.url))
+                yield from self._article_request(entry.url, lastmod=entry.lastmod)
 
     # -- feeds and listings --------------------------------------------------------------
     def parse_feed(self, response: Response) -> Iterator[Request]:
         self.crawler.stats.inc_value("newsvault/feeds")
-        links = response.xpath(
-            "//item/link/text() | //*[local-name()='entry']/*[local-name()='link']/@href"
-        ).getall()
-        for link in links:
-            url = urljoin(response.url, link.strip())
-            self._listed.add(canonicalize_url(url))
-            yield from self._article_request(url)
+        try:
+            document = read_listing(response.body, response.url, max_size=self.sitemap_maxsize)
+        except UnreadableListing as exc:
+            self.logger.warning("not a feed: %s (%s)", response.url, exc)
+            return
+        if document.kind not in FEED_KINDS:
+            return
+        for entry in document.urls:
+            self._listed.add(canonicalize_url(entry.url))
+            yield from self._article_request(entry.url)
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
         self.crawler.stats.inc_value("newsvault/listings")
         for href in response.css("a::attr(href)").getall():
             url = urljoin(response.url, href.strip())
-            if not self._allowed(url):
+            if not self.profile.allows(url):
                 continue
             path = urlsplit(url).path
             page = _PAGE_RE.search(path)
@@ -304,13 +304,7 @@ class NewsSpider(Spider):
         self.crawler.stats.inc_value("newsvault/articles_fetched")
 
     def _is_article_url(self, url: str) -> bool:
-        parts = urlsplit(url)
-        target = parts.path + ("?" + parts.query if parts.query else "")
-        return self._allowed(url) and self.profile.is_article_path(target)
-
-    def _allowed(self, url: str) -> bool:
-        host = (urlsplit(url).hostname or "").lower()
-        return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
+        return self.profile.allows(url) and self.profile.is_article_url(url)
 
 
 def _parse_time(value: str | None) -> datetime | None:

@@ -47,6 +47,8 @@ from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed
 
+from flows.sites import host_allowed
+
 Resolver = Callable[[str], list[str]]
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -107,7 +109,7 @@ class AddressGuard:
         host = (parts.hostname or "").lower()
         if parts.scheme not in DEFAULT_PORTS:
             return f"refused: scheme {parts.scheme!r} is not http(s)"
-        if not any(host == d or host.endswith("." + d) for d in self.allowed):
+        if not host_allowed(host, self.allowed):
             return f"refused: offsite host {host!r}"
         if self.local_base and host == self.base_host and port == self.base_port:
             return None  # the profile's own loopback site (the replica)

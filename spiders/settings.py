@@ -4,6 +4,9 @@ Site-specific values (delay, concurrency, user agent, robots) come from the site
 passed by the flow as ``-s`` overrides (see ``flows.orchestrate.crawl.crawl_settings``).
 """
 
+# The size a gzipped sitemap may unzip to: processing reads the archived sitemaps with it too.
+from flows.sites import SITEMAP_MAX_SIZE as NEWSVAULT_SITEMAP_MAXSIZE  # noqa: F401 (a setting)
+
 BOT_NAME = "newsvault"
 SPIDER_MODULES = ["spiders.news"]
 NEWSPIDER_MODULE = "spiders.news"
@@ -55,4 +58,3 @@ LOG_LEVEL = "INFO"
 LOGSTATS_INTERVAL = 30.0
 
 NEWSVAULT_WARC_MAX_SIZE = 1_000_000_000
-NEWSVAULT_SITEMAP_MAXSIZE = 64 * 1024 * 1024

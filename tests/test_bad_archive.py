@@ -17,8 +17,7 @@ from flows.store.upload import upload_run
 from flows.warc.captures import write_run_index
 from flows.warc.cdxj import index_warcs
 from infra.local.control import LocalStack
-from tests.conftest import Crawled, seal_test_run
-from tests.test_e2e import cli_env, newsvault, s3, store_config
+from tests.helpers import Crawled, cli_env, newsvault, s3, seal_test_run, store_config
 
 pytestmark = pytest.mark.e2e
 PREFIX = "badinput"

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-NEWSVAULT = Path(sys.executable).parent / "newsvault"
+from tests.helpers import NEWSVAULT
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "clean"
 SEED = (FIXTURES / "seed.html").read_bytes()
 
@@ -20,7 +20,7 @@ def run_clean(tmp_path: Path, data: bytes, *args: str) -> tuple[int, dict[str, A
     page = tmp_path / "page.html"
     page.write_bytes(data)
     proc = subprocess.run(
-        [str(NEWSVAULT), "clean", str(page), "--url", "https://fort-russ.com/x/", *args],
+        [NEWSVAULT, "clean", str(page), "--url", "https://fort-russ.com/x/", *args],
         capture_output=True,
         timeout=120,
         check=False,
@@ -104,7 +104,7 @@ def test_text_format_failure_goes_to_stderr(tmp_path: Path) -> None:
 
 def test_unreadable_file_is_usage_error(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [str(NEWSVAULT), "clean", str(tmp_path / "missing.html")],
+        [NEWSVAULT, "clean", str(tmp_path / "missing.html")],
         capture_output=True,
         timeout=60,
         check=False,

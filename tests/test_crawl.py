@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from flows.sites import load_profile
 from flows.store.runs import RunPaths
 from infra.replica.server import ReplicaServer
 from spiders.robots import RobotsRules
-from tests.conftest import Crawled
+from tests.helpers import Crawled, warcio_check
 
 
 def records(paths: list[Path]) -> list[tuple[str, str, dict[str, str], bytes]]:
@@ -42,6 +40,7 @@ def records(paths: list[Path]) -> list[tuple[str, str, dict[str, str], bytes]]:
     return out
 
 
+@pytest.mark.e2e
 def test_every_article_has_request_and_response(crawled: Crawled, replica: ReplicaServer) -> None:
     assert crawled.result.exit_code == 0
     assert crawled.result.finish_reason == "finished"
@@ -59,6 +58,7 @@ def test_every_article_has_request_and_response(crawled: Crawled, replica: Repli
         assert url in responses, url
 
 
+@pytest.mark.e2e
 def test_pending_requests_wait_on_disk(crawled: Crawled) -> None:
     """Every request went through Scrapy's disk queue (none fell back to memory for being
     unpicklable), so the crawl's memory does not grow with the number of URLs discovered."""
@@ -68,6 +68,7 @@ def test_pending_requests_wait_on_disk(crawled: Crawled) -> None:
     assert (crawled.run.dir / CRAWL_QUEUE_DIR / "requests.queue").is_dir()
 
 
+@pytest.mark.e2e
 def test_rotation_warcinfo_first_and_warcio_check(crawled: Crawled) -> None:
     files = crawled.result.warc_files
     assert len(files) >= 2  # rotated at 200 kB
@@ -76,15 +77,11 @@ def test_rotation_warcinfo_first_and_warcio_check(crawled: Crawled) -> None:
         with open(path, "rb") as fh:
             first = next(iter(ArchiveIterator(fh)))
         assert first.rec_type == "warcinfo"
-        check = subprocess.run(
-            [sys.executable, "-m", "warcio.cli", "check", str(path)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        check = warcio_check(path)
         assert check.returncode == 0, check.stdout + check.stderr
 
 
+@pytest.mark.e2e
 def test_bodies_recorded_as_received(crawled: Crawled) -> None:
     recs = records(crawled.result.warc_files)
     article = next(r for r in recs if r[0] == "response" and "iraq-to-join" in r[1])
@@ -98,6 +95,7 @@ def test_bodies_recorded_as_received(crawled: Crawled) -> None:
     assert request[2]["Accept-Encoding"] == "gzip, deflate"
 
 
+@pytest.mark.e2e
 def test_max_pages_limits_articles(replica: ReplicaServer, tmp_path: Path) -> None:
     profile = load_profile("replica", replica.base_url)
     run = RunPaths.create(tmp_path, "replica")
@@ -115,6 +113,7 @@ def test_unreachable_site_is_recorded_as_failed_not_crashing(tmp_path: Path) -> 
     assert result.stats["downloader/exception_count"] > 0
 
 
+@pytest.mark.e2e
 def test_crawl_subprocess_failure_raises_and_keeps_spool(
     replica: ReplicaServer, tmp_path: Path
 ) -> None:

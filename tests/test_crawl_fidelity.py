@@ -9,6 +9,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
@@ -18,6 +19,8 @@ from flows.sites import load_profile
 from flows.store.runs import RunPaths
 from spiders.warcspool import payload_digest
 
+pytestmark = pytest.mark.e2e
+Found = dict[str, list[tuple[str, int, Any]]]  # URI -> (record type, status, warcio record)
 PNG = bytes(range(256)) * 4 + b"\x89PNG\r\n\x1a\n\x00\xff"
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n" + bytes(range(256)) * 8 + b"\n%%EOF\n"
 PAGE = b"<html><head><title>A</title></head><body><p>same body</p></body></html>"
@@ -122,9 +125,7 @@ user_agent = "newsvault-test"
 
 
 @pytest.fixture(scope="module")
-def fixture_crawl(
-    fixture_site: str, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, list[tuple[str, int, object]]]:
+def fixture_crawl(fixture_site: str, tmp_path_factory: pytest.TempPathFactory) -> Found:
     profiles = tmp_path_factory.mktemp("profiles")
     (profiles / "fixture.toml").write_text(PROFILE.format(base=fixture_site), encoding="utf-8")
     mp = pytest.MonkeyPatch()
@@ -135,7 +136,7 @@ def fixture_crawl(
         result = run_crawl(profile, run, logging.getLogger("test.fixture"))
     finally:
         mp.undo()
-    found: dict[str, list[tuple[str, int, object]]] = {}
+    found: Found = {}
     for path in result.warc_files:
         with open(path, "rb") as fh:
             for rec in ArchiveIterator(fh):
@@ -149,11 +150,11 @@ def fixture_crawl(
     return found
 
 
-def types(found: dict[str, list[tuple[str, int, object]]], uri: str) -> Counter[str]:
+def types(found: Found, uri: str) -> Counter[str]:
     return Counter(kind for kind, _, _ in found.get(uri, []))
 
 
-def test_redirect_chain_errors_robots_and_sitemap_recorded(fixture_crawl: dict) -> None:
+def test_redirect_chain_errors_robots_and_sitemap_recorded(fixture_crawl: Found) -> None:
     for uri, status in [
         ("/robots.txt", 200),
         ("/sitemap.xml.gz", 200),
@@ -171,13 +172,13 @@ def test_redirect_chain_errors_robots_and_sitemap_recorded(fixture_crawl: dict) 
     assert attempts == [("response", 503), ("revisit", 503), ("revisit", 503)]
 
 
-def test_query_string_in_request_line(fixture_crawl: dict) -> None:
+def test_query_string_in_request_line(fixture_crawl: Found) -> None:
     [request] = [r for k, _, r in fixture_crawl["/2020/01/q/?x=1&y=2"] if k == "request"]
     assert request.http_headers.protocol == "GET"
     assert request.http_headers.statusline.startswith("/2020/01/q/?x=1&y=2")
 
 
-def test_binaries_and_gzip_sitemap_byte_for_byte(fixture_crawl: dict, fixture_site: str) -> None:
+def test_binaries_and_gzip_sitemap_byte_for_byte(fixture_crawl: Found, fixture_site: str) -> None:
     for uri, body in [
         ("/files/pic.png", PNG),
         ("/files/doc.pdf", PDF),
@@ -188,7 +189,7 @@ def test_binaries_and_gzip_sitemap_byte_for_byte(fixture_crawl: dict, fixture_si
         assert rec.rec_headers["WARC-Payload-Digest"] == payload_digest(body)
 
 
-def test_content_encoded_body_kept_and_duplicates_become_revisits(fixture_crawl: dict) -> None:
+def test_content_encoded_body_kept_and_duplicates_become_revisits(fixture_crawl: Found) -> None:
     pages = ["/2020/01/a/", "/2020/01/dup/", "/2020/01/q/?x=1&y=2"]
     kinds = Counter(k for p in pages for k, _, _ in fixture_crawl[p] if k != "request")
     assert kinds == {"response": 1, "revisit": 2}
@@ -204,19 +205,19 @@ def test_content_encoded_body_kept_and_duplicates_become_revisits(fixture_crawl:
                 assert values == ["Accept-Encoding", "Cookie"]
 
 
-def test_chunked_body_is_dechunked_without_transfer_encoding(fixture_crawl: dict) -> None:
+def test_chunked_body_is_dechunked_without_transfer_encoding(fixture_crawl: Found) -> None:
     [(kind, _, rec)] = [x for x in fixture_crawl["/2020/01/chunked/"] if x[0] != "request"]
     assert kind == "response" and rec.body == b"first part, second part"
     assert rec.http_headers.get_header("Transfer-Encoding") is None
 
 
-def test_304_is_a_server_not_modified_revisit(fixture_crawl: dict) -> None:
+def test_304_is_a_server_not_modified_revisit(fixture_crawl: Found) -> None:
     [(kind, status, rec)] = [x for x in fixture_crawl["/2020/01/notmod/"] if x[0] != "request"]
     assert kind == "revisit" and status == 304
     assert rec.rec_headers["WARC-Profile"].endswith("/revisit/server-not-modified")
 
 
-def test_ip_address_and_warcinfo_id(fixture_crawl: dict) -> None:
+def test_ip_address_and_warcinfo_id(fixture_crawl: Found) -> None:
     for records in fixture_crawl.values():
         for kind, _, rec in records:
             if kind != "request":

@@ -17,7 +17,7 @@ import pytest
 from flows.warc.captures import CaptureEntry, read_entries
 from infra.local.control import LocalStack
 from infra.replica import ReplicaServer
-from tests.test_e2e import cli_env, newsvault, s3, store_config
+from tests.helpers import cli_env, newsvault, s3, store_config
 
 pytestmark = pytest.mark.e2e
 PREFIX = "daystest"

@@ -6,10 +6,6 @@ import gzip
 import hashlib
 import io
 import json
-import os
-import shutil
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -19,68 +15,29 @@ import jsonschema
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from flows.derive.articles import schema, write_jsonl_gz
+from flows.derive.articles import schema
 from flows.errors import StoreAuthError, StoreUnreachableError
-from flows.store.runs import RunPaths
-from flows.store.s3 import Store, StoreConfig, make_client
+from flows.store.s3 import Store, StoreConfig
 from flows.store.upload import upload_run
 from infra.local import control as local
 from infra.local.control import LocalStack
+from infra.replica import SEED_PATH
 from infra.replica.server import ReplicaServer
-from tests.conftest import Crawled, seal_test_run, shared_file
+from tests.helpers import (
+    Crawled,
+    cli_env,
+    get,
+    newsvault,
+    objects,
+    one_error_line,
+    shared_file,
+    spooled_run,
+    store_config,
+    warcio_check,
+)
 
 pytestmark = pytest.mark.e2e
-NEWSVAULT = str(Path(sys.executable).with_name("newsvault"))
-SEED_PATH = "/2017/07/iraq-to-join-forces-with-iran-in/"
-
-
-def cli_env(stack: LocalStack, spool: Path, **extra: str) -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "NEWSVAULT_", "PREFECT_"))
-    }
-    env.update(local.env_vars(stack))
-    env.update(
-        NEWSVAULT_HOME=str(stack.home),
-        NEWSVAULT_SPOOL=str(spool),
-        PREFECT_API_URL=stack.prefect_api_url,
-        PREFECT_SERVER_ANALYTICS_ENABLED="false",
-        DO_NOT_TRACK="1",
-    )
-    env.update(extra)
-    return env
-
-
-def newsvault(
-    *args: str, env: dict[str, str], timeout: float = 600
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [NEWSVAULT, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
-    )
-
-
-def store_config(stack: LocalStack) -> StoreConfig:
-    return StoreConfig.from_env(cli_env(stack, Path("/nonexistent")))
-
-
-def s3(stack: LocalStack) -> Any:
-    key, secret = local.credentials(stack)
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", key)  # boto3 reads credentials from here only
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", secret)
-    return make_client(store_config(stack))
-
-
-def store(stack: LocalStack) -> Store:
-    return Store(store_config(stack), s3(stack))
-
-
-def prepare_pending_run(crawled: Crawled, spool: Path, config: StoreConfig) -> RunPaths:
-    """A run that was processed but never stored (as if S3 had been down last time)."""
-    run = RunPaths.create(spool, "replica", "20200101T000000Z-0000aa")
-    for warc in crawled.result.warc_files[:1]:
-        shutil.copy(warc, run.warc_dir / warc.name)
-    write_jsonl_gz(run.articles, [])
-    seal_test_run(run, config.prefix)
-    return run
+PENDING = "20200101T000000Z-0000aa"
 
 
 @pytest.fixture(scope="module")
@@ -91,27 +48,15 @@ def archived(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, Any]:
     spool = tmp_path_factory.mktemp("e2e-spool")
-    pending = prepare_pending_run(crawled, spool, store_config(stack))
+    pending = spooled_run(crawled, spool, PENDING, store_config(stack).prefix, warcs=1)
     proc = newsvault("run", "replica", "--base-url", replica.base_url, env=cli_env(stack, spool))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return {"spool": spool, "pending": pending, "proc": proc}
 
 
-def objects(stack: LocalStack, prefix: str) -> dict[str, int]:
-    client = s3(stack)
-    pages = client.get_paginator("list_objects_v2").paginate(Bucket=stack.bucket, Prefix=prefix)
-    return {o["Key"]: o["Size"] for page in pages for o in page.get("Contents", [])}
-
-
-def get(stack: LocalStack, key: str, range_: str | None = None) -> bytes:
-    kwargs = {"Range": range_} if range_ else {}
-    body: bytes = s3(stack).get_object(Bucket=stack.bucket, Key=key, **kwargs)["Body"].read()
-    return body
-
-
 def this_run(stack: LocalStack) -> tuple[str, dict[str, int]]:
     found = objects(stack, "sites/replica/runs/")
-    runs = sorted({k.split("/")[3] for k in found} - {"20200101T000000Z-0000aa"})
+    runs = sorted({k.split("/")[3] for k in found} - {PENDING})
     assert len(runs) == 1, runs
     return runs[0], {k: v for k, v in found.items() if f"/runs/{runs[0]}/" in k}
 
@@ -133,7 +78,7 @@ def test_run_archives_warc_articles_and_manifest(
     # the spool was verified, then deleted; the earlier pending run was archived too
     assert not (archived["spool"] / "replica" / run_id).exists()
     assert not archived["pending"].dir.exists()
-    assert objects(stack, "sites/replica/runs/20200101T000000Z-0000aa/manifest.json")
+    assert objects(stack, f"sites/replica/runs/{PENDING}/manifest.json")
 
 
 def test_archived_warcs_check_and_hold_every_article(
@@ -144,12 +89,7 @@ def test_archived_warcs_check_and_hold_every_article(
     for key in (k for k in found if k.endswith(".warc.gz")):
         local_copy = tmp_path / Path(key).name
         local_copy.write_bytes(get(stack, key))
-        check = subprocess.run(
-            [sys.executable, "-m", "warcio.cli", "check", str(local_copy)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        check = warcio_check(local_copy)
         assert check.returncode == 0, check.stdout + check.stderr
         with open(local_copy, "rb") as fh:
             for rec in ArchiveIterator(fh):
@@ -210,13 +150,6 @@ def test_run_visible_in_prefect_with_artifact(archived: dict[str, Any], stack: L
 # ---- bad input: one line, non-zero exit, spool kept ------------------------------------------
 
 
-def one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert lines, proc.stdout
-    assert lines[-1].startswith("newsvault: error: "), proc.stderr[-2000:]
-    return lines[-1]
-
-
 def test_unknown_site(stack: LocalStack, tmp_path: Path) -> None:
     proc = newsvault("run", "nosuchsite", env=cli_env(stack, tmp_path))
     assert proc.returncode == 2
@@ -251,7 +184,7 @@ def test_store_failure_after_crawl_keeps_spool(
     stack: LocalStack, crawled: Crawled, tmp_path: Path
 ) -> None:
     config = store_config(stack)
-    run = prepare_pending_run(crawled, tmp_path, config)
+    run = spooled_run(crawled, tmp_path, PENDING, config.prefix, warcs=1)
     before = sorted(p.name for p in run.dir.rglob("*"))
     down = StoreConfig(bucket=config.bucket, endpoint="http://127.0.0.1:9", max_attempts=1)
     with pytest.raises(StoreUnreachableError):

@@ -8,6 +8,7 @@ import hashlib
 import re
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from scrapy.settings import Settings
@@ -30,7 +31,7 @@ from spiders.warcspool import (
     RevisitOf,
     payload_digest,
 )
-from tests.test_warcspool import BODY, exchange, pinned_spool
+from tests.helpers import BODY, exchange, pinned_spool
 
 GOLDEN_REVISITS = Path(__file__).with_name("golden") / "revisits.warc"
 URL = "http://127.0.0.1:8765/page/2/?utm_source=x&b=1"
@@ -46,7 +47,7 @@ def records(path: Path) -> list[object]:
     with open(path, "rb") as fh:
         out = []
         for rec in ArchiveIterator(fh):
-            rec.payload = rec.content_stream().read()  # type: ignore[attr-defined]
+            rec.payload = rec.content_stream().read()
             out.append(rec)
         return out
 
@@ -94,7 +95,7 @@ def test_revisit_fields(tmp_path: Path) -> None:
     assert h["WARC-Refers-To-Date"] == response.rec_headers["WARC-Date"]  # type: ignore[attr-defined]
     assert h["WARC-Payload-Digest"] == response.rec_headers["WARC-Payload-Digest"]  # type: ignore[attr-defined]
     # the response headers are kept (multi-valued ones too), the body is not
-    assert all_values(same, "Set-Cookie") == ["a=1; Path=/", "b=2; Path=/"]  # type: ignore[attr-defined]
+    assert all_values(same, "Set-Cookie") == ["a=1; Path=/", "b=2; Path=/"]
     assert same.payload == b""  # type: ignore[attr-defined]
     h = not_mod.rec_headers  # type: ignore[attr-defined]
     assert h["WARC-Profile"] == "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
@@ -129,8 +130,8 @@ def test_multi_valued_vary_and_link_in_order(tmp_path: Path) -> None:
     spool.write_exchange(replace(exchange(), response_headers=headers))
     [path] = spool.close()
     [_, resp, _] = records(path)
-    assert all_values(resp, "Vary") == ["Accept-Encoding", "Cookie"]  # type: ignore[attr-defined]
-    assert all_values(resp, "Link") == ["<a>; rel=one", "<b>; rel=two"]  # type: ignore[attr-defined]
+    assert all_values(resp, "Vary") == ["Accept-Encoding", "Cookie"]
+    assert all_values(resp, "Link") == ["<a>; rel=one", "<b>; rel=two"]
     data = gzip.decompress(path.read_bytes())
     assert b"Vary: Accept-Encoding\r\nLink: <a>; rel=one\r\nVary: Cookie\r\n" in data
 
@@ -168,10 +169,10 @@ def test_warcinfo_names_software_robots_and_user_agent(tmp_path: Path) -> None:
 # ---- revisit decisions and the digest index ----------------------------------------------------
 
 
-def entry(uri: str, date: str, rid: str, digest: str, **kw: object) -> CaptureEntry:
+def entry(uri: str, date: str, rid: str, digest: str, **kw: Any) -> CaptureEntry:
     return CaptureEntry(
         uri=uri, date=date, id=rid, type="response", status=200, digest=digest, **kw
-    )  # type: ignore[arg-type]
+    )
 
 
 def test_revisit_decisions() -> None:

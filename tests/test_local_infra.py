@@ -9,7 +9,6 @@ import base64
 import hashlib
 import json
 import os
-import random
 import socket
 import stat
 import subprocess
@@ -31,33 +30,15 @@ from flows.store.s3 import StoreConfig, client_config
 from infra.local import control as local
 from infra.local import processes, replica_service, seaweed
 from infra.local.control import LocalStack, Ports
+from tests.helpers import free_port, pick_stack, tcp_listeners
 
 # ---------------------------------------------------------------------------------------------
 # helpers
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _pick_stack(home: Path) -> LocalStack:
-    """A stack whose every port (all SeaweedFS ports, shifted together, and Prefect) is free."""
-    rng = random.Random()
-    for _ in range(200):
-        s3_port = rng.randrange(20000, 30000)
-        ports = Ports.for_s3_port(s3_port)
-        if all(local.port_is_free(p) for p in ports.as_dict().values()):
-            prefect_port = _free_port()
-            if prefect_port not in ports.as_dict().values():
-                return LocalStack(home=home, s3_port=s3_port, prefect_port=prefect_port)
-    raise RuntimeError("no free port range found")
-
-
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[LocalStack]:
-    st = _pick_stack(tmp_path / "nv")
+    st = pick_stack(tmp_path / "nv")
     yield st
     local.down(st)
 
@@ -82,30 +63,14 @@ def _listeners(pids: set[int]) -> list[tuple[str, int]]:
     """(address, port) of every TCP listening socket owned by ``pids``, from /proc."""
     inodes: set[str] = set()
     for pid in pids:
-        fd_dir = Path(f"/proc/{pid}/fd")
-        for fd in fd_dir.iterdir():
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
             try:
                 target = os.readlink(fd)
             except OSError:
                 continue
             if target.startswith("socket:["):
                 inodes.add(target[8:-1])
-    found: list[tuple[str, int]] = []
-    for table, v6 in (("/proc/net/tcp", False), ("/proc/net/tcp6", True)):
-        for line in Path(table).read_text().splitlines()[1:]:
-            cols = line.split()
-            local_addr, state, inode = cols[1], cols[3], cols[9]
-            if state != "0A" or inode not in inodes:  # 0A = LISTEN
-                continue
-            hex_ip, hex_port = local_addr.split(":")
-            raw = bytes.fromhex(hex_ip)
-            if v6:
-                words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
-                addr = socket.inet_ntop(socket.AF_INET6, words)
-            else:
-                addr = socket.inet_ntop(socket.AF_INET, raw[::-1])
-            found.append((addr, int(hex_port, 16)))
-    return found
+    return tcp_listeners(inodes)
 
 
 def _group_pids(pgid: int) -> set[int]:
@@ -179,7 +144,7 @@ def test_helpers(tmp_path: Path) -> None:
         s.listen()
         port = s.getsockname()[1]
         assert not local.port_is_free(port)
-        assert not local.wait_for_http(f"http://127.0.0.1:{_free_port()}/", timeout=0.5)
+        assert not local.wait_for_http(f"http://127.0.0.1:{free_port()}/", timeout=0.5)
     assert local.port_is_free(port)
     assert local.http_status(f"http://127.0.0.1:{port}/") is None
 
@@ -188,6 +153,7 @@ def test_helpers(tmp_path: Path) -> None:
 # SeaweedFS
 
 
+@pytest.mark.e2e
 def test_s3_up_bucket_objects_and_auth(stack: LocalStack) -> None:
     started = time.monotonic()
     result = local.up(stack, prefect=False)
@@ -281,8 +247,9 @@ def test_s3_up_bucket_objects_and_auth(stack: LocalStack) -> None:
     # every listener of weed is on 127.0.0.1, on exactly the configured ports (weed opens
     # some of them a moment after S3 answers, so wait for the full set before comparing)
     expected_ports = set(stack.ports.as_dict().values())
-    processes.poll(lambda: {p for _, p in _listeners({s3_state.pid})} >= expected_ports, 15)
-    listeners = _listeners({s3_state.pid})
+    weed = {s3_state.pid}
+    processes.poll(lambda: {p for _, p in _listeners(weed)} >= expected_ports, 15)
+    listeners = _listeners(weed)
     assert listeners, "weed has no listening sockets?"
     assert {addr for addr, _ in listeners} == {"127.0.0.1"}, listeners
     assert {port for _, port in listeners} == expected_ports
@@ -314,6 +281,7 @@ def test_s3_up_bucket_objects_and_auth(stack: LocalStack) -> None:
         assert secret.encode() not in path.read_bytes(), path
 
 
+@pytest.mark.e2e
 def test_s3_checksum_sha256_is_stored_and_returned(stack: LocalStack) -> None:
     """SeaweedFS 4.48 keeps a ChecksumSHA256 sent with put_object and returns it from
     head_object/get_object with ChecksumMode=ENABLED; a wrong one is refused (BadDigest)."""
@@ -337,6 +305,7 @@ def test_s3_checksum_sha256_is_stored_and_returned(stack: LocalStack) -> None:
     assert _error(exc_info) == ("BadDigest", 400)
 
 
+@pytest.mark.e2e
 def test_s3_down_stops_keeps_data_and_is_idempotent(stack: LocalStack) -> None:
     first = local.up(stack, prefect=False).get("s3")
     assert first is not None and first.pid
@@ -365,6 +334,7 @@ def test_s3_down_stops_keeps_data_and_is_idempotent(stack: LocalStack) -> None:
     assert body.read() == b"kept"
 
 
+@pytest.mark.e2e
 def test_stale_pid_file_is_cleaned_and_never_killed(stack: LocalStack) -> None:
     bystander = subprocess.Popen(["sleep", "60"])
     try:
@@ -462,6 +432,7 @@ def test_server_exiting_during_startup_names_its_log(
 # Prefect (the one slow test: a fresh database takes ~20 s)
 
 
+@pytest.mark.e2e
 def test_prefect_up_health_idempotent_and_down(stack: LocalStack) -> None:
     started = time.monotonic()
     state = local.up(stack, s3=False).get("prefect")
@@ -496,12 +467,12 @@ def test_prefect_up_health_idempotent_and_down(stack: LocalStack) -> None:
 
 
 def test_stack_environment_is_empty_when_nothing_runs(tmp_path: Path) -> None:
-    never = _pick_stack(tmp_path / "never")
+    never = pick_stack(tmp_path / "never")
     assert local.stack_environment(never) == {}
     assert not never.home.exists(), "stack_environment must not create the home"
 
     # credentials from an earlier `up`, servers stopped: still nothing, and quickly
-    st = _pick_stack(tmp_path / "stopped")
+    st = pick_stack(tmp_path / "stopped")
     local.ensure_credentials(st)
     st.run_dir.mkdir()
     assert local.stack_environment(st) == {}
@@ -512,8 +483,9 @@ def _robots(port: int) -> int:
         return int(resp.status)
 
 
+@pytest.mark.e2e
 def test_replica_start_idempotent_status_and_down(stack: LocalStack) -> None:
-    port = _free_port()
+    port = free_port()
     state = local.start_replica(stack, port=port, articles=20, seed=3)
     assert state.name == "replica" and state.action == "started" and state.pid and state.running
     assert state.url == f"http://127.0.0.1:{port}"
@@ -526,7 +498,7 @@ def test_replica_start_idempotent_status_and_down(stack: LocalStack) -> None:
     again = local.start_replica(stack, port=port, articles=20, seed=3)
     assert again.action == "already running" and again.pid == state.pid
 
-    other = _free_port()
+    other = free_port()
     with pytest.raises(InfraError) as exc_info:
         local.start_replica(stack, port=other)
     message = str(exc_info.value)
@@ -551,7 +523,7 @@ def test_replica_start_idempotent_status_and_down(stack: LocalStack) -> None:
 
 
 def test_replica_taken_port(stack: LocalStack) -> None:
-    port = _free_port()
+    port = free_port()
     with socket.socket() as blocker:
         blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         blocker.bind(("127.0.0.1", port))
@@ -569,7 +541,7 @@ def test_replica_exiting_during_startup_names_its_log(
 ) -> None:
     monkeypatch.setattr(replica_service, "_MODULE", "infra.no_such_replica")
     with pytest.raises(InfraError) as exc_info:
-        local.start_replica(stack, port=_free_port())
+        local.start_replica(stack, port=free_port())
     message = str(exc_info.value)
     assert "exited during startup (exit code 1)" in message
     assert str(stack.replica_log) in message and "\n" not in message
@@ -578,14 +550,15 @@ def test_replica_exiting_during_startup_names_its_log(
 
 
 def test_ensure_ready_gives_up_with_one_line(stack: LocalStack) -> None:
-    seaweed.ensure_credentials(stack)  # credentials exist, but no S3 answers on this port
+    local.ensure_credentials(stack)  # credentials exist, but no S3 answers on this port
     with pytest.raises(InfraError, match="cannot read stored data") as info:
         seaweed.ensure_ready(stack, timeout=0.5)
     assert "\n" not in str(info.value) and str(stack.seaweed_log) in str(info.value)
 
 
+@pytest.mark.e2e
 def test_detached_replica_gets_day_and_admin(stack: LocalStack) -> None:
-    port = _free_port()
+    port = free_port()
     try:
         local.start_replica(stack, port=port, articles=10, seed=3, day=2, admin=True)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/__replica__/day", timeout=5) as r:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import yaml
 
 import flows.orchestrate.crawl
+from flows.derive import DerivedCounts
 from flows.derive.articles import write_jsonl_gz
 from flows.derive.process import clean_warc, merge_results, process_warcs
 from flows.errors import ConfigError
@@ -22,20 +23,26 @@ from flows.orchestrate.schedule import cron_schedule, site_deployment
 from flows.sites import Health, load_profile
 from flows.store.runs import Keys, RunPaths
 from infra.replica.server import ReplicaServer
-from tests.conftest import Crawled
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers import REPO, Crawled
 
 
-def counts(**kw: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
+def counts(**kw: Any) -> DerivedCounts:
+    base: DerivedCounts = {
+        "responses": 60,
+        "articles": 40,
+        "aliases": 0,
+        "unchanged": 0,
+        "near_duplicates": 0,
+        "deletions": 0,
+        "restored": 0,
         "article_pages": 40,
         "extraction_failures": 0,
         "responses_by_status": {"200": 60},
         "new_articles": 1,
         "new_versions": 0,
     }
-    return {**base, **kw}
+    merged: dict[str, Any] = {**base, **kw}
+    return cast("DerivedCounts", merged)
 
 
 def test_health_thresholds() -> None:
@@ -106,6 +113,7 @@ def test_crawl_progress_text() -> None:
     assert crawl_progress({"scheduler/enqueued": 1, "downloader/response_count": 5})[0] == 99.0
 
 
+@pytest.mark.e2e
 def test_map_reduce_equals_sequential(crawled: Crawled, tmp_path: Path) -> None:
     files = crawled.result.warc_files
     assert len(files) > 1  # rotated: the map has several parts
@@ -120,6 +128,7 @@ def test_map_reduce_equals_sequential(crawled: Crawled, tmp_path: Path) -> None:
     assert merged.listing == sequential.listing and merged.gone == sequential.gone
 
 
+@pytest.mark.e2e
 def test_crawl_logs_are_forwarded_without_flooding(
     replica: ReplicaServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

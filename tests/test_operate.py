@@ -10,7 +10,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -30,15 +29,28 @@ from flows.store.runs import Keys, RunPaths
 from flows.store.s3 import Store
 from flows.store.upload import upload_run
 from infra.local.control import LocalStack
+from infra.replica import Behaviour, ReplicaServer, Request
 from infra.replica.routes import Response
-from infra.replica.server import Behaviour, ReplicaServer, Request
-from tests.conftest import Crawled
-from tests.test_e2e import NEWSVAULT, cli_env, get, newsvault, objects, s3, store_config
+from tests.helpers import (
+    NEWSVAULT,
+    REPO,
+    Crawled,
+    Gate,
+    cli_env,
+    get,
+    newsvault,
+    objects,
+    one_error_line,
+    s3,
+    store_config,
+    wait_for,
+)
 
 pytestmark = pytest.mark.e2e
-REPO = Path(__file__).resolve().parents[1]
 PREFECT = str(Path(sys.executable).with_name("prefect"))
 ARTICLE = re.compile(r"^/\d{4}/\d{2}/[^/?#]+/$")
+# opserve's article pages wait here until the overlap test has seen the second run cancelled
+SERVE_GATE = Gate()
 
 
 def write_profile(directory: Path, name: str, base_url: str, extra: str = "") -> None:
@@ -78,6 +90,7 @@ def profiles(tmp_path_factory: pytest.TempPathFactory, replica: ReplicaServer) -
     directory = tmp_path_factory.mktemp("profiles")
     layout = NewLayout()
     servers = {
+        "opserve": ReplicaServer(articles=10, seed=6, behaviour=SERVE_GATE),
         "opblocked": ReplicaServer(articles=10, seed=3, behaviour=TooManyRequests()),
         "oplayout": ReplicaServer(articles=10, seed=4, behaviour=layout),
         "opw2": ReplicaServer(articles=15, seed=5),
@@ -85,7 +98,7 @@ def profiles(tmp_path_factory: pytest.TempPathFactory, replica: ReplicaServer) -
     layout.server = servers["oplayout"]
     for server in servers.values():
         server.start()
-    for name in ("opserve", "oprep", "opold", "opw1"):
+    for name in ("oprep", "opold", "opw1"):
         write_profile(directory, name, replica.base_url)
     for name, server in servers.items():
         write_profile(directory, name, server.base_url)
@@ -105,16 +118,6 @@ def api(stack: LocalStack, method: str, path: str, body: Any = None) -> Any:
     return response.json() if response.content else None
 
 
-def wait_for(what: str, check: Any, timeout: float = 180, every: float = 1.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(every)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def deployment(stack: LocalStack, name: str) -> dict[str, Any] | None:
     found = api(stack, "POST", "/deployments/filter", {"deployments": {"name": {"any_": [name]}}})
     return found[0] if found else None
@@ -125,19 +128,19 @@ def flow_run(stack: LocalStack, run_id: str) -> dict[str, Any]:
     return result
 
 
-def one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert lines and lines[-1].startswith("newsvault: error: "), proc.stderr[-3000:]
-    return lines[-1]
-
-
 # ---- schedules ------------------------------------------------------------------------------
 
 
 def test_serve_schedules_and_cancels_an_overlapping_run(
     stack: LocalStack, profiles: Path, tmp_path: Path
 ) -> None:
-    env = env_for(stack, tmp_path, profiles, PREFECT_RUNNER_POLL_FREQUENCY="2")
+    env = env_for(
+        stack,
+        tmp_path,
+        profiles,
+        PREFECT_RUNNER_POLL_FREQUENCY="2",
+        NEWSVAULT_SCRAPY_SETTINGS=json.dumps({"DOWNLOAD_TIMEOUT": 600}),  # at the gate
+    )
     log = open(tmp_path / "serve.log", "w")
     proc = subprocess.Popen(
         [NEWSVAULT, "serve", "opserve", "--cron", "* * * * *"],
@@ -165,11 +168,18 @@ def test_serve_schedules_and_cancels_an_overlapping_run(
         starts = sorted(r["expected_start_time"] for r in runs)
         assert len(starts) >= 2 and all(s[17:19] == "00" for s in starts)  # on the minute
 
-        # two runs at once: the server cancels the second, it does not queue it
+        # two runs at once: the server cancels the second, it does not queue it (a run holds
+        # the deployment's one slot while it waits at the gate, until a cancel is seen)
         mine = [
             api(stack, "POST", f"/deployments/{dep['id']}/create_flow_run", {})["id"]
             for _ in range(2)
         ]
+
+        def a_cancel() -> bool:
+            return any(flow_run(stack, r)["state_type"] == "CANCELLED" for r in mine)
+
+        wait_for("one of the two runs cancelled", a_cancel, timeout=240, every=2)
+        SERVE_GATE.open.set()
 
         def settled() -> list[dict[str, Any]] | None:
             states = [flow_run(stack, r) for r in mine]
@@ -185,7 +195,7 @@ def test_serve_schedules_and_cancels_an_overlapping_run(
             "a completed scheduled or manual run",
             lambda: (
                 [r for r in scheduled() + states if r["state_type"] == "COMPLETED"]
-                or [r for r in map(flow_run, mine) if r["state_type"] == "COMPLETED"]
+                or [r for r in (flow_run(stack, i) for i in mine) if r["state_type"] == "COMPLETED"]
             ),
             timeout=150,
             every=3,
@@ -199,9 +209,9 @@ def test_serve_schedules_and_cancels_an_overlapping_run(
             proc.kill()
         log.close()
     # a restart continues the schedule: stopping `serve` did not pause it
-    dep = deployment(stack, "opserve")
-    assert dep is not None and dep["paused"] is False
-    schedules = api(stack, "GET", f"/deployments/{dep['id']}/schedules")
+    again = deployment(stack, "opserve")
+    assert again is not None and again["paused"] is False
+    schedules = api(stack, "GET", f"/deployments/{again['id']}/schedules")
     assert all(s["active"] for s in schedules)
 
 
@@ -337,7 +347,7 @@ def test_reprocess_newer_cleaner_writes_under_its_version(
     keys = Keys(config.prefix, "opold", run.run_id)
     result = process_warcs(run.warc_files(), profile, run.run_id, keys.warc)
     derived = derive(result, SiteState("opold"), run.run_id, keys, lambda _: None)
-    old = [dict(r) for r in derived.records]
+    old: list[dict[str, Any]] = [dict(r) for r in derived.records]
     for record in old[:2]:
         record["text"] = record["text"] + "\nSubscribe to our newsletter"
     write_jsonl_gz(run.articles, old)
@@ -347,7 +357,7 @@ def test_reprocess_newer_cleaner_writes_under_its_version(
         keys,
         base_url=profile.base_url,
         started_at=datetime.now(UTC),
-        counts=derived.summary(),
+        counts={**derived.summary(), "records": {"response": 0, "revisit": 0}, "cdxj_lines": 0},
         crawl={},
         cleaner_version="0.1.0",
     )
@@ -486,7 +496,7 @@ def test_failed_run_automation_calls_the_webhook(
             [
                 sys.executable,
                 "-m",
-                "infra.deploy.automation",
+                "flows.orchestrate.automation",
                 "--webhook-url",
                 url,
                 "--allow-private",

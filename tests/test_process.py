@@ -5,12 +5,14 @@ from __future__ import annotations
 import gzip
 import io
 from pathlib import Path
+from typing import Any, cast
 
 import jsonschema
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from flows.derive.articles import (
+    ArticleRecord,
     article_id,
     fingerprint,
     merge_duplicates,
@@ -21,13 +23,14 @@ from flows.derive.articles import (
 from flows.derive.process import iter_captures, process_warcs
 from flows.errors import ExtractionError
 from flows.store.runs import Keys
-from tests.conftest import Crawled
+from tests.helpers import Crawled
 
 
 def keys(crawled: Crawled) -> Keys:
     return Keys("", "replica", crawled.run.run_id)
 
 
+@pytest.mark.e2e
 def test_records_valid_and_point_at_their_warc_record(crawled: Crawled) -> None:
     result = process_warcs(
         crawled.result.warc_files, crawled.profile, crawled.run.run_id, keys(crawled).warc
@@ -44,6 +47,7 @@ def test_records_valid_and_point_at_their_warc_record(crawled: Crawled) -> None:
         assert rec.rec_headers["WARC-Target-URI"] == record["url"]
 
 
+@pytest.mark.e2e
 def test_reprocessing_is_byte_identical(crawled: Crawled, tmp_path: Path) -> None:
     outputs = []
     for name in ("a", "b"):
@@ -56,6 +60,7 @@ def test_reprocessing_is_byte_identical(crawled: Crawled, tmp_path: Path) -> Non
     assert len(read_jsonl_gz(tmp_path / "a.jsonl.gz")) == 40
 
 
+@pytest.mark.e2e
 def test_unclean_page_is_reported_not_fatal(crawled: Crawled, tmp_path: Path) -> None:
     from dataclasses import replace
 
@@ -76,7 +81,7 @@ def test_unclean_page_is_reported_not_fatal(crawled: Crawled, tmp_path: Path) ->
     assert result.failures[0][0].endswith("/") and "no article text" in result.failures[0][1]
 
 
-def test_truncated_warc_is_named(crawled: Crawled, tmp_path: Path) -> None:
+def test_truncated_warc_is_named(tmp_path: Path) -> None:
     bad = tmp_path / "bad.warc.gz"
     bad.write_bytes(b"this is not a warc file at all")
     with pytest.raises(ExtractionError, match=r"bad\.warc\.gz is not a valid WARC"):
@@ -90,11 +95,20 @@ def test_ids_fingerprints_and_aliases() -> None:
     assert fingerprint(text) == fingerprint(text) and len(fingerprint(text)) == 16
     near = text.replace("today", "on Sunday")
     far = "Completely different words about football results and the weather in Moscow this week."
-    distance = lambda a, b: bin(int(fingerprint(a), 16) ^ int(fingerprint(b), 16)).count("1")  # noqa: E731
+
+    def distance(a: str, b: str) -> int:
+        return bin(int(fingerprint(a), 16) ^ int(fingerprint(b), 16)).count("1")
+
     assert distance(text, near) < distance(text, far)
-    base = {"id": "s:wp:1", "content_hash": "h", "aliases": [], "provenance": {"fetched_at": "1"}}
+    base: dict[str, Any] = {
+        "id": "s:wp:1",
+        "content_hash": "h",
+        "aliases": [],
+        "provenance": {"fetched_at": "1"},
+    }
+    first = cast("ArticleRecord", {**base, "url": "http://a/"})
     merged = merge_duplicates(
-        [{**base, "url": "http://a/"}, {**base, "url": "http://a/?utm_source=x"}]
+        [first, cast("ArticleRecord", {**base, "url": "http://a/?utm_source=x"})]
     )
     assert len(merged) == 1 and merged[0]["aliases"] == ["http://a/?utm_source=x"]
 
@@ -124,6 +138,7 @@ def test_jsonl_gz_is_streamed_with_the_one_shot_bytes(tmp_path: Path) -> None:
     assert path.read_bytes() == gzip.compress(b"", compresslevel=6, mtime=0)
 
 
+@pytest.mark.e2e
 def test_spilled_texts_come_back_byte_for_byte(crawled: Crawled, tmp_path: Path) -> None:
     """Processing with the records spilled to disk holds light ones, and writes exactly the
     articles.jsonl.gz of processing in memory; a diff against an earlier version reads the
@@ -159,15 +174,15 @@ def test_spilled_texts_come_back_byte_for_byte(crawled: Crawled, tmp_path: Path)
     # the next run sees an edited text: its diff is made from the spilled text
     state = SiteState("replica")
     state.apply_run(run_id, k.articles, list(whole.full_records()), [])
-    target = whole.records[0]
-    edited = dict(target, text=target["text"] + "\nA late correction.")
+    target = next(whole.full_records())
+    edited_text = target["text"] + "\nA late correction."
     state.articles[target["id"]].content_hash = "changed"
     versioned = derive(
         process_warcs(warcs, profile, run_id, k.warc, spill),
         state,
         run_id,
         k,
-        lambda entry: edited["text"] if entry.id == target["id"] else None,
+        lambda entry: edited_text if entry.id == target["id"] else None,
     )
     [record] = [r for r in versioned.records if r["id"] == target["id"]]
     assert record["version"] == 2 and record["changed_fields"] == ["text"]
@@ -182,6 +197,7 @@ def test_spilled_texts_come_back_byte_for_byte(crawled: Crawled, tmp_path: Path)
     ]
 
 
+@pytest.mark.e2e
 def test_a_damaged_spill_is_named(crawled: Crawled, tmp_path: Path) -> None:
     from flows.derive.spill import Spilled
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import os
+import random
 import signal
 import subprocess
 import time
@@ -22,9 +22,17 @@ from flows.sites import load_profile
 from flows.store.runs import RunPaths
 from flows.warc.repair import complete_prefix
 from infra.local.control import LocalStack
-from infra.replica.faults import FaultBehaviour
 from infra.replica.server import ReplicaServer
-from tests.test_e2e import NEWSVAULT, cli_env, newsvault, s3, store_config
+from tests.helpers import (
+    NEWSVAULT,
+    Gate,
+    cli_env,
+    newsvault,
+    one_error_line,
+    s3,
+    store_config,
+    wait_for,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -59,18 +67,13 @@ class Archive:
         return out
 
 
-def _settle(proc: subprocess.Popen[str]) -> tuple[int, str]:
-    out, err = proc.communicate(timeout=300)
-    return proc.returncode, out + err
-
-
 def test_killed_crawl_is_repaired_and_archived_by_next_run(
     stack: LocalStack, tmp_path: Path
 ) -> None:
     archive = Archive(stack, "crashcrawl")
     spool = tmp_path / "spool"
-    slow = FaultBehaviour.parse("slow:0.4@^/20")  # articles drip, so the kill lands mid-crawl
-    with ReplicaServer(articles=30, seed=7, behaviour=slow) as server:
+    gate = Gate(after=20)  # the crawl waits at the gate after 20 articles: killed mid-crawl
+    with ReplicaServer(articles=30, seed=7, behaviour=gate) as server:
         profile = load_profile("replica", server.base_url)
         run = RunPaths.create(spool, "replica")
         proc = subprocess.Popen(
@@ -79,17 +82,18 @@ def test_killed_crawl_is_repaired_and_archived_by_next_run(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+
+        def grown() -> bool:
             files = list(run.warc_dir.glob("*.open"))
-            if files and files[0].stat().st_size > 60_000:
-                break
-            time.sleep(0.05)
+            return bool(files) and files[0].stat().st_size > 60_000
+
+        wait_for("the open WARC file to pass 60 kB", grown, 120, 0.05)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        gate.open.set()
         (open_file,) = run.warc_dir.glob("*.warc.gz.open")
         with open(open_file, "ab") as fh:  # a record torn in the middle of its gzip member
-            fh.write(gzip.compress(b"WARC/1.1\r\n" + os.urandom(4000))[:1500])
+            fh.write(gzip.compress(b"WARC/1.1\r\n" + random.Random(7).randbytes(4000))[:1500])
         _, kept_records = complete_prefix(open_file)
         env = cli_env(stack, spool, NEWSVAULT_S3_PREFIX="crashcrawl")
         done = newsvault("run", "replica", "--base-url", server.base_url, env=env)
@@ -110,20 +114,39 @@ def test_two_runs_together_one_refused_then_killed_flow_resumes(
     stack: LocalStack, tmp_path: Path
 ) -> None:
     archive = Archive(stack, "together")
-    slow = FaultBehaviour.parse("slow:0.3@^/20")
-    with ReplicaServer(articles=30, seed=8, behaviour=slow) as server:
+    gate = Gate()
+    with ReplicaServer(articles=30, seed=8, behaviour=gate) as server:
         procs = []
         for name in ("a", "b"):
-            env = cli_env(stack, tmp_path / name, NEWSVAULT_S3_PREFIX="together")
+            env = cli_env(
+                stack,
+                tmp_path / name,
+                NEWSVAULT_S3_PREFIX="together",
+                NEWSVAULT_SCRAPY_SETTINGS=json.dumps({"DOWNLOAD_TIMEOUT": 600}),  # at the gate
+            )
             cmd = [NEWSVAULT, "run", "replica", "--base-url", server.base_url]
-            procs.append(subprocess.Popen(cmd, env=env, text=True, stdout=-1, stderr=-1))
-            time.sleep(0.3)
-        results = [_settle(p) for p in procs]
-        codes = sorted(code for code, _ in results)
-        assert codes == [0, 1], [out[-2000:] for _, out in results]
-        refused = next(out for code, out in results if code == 1)
-        last = [ln for ln in refused.splitlines() if ln.strip()][-1]
-        assert last.startswith("newsvault: error: ") and "already being archived" in last
+            # files, not pipes: a pipe nobody reads while the other run waits could fill up
+            with (
+                open(tmp_path / f"{name}.out", "w") as out,
+                open(tmp_path / f"{name}.err", "w") as err,
+            ):
+                procs.append(subprocess.Popen(cmd, env=env, stdout=out, stderr=err))
+        # the run without the lock exits while the other waits at the gate; then it may go on
+        wait_for("one run to exit", lambda: any(p.poll() is not None for p in procs), 300, 0.2)
+        gate.open.set()
+        results = [
+            subprocess.CompletedProcess(
+                cmd,
+                p.wait(timeout=300),
+                (tmp_path / f"{n}.out").read_text(),
+                (tmp_path / f"{n}.err").read_text(),
+            )
+            for n, p in zip("ab", procs, strict=True)
+        ]
+        codes = sorted(r.returncode for r in results)
+        assert codes == [0, 1], [r.stderr[-2000:] for r in results]
+        refused = next(r for r in results if r.returncode == 1)
+        assert "already being archived" in one_error_line(refused)
         runs = archive.runs()
         assert len(runs) == 1  # one run archived; the refused one wrote nothing
         keys = archive.keys()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -24,9 +23,8 @@ from infra.replica.content import Site
 from infra.replica.faults import FaultBehaviour, parse_rule
 from infra.replica.server import ReplicaServer
 from spiders.safety import AddressGuard, retry_after_seconds
-from tests.test_e2e import cli_env, newsvault, s3, store_config
+from tests.helpers import cli_env, newsvault, objects, s3, store_config
 
-pytestmark = pytest.mark.e2e
 PREFIX = "faults"
 ARTICLES = 24
 # fault -> (rule, expected outcome: "ok" = archived after retries, else a reason in the report)
@@ -51,11 +49,6 @@ FAULTS: dict[str, tuple[str, str]] = {
 SETTINGS = {"DOWNLOAD_TIMEOUT": 2, "DOWNLOAD_MAXSIZE": 4_000_000, "RETRY_TIMES": 2}
 
 
-def _objects(client: Any, bucket: str, prefix: str) -> dict[str, int]:
-    pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-    return {o["Key"]: o["Size"] for page in pages for o in page.get("Contents", [])}
-
-
 @pytest.fixture(scope="module")
 def faulty(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     site = Site(articles=ARTICLES, seed=3)
@@ -72,24 +65,19 @@ def faulty(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> dict[
             NEWSVAULT_S3_PREFIX=PREFIX,
             NEWSVAULT_SCRAPY_SETTINGS=json.dumps(SETTINGS),
         )
-        started = time.monotonic()
         proc = newsvault("run", "replica", "--base-url", server.base_url, env=env, timeout=300)
-        took = time.monotonic() - started
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    client = s3(stack)
-    config = store_config(stack)
-    found = _objects(client, config.bucket, f"{PREFIX}/sites/replica/runs/")
+    found = objects(stack, f"{PREFIX}/sites/replica/runs/")
     (run_id,) = {k.split("/")[4] for k in found}
     return {
         "base": base,
         "assigned": assigned,
         "behaviour": behaviour,
         "proc": proc,
-        "took": took,
         "run_id": run_id,
         "objects": found,
-        "client": client,
-        "bucket": config.bucket,
+        "client": s3(stack),
+        "bucket": store_config(stack).bucket,
         "home": home,
         "site": site,
     }
@@ -119,6 +107,7 @@ def _report(stack: LocalStack, run_id: str) -> str:
     return str(reports[0])
 
 
+@pytest.mark.e2e
 def test_every_fault_was_served(faulty: dict[str, Any]) -> None:
     served = Counter(fault for fault, _target in faulty["behaviour"].log)
     for rule, _ in FAULTS.values():
@@ -126,6 +115,7 @@ def test_every_fault_was_served(faulty: dict[str, Any]) -> None:
     assert served["503"] == 2 and served["reset"] >= 1 and served["truncate"] == 1
 
 
+@pytest.mark.e2e
 def test_faults_recorded_retried_and_reported(faulty: dict[str, Any], stack: LocalStack) -> None:
     base, assigned, run_id = faulty["base"], faulty["assigned"], faulty["run_id"]
     records = _warc_records(faulty)
@@ -168,6 +158,7 @@ def test_faults_recorded_retried_and_reported(faulty: dict[str, Any], stack: Loc
     assert len({a["id"] for a in articles}) == len(articles)
 
 
+@pytest.mark.e2e
 def test_counts_fetched_equals_archived(faulty: dict[str, Any]) -> None:
     run_id = faulty["run_id"]
     stats = json.loads(_get(faulty, f"{PREFIX}/sites/replica/runs/{run_id}/crawl-stats.json"))
@@ -178,9 +169,9 @@ def test_counts_fetched_equals_archived(faulty: dict[str, Any]) -> None:
     assert manifest["counts"]["records"]["response"] + manifest["counts"]["records"][
         "revisit"
     ] == len([r for r in records if r[0] in ("response", "revisit")])
-    assert faulty["took"] < 120
 
 
+@pytest.mark.e2e
 def test_no_secret_anywhere(faulty: dict[str, Any], stack: LocalStack) -> None:
     """The S3 secret never reaches the spool, crawl.log, Prefect's logs or artifacts, WARCs."""
     key, secret = local.credentials(stack)

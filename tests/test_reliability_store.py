@@ -17,14 +17,12 @@ import boto3
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from flows.derive.articles import write_jsonl_gz
 from flows.errors import StoreUnreachableError
-from flows.store.runs import RunPaths
 from flows.store.s3 import Store, StoreConfig, make_client
 from flows.store.upload import upload_run
 from infra.local import control as local
 from infra.local.control import LocalStack
-from tests.conftest import Crawled, pick_stack, seal_test_run
+from tests.helpers import Crawled, pick_stack, spooled_run
 
 pytestmark = pytest.mark.e2e
 
@@ -49,15 +47,6 @@ def _config(stack: LocalStack, monkeypatch: pytest.MonkeyPatch, **kw: Any) -> St
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
     base = StoreConfig(bucket=stack.bucket, endpoint=stack.s3_endpoint, max_attempts=2)
     return replace(base, **kw)
-
-
-def _spooled_run(crawled: Crawled, spool: Path, run_id: str, config: StoreConfig) -> RunPaths:
-    run = RunPaths.create(spool, "replica", run_id)
-    for warc in crawled.result.warc_files:
-        shutil.copy(warc, run.warc_dir / warc.name)
-    write_jsonl_gz(run.articles, [])
-    seal_test_run(run, config.prefix)
-    return run
 
 
 def _wait_authorised(config: StoreConfig, timeout: float = 30.0) -> None:
@@ -96,31 +85,31 @@ def test_s3_restarted_mid_upload_upload_retries_and_completes(
 ) -> None:
     assert len(crawled.result.warc_files) >= 3
     config = _config(own_s3, monkeypatch, retry_backoff=(1.0, 2.0, 4.0, 8.0, 8.0))
-    run = _spooled_run(crawled, tmp_path, "20200202T000000Z-00000a", config)
+    run = spooled_run(crawled, tmp_path, "20200202T000000Z-00000a", config.prefix)
     watcher = make_client(config, max_attempts=1)
-    outage: dict[str, float] = {}
+    outage: list[str] = []
 
     def stop_then_restart() -> None:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
                 listed = watcher.list_objects_v2(Bucket=config.bucket, Prefix="sites/replica/")
+                if listed.get("KeyCount", 0) >= 1:
+                    break
             except Exception:
-                listed = {}
-            if listed.get("KeyCount", 0) >= 1:
-                break
+                pass  # asked again below
             time.sleep(0.005)
-        outage["down"] = time.monotonic()
         local.down(own_s3)
-        time.sleep(2.0)
+        outage.append("down")
+        time.sleep(2.0)  # the outage's length (the upload's backoff spans it), not a measurement
         local.up(own_s3, prefect=False)
-        outage["up"] = time.monotonic()
+        outage.append("up")
 
     thread = threading.Thread(target=stop_then_restart)
     thread.start()
     result = upload_run(Store(config), run)
     thread.join()
-    assert outage["up"] - outage["down"] >= 2.0
+    assert outage == ["down", "up"]  # S3 went down and came back
     stored = _archived(own_s3, config, run.run_id)
     assert set(stored) == set(result.uploaded) | set(result.already_present)
     warcs = {k: v for k, v in stored.items() if k.endswith(".warc.gz")}
@@ -132,14 +121,12 @@ def test_s3_stays_down_spool_kept_then_next_attempt_archives_all(
     own_s3: LocalStack, crawled: Crawled, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = _config(own_s3, monkeypatch, retry_backoff=(0.2, 0.4))
-    run = _spooled_run(crawled, tmp_path, "20200202T000000Z-00000b", config)
+    run = spooled_run(crawled, tmp_path, "20200202T000000Z-00000b", config.prefix)
     before = sorted((p.name, p.stat().st_size) for p in run.dir.rglob("*") if p.is_file())
     local.down(own_s3)
     try:
-        started = time.monotonic()
-        with pytest.raises(StoreUnreachableError) as info:
+        with pytest.raises(StoreUnreachableError) as info:  # after its two attempts, no hang
             upload_run(Store(config), run)
-        assert time.monotonic() - started < 30
         message = str(info.value)
         assert "\n" not in message and "cannot reach S3" in message and "spool is kept" in message
         assert sorted((p.name, p.stat().st_size) for p in run.dir.rglob("*") if p.is_file()) == (
@@ -167,7 +154,7 @@ def test_parallel_upload_one_bad_object_the_rest_archived(
     from flows.store.manifest import read_manifest
 
     config = _config(own_s3, monkeypatch, upload_workers=3)
-    run = _spooled_run(crawled, tmp_path / "spool", "20260102T000000Z-0000cc", config)
+    run = spooled_run(crawled, tmp_path / "spool", "20260102T000000Z-0000cc", config.prefix)
     entries = read_manifest(run)["objects"]
     assert len(entries) >= 4  # several WARC files plus the JSONL: more than one worker's worth
     client = make_client(config)

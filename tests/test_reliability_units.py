@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import shutil
-import socket
+import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from warcio.archiveiterator import ArchiveIterator
 
@@ -21,10 +21,11 @@ from flows.warc.repair import OPEN_SUFFIX, complete_prefix, repair_open_file
 from infra.local import control as local
 from infra.local.control import LocalStack
 from infra.replica.server import ReplicaServer
-from tests.conftest import Crawled
+from tests.helpers import Crawled, exchange, pinned_spool, tcp_listeners
 
 FUZZ = settings(
-    max_examples=60, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 DOCUMENTED = (ExtractionError,)
 
@@ -44,8 +45,21 @@ def real_warc(crawled: Crawled) -> bytes:
     return crawled.result.warc_files[0].read_bytes()
 
 
+def _cut_in_a_stored_header_block() -> bytes:
+    """What the fuzz test found (32c596b): a WARC cut inside a stored gzip member's header
+    block, after "WARC-Type" and before "WARC-Target-URI" (warcio raised AttributeError)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        spool = pinned_spool(Path(tmp))
+        written, _ = spool.write_exchange(exchange())
+        [path] = spool.close()
+        data = path.read_bytes()
+    member = data[written.offset : written.offset + written.length]
+    return data[: written.offset + member.index(b"WARC-Target-URI")]
+
+
 @FUZZ
 @given(data=st.binary(max_size=4096))
+@example(data=_cut_in_a_stored_header_block())
 def test_readers_and_repair_on_random_bytes(tmp_path: Path, data: bytes) -> None:
     path = tmp_path / "x.warc.gz"
     path.write_bytes(data)
@@ -54,6 +68,7 @@ def test_readers_and_repair_on_random_bytes(tmp_path: Path, data: bytes) -> None
     assert 0 <= kept <= len(data) and (records == 0) == (kept == 0)
 
 
+@pytest.mark.e2e
 @FUZZ
 @given(cut=st.floats(0, 1), noise=st.binary(max_size=64))
 def test_truncated_real_warc(tmp_path: Path, real_warc: bytes, cut: float, noise: bytes) -> None:
@@ -82,6 +97,7 @@ def complete_prefix_of(data: bytes, tmp: Path) -> tuple[int, int]:
     return complete_prefix(path)
 
 
+@pytest.mark.e2e
 def test_repair_cuts_torn_tail_and_quarantines_empty(crawled: Crawled, tmp_path: Path) -> None:
     source = crawled.result.warc_files[0]
     full_bytes = source.read_bytes()
@@ -128,36 +144,16 @@ def test_spool_lock_refuses_second_holder(tmp_path: Path) -> None:
     second.release()
 
 
-def _listeners() -> dict[int, set[str]]:
-    """Listening TCP sockets from /proc: port -> local addresses."""
-    found: dict[int, set[str]] = {}
-    for name, family in (("tcp", socket.AF_INET), ("tcp6", socket.AF_INET6)):
-        try:
-            lines = Path(f"/proc/net/{name}").read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if fields[3] != "0A":  # LISTEN
-                continue
-            addr_hex, port_hex = fields[1].split(":")
-            raw = bytes.fromhex(addr_hex)
-            if family == socket.AF_INET:
-                addr = socket.inet_ntop(family, raw[::-1])
-            else:
-                words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
-                addr = socket.inet_ntop(family, words)
-            found.setdefault(int(port_hex, 16), set()).add(addr)
-    return found
-
-
+@pytest.mark.e2e
 def test_every_local_server_binds_loopback_only(stack: LocalStack, replica: ReplicaServer) -> None:
     """SeaweedFS (all its ports), Prefect and the replica listen on 127.0.0.1 only; pywb gets
     ``--bind 127.0.0.1`` (flows.replay.pywb). SeaweedFS refusing anonymous access is tested in
     tests/test_local_infra.py::test_s3_up_bucket_objects_and_auth."""
     if not Path("/proc/net/tcp").exists():
         pytest.skip("no /proc/net/tcp here")
-    listening = _listeners()
+    listening: dict[int, set[str]] = {}
+    for addr, port in tcp_listeners():
+        listening.setdefault(port, set()).add(addr)
     ports = {**stack.ports.as_dict(), "prefect": stack.prefect_port, "replica": replica.port}
     checked = 0
     for name, port in ports.items():
@@ -173,6 +169,7 @@ def test_every_local_server_binds_loopback_only(stack: LocalStack, replica: Repl
     assert "--host" in local.prefect_command(stack) and "127.0.0.1" in local.prefect_command(stack)
 
 
+@pytest.mark.e2e
 def test_quarantined_file_is_never_uploaded(crawled: Crawled, tmp_path: Path) -> None:
     from flows.store.runs import RunPaths
 

@@ -13,7 +13,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -26,18 +25,23 @@ from warcio.archiveiterator import ArchiveIterator
 from flows.replay.pywb import running_pywb, write_config
 from flows.warc.captures import CaptureEntry, read_entries
 from infra.local.control import LocalStack
+from infra.replica import SEED_PATH
 from infra.replica.server import ReplicaServer
-from tests.test_e2e import NEWSVAULT, SEED_PATH, cli_env, get, newsvault, objects
+from tests.helpers import (
+    NEWSVAULT,
+    REPO,
+    cli_env,
+    free_port,
+    get,
+    newsvault,
+    objects,
+    wait_for,
+    warcio_check,
+)
 
 pytestmark = pytest.mark.e2e
 PREFIX = "replaytest"
-PYWB_VENV = Path(__file__).resolve().parents[1] / ".venv-pywb"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+PYWB_VENV = REPO / ".venv-pywb"
 
 
 def timestamp(warc_date: str) -> str:
@@ -135,12 +139,7 @@ def test_every_warc_checks_and_indexes(archive: Archive, tmp_path: Path) -> None
         manifest = archive.manifest(run_id)
         assert {o["kind"] for o in manifest["objects"]} >= {"warc", "captures", "cdxj"}
         for warc in archive.download(run_id, "warc", tmp_path):
-            check = subprocess.run(
-                [sys.executable, "-m", "warcio.cli", "check", str(warc)],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
+            check = warcio_check(warc)
             assert check.returncode == 0, check.stdout + check.stderr
             index = subprocess.run(
                 [sys.executable, "-m", "cdxj_indexer.main", str(warc)],
@@ -175,7 +174,7 @@ def served(archive: Archive) -> Any:
         stderr=subprocess.PIPE,
         text=True,
     )
-    assert proc.stdout is not None
+    assert proc.stdout is not None and proc.stderr is not None
     line = proc.stdout.readline()
     assert f"http://127.0.0.1:{port}/replica/" in line, line + proc.stderr.read()
     yield port, proc
@@ -210,9 +209,12 @@ def test_replay_stops_cleanly_on_sigterm(served: Any) -> None:
     port, proc = served
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=20) == 0
-    time.sleep(0.5)
-    with socket.socket() as sock:
-        assert sock.connect_ex(("127.0.0.1", port)) != 0, "pywb still listening"
+
+    def closed() -> bool:  # pywb's own process may take a moment after its parent's exit
+        with socket.socket() as sock:
+            return sock.connect_ex(("127.0.0.1", port)) != 0
+
+    wait_for("pywb to stop listening", closed, 30, 0.1)
 
 
 def test_export_wacz_validates_and_replays(
@@ -280,7 +282,7 @@ def test_unknown_site_or_run_is_one_line(
     archive: Archive, tmp_path: Path, args: tuple[str, ...], message: str
 ) -> None:
     proc = subprocess.run(
-        [str(Path(sys.executable).with_name("newsvault")), *args],
+        [NEWSVAULT, *args],
         env=archive.env,
         cwd=tmp_path,
         capture_output=True,

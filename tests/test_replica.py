@@ -7,12 +7,9 @@ import http.client
 import re
 import signal
 import socket
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from email.utils import formatdate, parsedate_to_datetime
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import lxml.html
@@ -21,9 +18,8 @@ import pytest
 from flows.errors import InfraError
 from infra.replica import BYLINE_KINDS, SEED_PATH, SEED_POST_ID, ReplicaServer, Site
 from infra.replica.routes import Router
-from tests.conftest import shared_dir
+from tests.helpers import fetch, replica_process, shared_dir, xpath_elements
 
-REPO = Path(__file__).resolve().parents[1]
 EXPECTED_TEXT = shared_dir() / "seed/expected_text.txt"
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 STYLE = "@page { margin: 0.79in }\np { margin-bottom: 0.1in; line-height: 120% }"
@@ -39,35 +35,6 @@ NEWSLETTER_TEXT = (
 )
 
 
-class Reply:
-    def __init__(self, resp: http.client.HTTPResponse, body: bytes) -> None:
-        self.status = resp.status
-        self.msg = resp.msg
-        self.body = body
-
-    def header(self, name: str) -> str | None:
-        return self.msg.get(name)
-
-    def all(self, name: str) -> list[str]:
-        return self.msg.get_all(name) or []
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8")
-
-
-def fetch(
-    port: int, path: str, headers: dict[str, str] | None = None, method: str = "GET"
-) -> Reply:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request(method, path, headers=headers or {})
-        resp = conn.getresponse()
-        return Reply(resp, resp.read())
-    finally:
-        conn.close()
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[ReplicaServer]:
     with ReplicaServer(articles=30, seed=1) as srv:
@@ -81,8 +48,8 @@ def site(server: ReplicaServer) -> Site:
 
 def content_text(html_bytes: bytes) -> list[str]:
     doc = lxml.html.fromstring(html_bytes)
-    (content,) = doc.xpath('//div[contains(@class, "td-post-content")]')
-    return [s.strip() for s in content.itertext() if s.strip()]
+    (content,) = xpath_elements(doc, '//div[contains(@class, "td-post-content")]')
+    return [s.strip() for s in content.itertext() if isinstance(s, str) and s.strip()]
 
 
 # ----- determinism -----
@@ -113,6 +80,7 @@ def test_same_seed_gives_identical_bytes_and_other_seed_differs() -> None:
     assert Site(30, seed=1).article_at(4).paragraphs != Site(30, seed=2).article_at(4).paragraphs
 
 
+@pytest.mark.e2e
 def test_etag_is_identical_across_servers(server: ReplicaServer) -> None:
     host = {"Host": "fort-russ.test"}
     with ReplicaServer(articles=30, seed=1) as other:
@@ -145,6 +113,7 @@ def test_seed_ground_truth_matches_expected_text() -> None:
     )
 
 
+@pytest.mark.e2e
 def test_seed_page_has_the_real_noise(server: ReplicaServer) -> None:
     reply = fetch(server.port, SEED_PATH)
     assert reply.status == 200
@@ -170,6 +139,7 @@ def test_seed_page_has_the_real_noise(server: ReplicaServer) -> None:
     assert tail[-2:] == ["Subscribe to our newsletter", NEWSLETTER_TEXT]
 
 
+@pytest.mark.e2e
 def test_seed_page_head_metadata(server: ReplicaServer) -> None:
     html = fetch(server.port, SEED_PATH).text
     base = server.base_url
@@ -234,6 +204,7 @@ def test_every_byline_kind_appears_among_200_articles() -> None:
     assert all(4 <= len(a.paragraphs) <= 14 for a in articles if a.post_id != SEED_POST_ID)
 
 
+@pytest.mark.e2e
 def test_pages_carry_exactly_the_ground_truth(server: ReplicaServer, site: Site) -> None:
     for art in site.iter_articles():
         reply = fetch(server.port, art.path)
@@ -250,11 +221,13 @@ def test_pages_carry_exactly_the_ground_truth(server: ReplicaServer, site: Site)
         assert site.by_path(art.path) == art == site.article(art.post_id)
 
 
+@pytest.mark.e2e
 def test_theme_structure(server: ReplicaServer, site: Site) -> None:
     art = site.article_at(site.count - 2)
     doc = lxml.html.fromstring(fetch(server.port, art.path).body)
-    (body,) = doc.xpath("//body")
-    assert "single-post" in body.get("class") and f"postid-{art.post_id}" in body.get("class")
+    (body,) = xpath_elements(doc, "//body")
+    classes = body.get("class") or ""
+    assert "single-post" in classes and f"postid-{art.post_id}" in classes
     for xpath in (
         '//div[@id="td-outer-wrap"][contains(@class, "td-theme-wrap")]',
         '//div[contains(@class, "td-header-wrap")]//ul[@id="menu-main-menu"]/li/a',
@@ -277,17 +250,18 @@ def test_theme_structure(server: ReplicaServer, site: Site) -> None:
         '//div[contains(@class, "td-sub-footer-container")]',
     ):
         assert doc.xpath(xpath), xpath
-    teasers = doc.xpath(
-        '//div[contains(@class, "td-main-sidebar")]//div[contains(@class, "td_module_wrap")]'
+    teasers = xpath_elements(
+        doc, '//div[contains(@class, "td-main-sidebar")]//div[contains(@class, "td_module_wrap")]'
     )
     assert 20 <= len(teasers) <= 40
-    (time_el,) = doc.xpath('//header[@class="td-post-title"]//time')
+    (time_el,) = xpath_elements(doc, '//header[@class="td-post-title"]//time')
     assert time_el.get("datetime") == art.published.isoformat()
 
 
 # ----- discovery: robots, sitemaps, feed, listings -----
 
 
+@pytest.mark.e2e
 def test_robots_lists_the_sitemap(server: ReplicaServer) -> None:
     reply = fetch(server.port, "/robots.txt")
     assert reply.status == 200 and reply.header("Content-Type") == "text/plain; charset=utf-8"
@@ -311,6 +285,7 @@ def _sitemap_urls(port: int, base: str) -> list[tuple[str, str]]:
     return urls
 
 
+@pytest.mark.e2e
 def test_sitemaps_list_every_article_once_with_lastmod(server: ReplicaServer, site: Site) -> None:
     urls = _sitemap_urls(server.port, server.base_url)
     locs = [loc for loc, _ in urls]
@@ -342,6 +317,7 @@ def test_post_sitemaps_split_at_1000_urls() -> None:
     assert router.resolve("/post-sitemap4.xml", "http://h").status == 404
 
 
+@pytest.mark.e2e
 def test_feed_has_the_latest_ten_items(server: ReplicaServer, site: Site) -> None:
     reply = fetch(server.port, "/feed/")
     assert reply.status == 200
@@ -365,6 +341,7 @@ def test_feed_has_the_latest_ten_items(server: ReplicaServer, site: Site) -> Non
         assert art.paragraphs[-1].split("“")[0][:40] in encoded.replace("&amp;", "&")
 
 
+@pytest.mark.e2e
 def test_home_pagination(server: ReplicaServer, site: Site) -> None:
     first = fetch(server.port, "/")
     assert first.status == 200
@@ -386,6 +363,7 @@ def test_home_pagination(server: ReplicaServer, site: Site) -> None:
     assert redirect.status == 301 and redirect.header("Location") == f"{server.base_url}/"
 
 
+@pytest.mark.e2e
 def test_category_and_tag_listings(server: ReplicaServer, site: Site) -> None:
     for name in site.categories:
         count = site.category_count(name)
@@ -411,6 +389,7 @@ def test_category_and_tag_listings(server: ReplicaServer, site: Site) -> None:
         assert fetch(server.port, f"/tag/{many.lower().replace(' ', '-')}/page/2/").status == 200
 
 
+@pytest.mark.e2e
 def test_shortlink_redirects(server: ReplicaServer, site: Site) -> None:
     reply = fetch(server.port, f"/?p={SEED_POST_ID}")
     assert reply.status == 301
@@ -426,6 +405,7 @@ def test_shortlink_redirects(server: ReplicaServer, site: Site) -> None:
     assert slashless.status == 301 and slashless.header("Location") == server.base_url + SEED_PATH
 
 
+@pytest.mark.e2e
 def test_amp_variant(server: ReplicaServer) -> None:
     reply = fetch(server.port, SEED_PATH + "amp/")
     assert reply.status == 200
@@ -434,6 +414,7 @@ def test_amp_variant(server: ReplicaServer) -> None:
     assert "Brigadier General Hossein Dehqan" in reply.text
 
 
+@pytest.mark.e2e
 def test_unknown_paths_are_themed_404(server: ReplicaServer) -> None:
     for path in ("/no/such/page/", "/2017/07/no-such-article/", "/wp-json/", "/post-sitemap9.xml"):
         reply = fetch(server.port, path)
@@ -441,6 +422,7 @@ def test_unknown_paths_are_themed_404(server: ReplicaServer) -> None:
         assert 'id="td-outer-wrap"' in reply.text and "error404" in reply.text
 
 
+@pytest.mark.e2e
 def test_static_pages_and_host_derived_urls(server: ReplicaServer) -> None:
     assert fetch(server.port, "/about-us/").status == 200
     reply = fetch(server.port, SEED_PATH, {"Host": "fort-russ.test:8080"})
@@ -452,6 +434,7 @@ def test_static_pages_and_host_derived_urls(server: ReplicaServer) -> None:
 # ----- HTTP behaviour -----
 
 
+@pytest.mark.e2e
 def test_gzip_is_negotiated(server: ReplicaServer) -> None:
     plain = fetch(server.port, SEED_PATH)
     assert plain.header("Content-Encoding") is None
@@ -466,6 +449,7 @@ def test_gzip_is_negotiated(server: ReplicaServer) -> None:
     assert refused.header("Content-Encoding") is None
 
 
+@pytest.mark.e2e
 def test_etag_and_conditional_requests(server: ReplicaServer) -> None:
     first, second = fetch(server.port, SEED_PATH), fetch(server.port, SEED_PATH)
     etag = first.header("ETag")
@@ -490,6 +474,7 @@ def test_etag_and_conditional_requests(server: ReplicaServer) -> None:
     )
 
 
+@pytest.mark.e2e
 def test_multi_valued_headers(server: ReplicaServer) -> None:
     reply = fetch(server.port, SEED_PATH)
     links = reply.all("Link")
@@ -499,6 +484,7 @@ def test_multi_valued_headers(server: ReplicaServer) -> None:
     assert len(reply.all("Set-Cookie")) == 2
 
 
+@pytest.mark.e2e
 def test_head_requests(server: ReplicaServer) -> None:
     get = fetch(server.port, SEED_PATH)
     head = fetch(server.port, SEED_PATH, method="HEAD")
@@ -508,6 +494,7 @@ def test_head_requests(server: ReplicaServer) -> None:
     assert fetch(server.port, "/nope/", method="HEAD").status == 404
 
 
+@pytest.mark.e2e
 def test_keep_alive_serves_several_requests_on_one_connection(server: ReplicaServer) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
     try:
@@ -521,6 +508,7 @@ def test_keep_alive_serves_several_requests_on_one_connection(server: ReplicaSer
         conn.close()
 
 
+@pytest.mark.e2e
 def test_every_response_declares_a_charset(server: ReplicaServer) -> None:
     for path in (
         "/",
@@ -555,6 +543,7 @@ def test_taken_port_is_an_infra_error() -> None:
     assert "\n" not in message
 
 
+@pytest.mark.e2e
 def test_start_stop_and_base_url() -> None:
     srv = ReplicaServer(articles=5).start()
     port = srv.port
@@ -567,28 +556,13 @@ def test_start_stop_and_base_url() -> None:
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
 
 
+@pytest.mark.e2e
 def test_module_entry_point_serves_until_sigterm() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "infra.replica", "--port", str(port), "--articles", "12"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=REPO,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline().strip()
+    with replica_process("--articles", "12") as (port, line, proc):
         assert line == f"replica: serving 12 articles at http://127.0.0.1:{port}/"
         assert fetch(port, SEED_PATH).status == 200
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 # ----- scale -----

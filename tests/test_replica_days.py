@@ -2,52 +2,30 @@
 
 from __future__ import annotations
 
-import http.client
 import re
 import signal
-import socket
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from email.utils import formatdate
-from pathlib import Path
 
 import lxml.html
 import pytest
 
 from infra.replica import EVENT_KINDS, SEED_PATH, SEED_POST_ID, ReplicaServer, Site
-from infra.replica.content import LiveRanks
+from infra.replica.live_ranks import LiveRanks
 from infra.replica.routes import Router
+from tests.helpers import fetch, replica_process, xpath_elements
 
-REPO = Path(__file__).resolve().parents[1]
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 SIZE, SEED, DAYS = 30, 1, 5
 
 
-class Reply:
-    def __init__(self, resp: http.client.HTTPResponse, body: bytes) -> None:
-        self.status, self.msg, self.body = resp.status, resp.msg, body
-
-    def header(self, name: str) -> str | None:
-        return self.msg.get(name)
-
-
-def fetch(
-    port: int, path: str, headers: dict[str, str] | None = None, method: str = "GET"
-) -> Reply:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request(method, path, headers=headers or {})
-        resp = conn.getresponse()
-        return Reply(resp, resp.read())
-    finally:
-        conn.close()
-
-
 def content_text(body: bytes) -> list[str]:
-    (content,) = lxml.html.fromstring(body).xpath('//div[contains(@class, "td-post-content")]')
-    return [s.strip().rstrip("\xa0") for s in content.itertext() if s.strip()]
+    doc = lxml.html.fromstring(body)
+    (content,) = xpath_elements(doc, '//div[contains(@class, "td-post-content")]')
+    return [
+        s.strip().rstrip("\xa0") for s in content.itertext() if isinstance(s, str) and s.strip()
+    ]
 
 
 def assert_carries(body: bytes, paragraphs: tuple[str, ...]) -> None:
@@ -195,6 +173,7 @@ def server() -> Iterator[ReplicaServer]:
         yield srv
 
 
+@pytest.mark.e2e
 def test_days_over_http(server: ReplicaServer) -> None:
     port, base = server.port, server.base_url
     server.set_day(0)
@@ -280,6 +259,7 @@ def test_days_over_http(server: ReplicaServer) -> None:
         assert fetch(port, SEED_PATH).status == 200
 
 
+@pytest.mark.e2e
 def test_admin_endpoint(server: ReplicaServer) -> None:
     server.set_day(0)
     assert fetch(server.port, "/__replica__/day").body == b"0\n"
@@ -294,21 +274,10 @@ def test_admin_endpoint(server: ReplicaServer) -> None:
         assert closed.day == 0
 
 
+@pytest.mark.e2e
 def test_module_entry_point_with_day_and_admin() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    cmd = [sys.executable, "-m", "infra.replica", "--port", str(port), "--articles", "12"]
-    proc = subprocess.Popen(
-        [*cmd, "--day", "1", "--admin"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=REPO,
-    )
-    try:
-        assert proc.stdout is not None
-        assert proc.stdout.readline().startswith("replica: serving 12 articles")
+    with replica_process("--articles", "12", "--day", "1", "--admin") as (port, line, proc):
+        assert line.startswith("replica: serving 12 articles")
         assert fetch(port, "/__replica__/day").body == b"1\n"
         assert fetch(port, "/__replica__/day?d=3", method="POST").body == b"3\n"
         site = Site(12, 1, 3)
@@ -317,10 +286,6 @@ def test_module_entry_point_with_day_and_admin() -> None:
             assert fetch(port, e.path).status == expected, e
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 def test_hundred_thousand_articles_stay_lazy() -> None:

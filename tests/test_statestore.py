@@ -28,8 +28,7 @@ from flows.store.upload import upload_run
 from flows.warc.captures import write_run_index
 from flows.warc.cdxj import index_warcs
 from infra.local.control import LocalStack
-from tests.conftest import Crawled
-from tests.test_e2e import get, s3, store_config
+from tests.helpers import Crawled, get, s3, store_config
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -45,14 +44,14 @@ def archive_run(st: Store, crawled: Crawled, root: Path, loaded: LoadedState, n:
     derived = derive(result, loaded.state, run.run_id, keys, lambda _: None)
     write_jsonl_gz(run.articles, derived.records)
     write_jsonl_gz(run.events, derived.events)
-    write_run_index(run.warc_files(), run.captures)
+    records = write_run_index(run.warc_files(), run.captures)
     index_warcs(run.warc_files(), run.cdxj)
     manifest = build_manifest(
         run,
         keys,
         base_url=crawled.profile.base_url,
         started_at=START,
-        counts=derived.summary(),
+        counts={**derived.summary(), "records": records, "cdxj_lines": 0},
         crawl={},
         cleaner_version="test",
     )
@@ -68,6 +67,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+@pytest.mark.e2e
 def test_small_runs_keep_the_checkpoint_and_loading_folds_them(
     stack: LocalStack, crawled: Crawled, home: Path
 ) -> None:
@@ -122,6 +122,7 @@ def test_log_grown_past_its_share_writes_a_checkpoint() -> None:
         assert policy.due(LoadedState(None, Path("x"), source))  # type: ignore[arg-type]
 
 
+@pytest.mark.e2e
 def test_corrupt_run_after_the_checkpoint_rebuilds_the_state(
     stack: LocalStack, crawled: Crawled, home: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -146,6 +147,7 @@ def test_corrupt_run_after_the_checkpoint_rebuilds_the_state(
     assert f"run {second.run_id} skipped" in caplog.text
 
 
+@pytest.mark.e2e
 def test_run_archived_late_behind_the_checkpoint_rebuilds(
     stack: LocalStack, crawled: Crawled, home: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -8,8 +8,9 @@ import hashlib
 import io
 import socket
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from botocore.exceptions import ClientError, NoCredentialsError, ReadTimeoutError
@@ -23,13 +24,22 @@ from flows.errors import (
     StoreUnreachableError,
     StoreVerifyError,
 )
-from flows.store import Keys, SiteKeys, Store, StoreConfig, check_store, fetch_verified, state_key
+from flows.store import (
+    Keys,
+    ManifestEntry,
+    SiteKeys,
+    Store,
+    StoreConfig,
+    check_store,
+    fetch_verified,
+    state_key,
+)
 from flows.store.s3 import SHA256_META
 from flows.store.translate import translate
 from flows.store.upload import put_verified
 from infra.local import control as local
 from infra.local.control import LocalStack
-from tests.test_e2e import store, store_config
+from tests.helpers import store, store_config
 
 e2e = pytest.mark.e2e
 
@@ -81,10 +91,13 @@ def test_every_key_is_spelled_as_before(prefix: str) -> None:
 
 
 def _client_error(code: str, status: int) -> ClientError:
-    return ClientError(
-        {"Error": {"Code": code, "Message": "x"}, "ResponseMetadata": {"HTTPStatusCode": status}},
-        "PutObject",
-    )
+    error = {"Code": code, "Message": "x"}
+    response = {"Error": error, "ResponseMetadata": {"HTTPStatusCode": status}}
+    return ClientError(cast("Any", response), "PutObject")
+
+
+def _entry(key: str, size: int, sha256: str) -> ManifestEntry:
+    return {"kind": "warc", "key": key, "local_name": key, "size": size, "sha256": sha256}
 
 
 @pytest.mark.parametrize(
@@ -108,7 +121,7 @@ def _client_error(code: str, status: int) -> ClientError:
 def test_translation_table(
     exc: Exception, key: str | None, expected: type[StoreError], says: str
 ) -> None:
-    error = translate(exc, StoreConfig(bucket="b", endpoint="http://x"), "act", key)
+    error = translate(exc, "act", key, bucket="b", endpoint="http://x")
     assert type(error) is expected
     assert says in str(error) and "\n" not in str(error)
 
@@ -169,7 +182,7 @@ def test_missing_object_and_missing_bucket(stack: LocalStack, tmp_path: Path) ->
         s3.get_range(key, 0, 10)
     with pytest.raises(StoreNotFoundError, match="does not exist"):
         s3.download(key, io.BytesIO())
-    entry = {"key": key, "size": 1, "sha256": "0" * 64}
+    entry = _entry(key, 1, "0" * 64)
     with pytest.raises(StoreNotFoundError):
         fetch_verified(s3, entry, tmp_path / "x")
     assert not list(tmp_path.iterdir())  # no .part left behind
@@ -179,7 +192,8 @@ def test_missing_object_and_missing_bucket(stack: LocalStack, tmp_path: Path) ->
     other = Store(StoreConfig(bucket=bucket, endpoint=config.endpoint), s3.client)
     with pytest.raises(StoreNoBucketError, match=f"bucket '{bucket}' does not exist"):
         check_store(other.config)
-    for call in (lambda: other.get_range("k", 0, 1), lambda: other.get("k")):
+    calls: list[Callable[[], object]] = [lambda: other.get_range("k", 0, 1), lambda: other.get("k")]
+    for call in calls:
         with pytest.raises(StoreNoBucketError, match=f"bucket '{bucket}'"):
             call()  # NoSuchBucket: an error, not a missing object (a PUT would create it)
     assert other.ensure_bucket() is True and other.ensure_bucket() is False
@@ -192,7 +206,7 @@ def test_wrong_credentials(stack: LocalStack) -> None:
     config = store_config(stack)
     key, _secret = local.credentials(stack)
     wrong = Store(config, max_attempts=1, credentials=(key, "not-the-secret"))
-    calls: list[Any] = [
+    calls: list[Callable[[], object]] = [
         wrong.check,
         lambda: wrong.head("k"),
         lambda: wrong.get("k"),
@@ -211,13 +225,14 @@ def test_wrong_credentials(stack: LocalStack) -> None:
 @e2e
 def test_unreachable_endpoint() -> None:
     down = Store(StoreConfig(endpoint=f"http://127.0.0.1:{_free_port()}"), max_attempts=1)
-    for call in (
+    calls: list[Callable[[], object]] = [
         down.check,
         lambda: down.head("k"),
         lambda: down.get("k"),
         lambda: down.put_bytes("k", b"x"),
         lambda: down.list_dirs("sites/"),
-    ):
+    ]
+    for call in calls:
         with pytest.raises(StoreUnreachableError, match=r"cannot reach S3 at http://127\.0\.0\.1:"):
             call()
 
@@ -251,7 +266,7 @@ def test_corrupted_object_is_refused_on_read_and_on_retry(
     s3, key = store(stack), _prefix() + "x.warc.gz"
     good = b"archived bytes" * 100
     s3.client.put_object(Bucket=s3.bucket, Key=key, Body=b"corrupted bytes" * 100)
-    entry = {"key": key, "size": len(good), "sha256": _sha(good)}
+    entry = _entry(key, len(good), _sha(good))
     with pytest.raises(StoreVerifyError, match="do not match its manifest"):
         fetch_verified(s3, entry, tmp_path / "x.warc.gz")
     assert not list(tmp_path.iterdir())
@@ -284,7 +299,7 @@ def test_objects_written_by_the_old_code_still_verify(stack: LocalStack, tmp_pat
         head = s3.head(prefix + name)
         assert head is not None and head.sha256 == sha and head.size == len(data)
         assert put_verified(s3, prefix + name, path, len(data), sha) is False  # already there
-        entry = {"key": prefix + name, "size": len(data), "sha256": sha}
+        entry = _entry(prefix + name, len(data), sha)
         assert fetch_verified(s3, entry, tmp_path / name).read_bytes() == data
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from flows.clean.urls import (
@@ -163,7 +163,7 @@ def _tracked(name: str) -> bool:
     return key.startswith("utm_") or key in TRACKING_PARAMS or key in WORDPRESS_PARAMS
 
 
-@settings(max_examples=300, deadline=2000)
+@settings(max_examples=300)
 @given(urls(), st.sampled_from([None, "fort-russ.com", "www.example.org"]), st.booleans())
 def test_canonical_properties(url: str, base_host: str | None, https: bool) -> None:
     once = canonical_url(url, base_host=base_host, prefer_https=https)
@@ -182,8 +182,9 @@ def test_canonical_properties(url: str, base_host: str | None, https: bool) -> N
     assert not parts.path.rstrip("/").endswith("/amp") or parts.path == "/amp/"
 
 
-@settings(max_examples=300, deadline=2000)
+@settings(max_examples=300)
 @given(st.text(max_size=60), st.sampled_from([None, "fort-russ.com"]), st.booleans())
+@example("http://a/;[", None, False)  # found by Hypothesis (163a218): not idempotent then
 def test_never_raises_and_is_idempotent_on_any_text(
     text: str, base_host: str | None, https: bool
 ) -> None:
@@ -195,14 +196,17 @@ def test_never_raises_and_is_idempotent_on_any_text(
     assert isinstance(prefer_rel_canonical(text, text, ["fort-russ.com"]), str)
 
 
-@settings(max_examples=200, deadline=2000)
+@settings(max_examples=200)
 @given(st.from_regex(r"\Ahttps?://[a-z]{1,8}(:\d{1,5})?/[ -~]{0,30}\Z"))
+@example("http://a/;[")  # found by Hypothesis (163a218): w3lib re-quoted ";[" on the second pass
+@example("http://a/x;[")
+@example("http://a/;%5B/")
 def test_never_raises_on_url_like_text(url: str) -> None:
     once = canonical_url(url)
     assert canonical_url(once) == once
 
 
-@settings(max_examples=200, deadline=2000)
+@settings(max_examples=200)
 @given(
     st.integers(min_value=1, max_value=10**9),
     st.lists(st.sampled_from(["utm_source=x", "amp=1", "a=b"]), max_size=3),

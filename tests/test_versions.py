@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import gzip
 import itertools
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.derive.articles import content_hash, fingerprint
+from flows.derive.articles import ArticleRecord, content_hash, fingerprint
 from flows.derive.deletions import redirect_kind
 from flows.derive.versions import (
     NEAR_DUPLICATE_BITS,
@@ -30,9 +30,10 @@ TEXT = "\n".join(
 )
 
 
-def record(post: int, text: str = TEXT, title: str = "Title", url: str = "") -> dict[str, Any]:
+def record(post: int, text: str = TEXT, title: str = "Title", url: str = "") -> ArticleRecord:
+    """The fields reconciling reads; the rest of the contract is not needed here."""
     url = url or f"http://site/2017/07/post-{post}/"
-    return {
+    fields: dict[str, Any] = {
         "id": f"s:wp:{post}",
         "url": url,
         "canonical_url": url,
@@ -53,13 +54,14 @@ def record(post: int, text: str = TEXT, title: str = "Title", url: str = "") -> 
             "http_status": 200,
         },
     }
+    return cast("ArticleRecord", fields)
 
 
 def no_previous(entry: object) -> str | None:
     return None
 
 
-def state_with(*records: dict[str, Any]) -> SiteState:
+def state_with(*records: ArticleRecord) -> SiteState:
     state = SiteState("s")
     state.apply_run("20260101T000000Z-aaaaaa", "runs/1/articles.jsonl.gz", records, [])
     return state
@@ -80,6 +82,7 @@ def test_new_then_unchanged_then_new_version_with_diff() -> None:
     [rec] = changed.records
     assert rec["version"] == 2 and rec["changed_fields"] == ["text"]
     assert rec["previous_version"] == "runs/r1/articles.jsonl.gz#s:wp:1@1"
+    assert rec["diff"] is not None
     ops = {op["op"] for op in rec["diff"]}
     assert ops == {"replace", "insert"} or ops == {"replace"}
     assert any("UPDATE:" in " ".join(op["new"]) for op in rec["diff"])

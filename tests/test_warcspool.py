@@ -3,69 +3,15 @@
 from __future__ import annotations
 
 import gzip
-import itertools
-import subprocess
-import sys
 import zlib
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from spiders.warcspool import Exchange, WarcSpool
+from tests.helpers import BODY, decompressed, exchange, pinned_spool, warcio_check
 
 GOLDEN = Path(__file__).with_name("golden") / "exchange.warc"
-WHEN = datetime(2017, 7, 23, 14, 32, 5, 123456, tzinfo=UTC)
-BODY = gzip.compress(b"<html><body><p>caf\xc3\xa9</p></body></html>", mtime=0)
-
-
-def _ids() -> itertools.count[int]:
-    return itertools.count(1)
-
-
-def pinned_spool(directory: Path, max_size: int = 10_000_000) -> WarcSpool:
-    counter = _ids()
-    return WarcSpool(
-        directory,
-        "replica-20170723T143205Z-abcdef",
-        {"software": "newsvault/test", "format": "WARC File Format 1.1", "robots": "obey"},
-        max_size=max_size,
-        clock=lambda: WHEN,
-        new_id=lambda: f"<urn:uuid:00000000-0000-4000-8000-{next(counter):012d}>",
-    )
-
-
-def exchange(url: str = "http://127.0.0.1:8765/page/2/?utm_source=x&b=1") -> Exchange:
-    return Exchange(
-        url=url,
-        method=b"GET",
-        request_target=b"/page/2/?utm_source=x&b=1",
-        request_headers=(
-            (b"Host", b"127.0.0.1:8765"),
-            (b"Accept-Encoding", b"gzip, deflate"),
-            (b"User-Agent", b"newsvault/test"),
-        ),
-        request_body=b"",
-        status=200,
-        response_headers=(
-            (b"Content-Type", b"text/html; charset=UTF-8"),
-            (b"Content-Encoding", b"gzip"),
-            (b"Transfer-Encoding", b"chunked"),
-            (b"Set-Cookie", b"a=1; Path=/"),
-            (b"Set-Cookie", b"b=2; Path=/"),
-            (b"Link", b'<http://127.0.0.1:8765/wp-json/>; rel="https://api.w.org/"'),
-            (b"Link", b"<http://127.0.0.1:8765/?p=9131>; rel=shortlink"),
-            (b"X-Caf\xc3\xa9", b"d\xe9j\xe0 vu"),
-        ),
-        response_body=BODY,
-        fetched_at=WHEN,
-        ip_address="127.0.0.1",
-    )
-
-
-def decompressed(path: Path) -> bytes:
-    return gzip.decompress(path.read_bytes())
 
 
 def test_exchange_matches_golden_bytes(tmp_path: Path) -> None:
@@ -144,12 +90,7 @@ def test_warcio_check_passes(tmp_path: Path) -> None:
     spool = pinned_spool(tmp_path)
     spool.write_exchange(exchange())
     [path] = spool.close()
-    check = subprocess.run(
-        [sys.executable, "-m", "warcio.cli", "check", "-v", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    check = warcio_check(path, "-v")
     assert check.returncode == 0, check.stdout + check.stderr
     assert "digest pass" in check.stdout
 

@@ -3,7 +3,14 @@
 language and urls). Pure functions of the page bytes and the profile, so a replay reproduces
 them."""
 
-from flows.clean.cleaner import CLEANER_VERSION, STATUS_OK, CleanedArticle, CleanError, clean_html
+from flows.clean.cleaner import (
+    CLEANER_VERSION,
+    STATUS_OK,
+    CleanedArticle,
+    CleanError,
+    CleanStatus,
+    clean_html,
+)
 from flows.clean.normalize import decode_html
 from flows.clean.urls import canonical_url, prefer_rel_canonical
 
@@ -11,6 +18,7 @@ __all__ = [
     "CLEANER_VERSION",
     "STATUS_OK",
     "CleanError",
+    "CleanStatus",
     "CleanedArticle",
     "canonical_url",
     "clean_html",

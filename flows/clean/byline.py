@@ -21,7 +21,8 @@ a date line, and it never matches a short list of heading words (``Background``,
 Names must look like names (capitalised words, initials, connectors such as ``al`` or ``de``), so
 ``By the end of 2016, ...`` or ``July 23rd, 2017 was a hot day`` are prose, not bylines.
 
-The function is pure (no I/O, no clock) so it can be unit-tested and fuzzed.
+The site's names are the caller's (the site profile's ``[extract] site_names``): this module
+knows no site. The function is pure (no I/O, no clock) so it can be unit-tested and fuzzed.
 """
 
 from __future__ import annotations
@@ -31,9 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-__all__ = ["DEFAULT_SITE_NAMES", "MAX_BYLINE_LINES", "Byline", "parse_byline", "parse_date"]
-
-DEFAULT_SITE_NAMES: tuple[str, ...] = ("Fort Russ News", "Fort Russ", "fort-russ.com")
+__all__ = ["MAX_BYLINE_LINES", "Byline", "parse_byline", "parse_date"]
 MAX_BYLINE_LINES = 6
 MAX_LINE_CHARS = 160
 MAX_NAME_WORDS = 6
@@ -219,10 +218,10 @@ def _classify(segment: str, sites: Sequence[str]) -> _Segment | None:
     return None
 
 
-def parse_byline(
-    lines: Sequence[str], *, site_names: Sequence[str] = DEFAULT_SITE_NAMES
-) -> Byline | None:
-    """Parse the byline block at the start of ``lines`` (already-normalised paragraph lines).
+def parse_byline(lines: Sequence[str], *, site_names: Sequence[str] = ()) -> Byline | None:
+    """Parse the byline block at the start of ``lines`` (already-normalised paragraph lines);
+    ``site_names`` are the names the site signs with (the site profile's ``[extract]
+    site_names``), none by default.
 
     Returns None when the first line is not a byline line. ``consumed`` counts the leading lines
     that belong to the block; the caller drops exactly those from the article text.

@@ -31,10 +31,12 @@ charset.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _pkg_version
+from typing import Final, Literal
 from urllib.parse import urljoin
 
 from lxml.cssselect import CSSSelector
@@ -44,7 +46,7 @@ from flows.clean.byline import MAX_BYLINE_LINES, parse_byline
 from flows.clean.dom import Block, elements, parse_html, unique
 from flows.clean.generic import GenericResult, extract_generic
 from flows.clean.language import pick_language
-from flows.clean.metadata import SITE_NAMES, PageMeta, iso_utc, read_page
+from flows.clean.metadata import PageMeta, iso_utc, read_page
 from flows.clean.normalize import decode_html, normalize_paragraph, normalize_paragraphs
 from flows.errors import ConfigError, ExtractionError
 
@@ -57,6 +59,7 @@ __all__ = [
     "STATUS_OK",
     "THEME_SELECTORS",
     "CleanError",
+    "CleanStatus",
     "CleanedArticle",
     "clean_html",
 ]
@@ -72,10 +75,11 @@ EXTRACTOR_GENERIC = "newsvault-generic"
 MIN_UNMARKED_WORDS = 20
 _LETTER = re.compile(r"[^\W\d_]")
 
-STATUS_OK = "ok"
-STATUS_EMPTY = "empty"
-STATUS_NOT_HTML = "not_html"
-STATUS_NO_ARTICLE = "no_article"
+CleanStatus = Literal["ok", "empty", "not_html", "no_article"]
+STATUS_OK: Final = "ok"
+STATUS_EMPTY: Final = "empty"
+STATUS_NOT_HTML: Final = "not_html"
+STATUS_NO_ARTICLE: Final = "no_article"
 
 
 def _trafilatura_version() -> str:
@@ -114,7 +118,7 @@ class CleanError(ExtractionError):
     """The input holds no article; ``status`` says why (``empty``, ``not_html``,
     ``no_article``)."""
 
-    def __init__(self, message: str, status: str) -> None:
+    def __init__(self, message: str, status: CleanStatus) -> None:
         super().__init__(message)
         self.status = status
 
@@ -130,13 +134,16 @@ def clean_html(
     content_selector: str | None = None,
     theme: str | None = None,
     encoding: str | None = None,
+    site_names: Sequence[str] = (),
 ) -> CleanedArticle:
     """Clean one HTML page fetched from ``url``.
 
     ``theme`` selects a site profile (``"tagdiv-newspaper"``); ``content_selector`` (CSS)
     overrides the theme's content container; ``encoding`` is the charset from the HTTP header,
-    if any. Raises :class:`CleanError` (an :class:`ExtractionError`) when the input holds no
-    article and :class:`ConfigError` for an unknown theme or an invalid selector.
+    if any; ``site_names`` are the names the site signs with (the profile's ``[extract]
+    site_names``: stripped from titles, recognised in bylines). Raises :class:`CleanError` (an
+    :class:`ExtractionError`) when the input holds no article and :class:`ConfigError` for an
+    unknown theme or an invalid selector.
     """
     if theme is not None and theme not in THEME_SELECTORS:
         known = ", ".join(sorted(THEME_SELECTORS))
@@ -153,7 +160,7 @@ def clean_html(
     tree = parse_html(html)
     if tree is None:
         raise CleanError(f"no article text found in {url}: the page is empty", STATUS_EMPTY)
-    page = read_page(tree, url)
+    page = read_page(tree, url, site_names)
     if page.listing:
         raise _no_text(url, selector)
 
@@ -162,7 +169,9 @@ def clean_html(
         if containers:
             tagdiv.strip_noise(containers[0])
             blocks = tagdiv.junk_filtered(tagdiv.blocks(containers[0]))
-            article = _assemble(blocks, page, url, EXTRACTOR_SITE, site_path=True)
+            article = _assemble(
+                blocks, page, url, EXTRACTOR_SITE, site_names=site_names, site_path=True
+            )
             if article is not None:
                 return article
 
@@ -170,7 +179,9 @@ def clean_html(
     blocks = [Block(p, "p") for p in generic.paragraphs]
     if not blocks and page.ld_body:
         blocks = [Block(p, "p") for p in normalize_paragraphs(page.ld_body.splitlines())]
-    article = _assemble(tagdiv.junk_filtered(blocks), page, url, EXTRACTOR_GENERIC, generic)
+    article = _assemble(
+        tagdiv.junk_filtered(blocks), page, url, EXTRACTOR_GENERIC, generic, site_names=site_names
+    )
     if article is None or (
         not page.marked_article and len(article.text.split()) < MIN_UNMARKED_WORDS
     ):
@@ -246,6 +257,7 @@ def _assemble(
     extractor: str,
     generic: GenericResult | None = None,
     *,
+    site_names: Sequence[str] = (),
     site_path: bool = False,
 ) -> CleanedArticle | None:
     head: list[str] = []
@@ -257,7 +269,7 @@ def _assemble(
     title = page.title(fb.title, structured_first=not site_path)
     if blocks and title and blocks[0].text.casefold() == title.casefold():
         blocks, head = blocks[1:], head[1:]  # trafilatura keeps the <h1> on some pages
-    byline = parse_byline(head, site_names=SITE_NAMES) if head else None
+    byline = parse_byline(head, site_names=site_names) if head else None
     consumed = byline.consumed if byline else 0
     paragraphs = tuple(b.text for b in blocks[consumed:])
     if not any(_LETTER.search(p) for p in paragraphs):

@@ -13,7 +13,7 @@ as ``YYYY-MM-DD``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,9 +26,7 @@ from flows.clean.jsonld import ld_article, ld_authors, ld_list, ld_str
 from flows.clean.language import language_code
 from flows.clean.normalize import normalize_paragraph
 
-__all__ = ["SITE_NAMES", "PageMeta", "iso_utc", "read_page"]
-
-SITE_NAMES: tuple[str, ...] = ("Fort Russ News", "Fort Russ")
+__all__ = ["PageMeta", "iso_utc", "read_page"]
 
 
 @dataclass(frozen=True)
@@ -74,9 +72,11 @@ def _strip_site_suffix(title: str | None, sites: Iterable[str]) -> str | None:
     return title or None
 
 
-def read_page(tree: etree._Element, url: str) -> PageMeta:
+def read_page(tree: etree._Element, url: str, site_names: Sequence[str] = ()) -> PageMeta:
+    """``site_names``: the profile's names of the site, stripped from titles (with the page's
+    own ``og:site_name``)."""
     ld = ld_article(tree)
-    site_names = (*meta(tree, "og:site_name"), *SITE_NAMES)
+    site_names = (*meta(tree, "og:site_name"), *site_names)
 
     body = tree.find("body")
     body_classes = set((body.get("class") or "").split()) if body is not None else set()

@@ -304,7 +304,7 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from flows.clean import STATUS_OK, CleanError, clean_html, decode_html
-    from flows.sites import load_profile
+    from flows.sites import Extract, load_profile
 
     if args.file == "-":
         data = sys.stdin.buffer.read()
@@ -313,12 +313,15 @@ def _cmd_clean(args: argparse.Namespace) -> int:
             data = Path(args.file).read_bytes()
         except OSError as exc:
             raise ConfigError(f"cannot read {args.file}: {exc.strerror}") from exc
-    selector = theme = None
-    if args.site:
-        profile = load_profile(args.site)
-        selector, theme = profile.extract.content_selector, profile.extract.theme
+    extract = load_profile(args.site).extract if args.site else Extract()
     try:
-        article = clean_html(data, args.url, content_selector=selector, theme=theme)
+        article = clean_html(
+            data,
+            args.url,
+            content_selector=extract.content_selector,
+            theme=extract.theme,
+            site_names=extract.site_names,
+        )
     except CleanError as exc:
         if args.format == "text":
             print(f"newsvault: {exc.status}: {exc}", file=sys.stderr)

@@ -1,5 +1,5 @@
-"""Article records: the contract of ``articles.jsonl.gz`` (see
-flows/derive/schema/article.schema.json).
+"""Article records: the contract of ``articles.jsonl.gz`` (``ArticleRecord``, published as
+flows/derive/schema/article.schema.json; tests/test_contracts.py checks that the two agree).
 
 Records are built from a cleaned page plus its WARC provenance and serialised deterministically
 (sorted keys, gzip with a fixed mtime), so reprocessing the same WARCs with the same cleaner
@@ -14,19 +14,90 @@ import json
 import re
 import struct
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, Literal, TypedDict, TypeVar, final
 
 from simhash import Simhash
 
 from flows.clean import CleanedArticle
 
-SCHEMA_VERSION = "1.0"
-SCHEMA_PATH = Path(__file__).with_name("schema") / "article.schema.json"
+SCHEMA_VERSION: Final = "1.0"
+SCHEMA_DIR = Path(__file__).with_name("schema")  # article, events and manifest .schema.json
+SCHEMA_PATH = SCHEMA_DIR / "article.schema.json"
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
+
+ChangedField = Literal["title", "text"]
+
+
+class DiffOp(TypedDict):
+    """One changed run of paragraphs (``difflib`` opcodes other than ``equal``)."""
+
+    op: Literal["replace", "delete", "insert"]
+    old_index: int
+    new_index: int
+    old: list[str]
+    new: list[str]
+
+
+class RecordProvenance(TypedDict):
+    """Where a record came from: its WARC response record, and the extractor that cleaned it."""
+
+    warc_key: str
+    warc_offset: int
+    warc_length: int
+    warc_record_id: str
+    payload_digest: str
+    fetched_at: str
+    http_status: int
+    run_id: str
+    extractor: str
+    extractor_version: str
+
+
+class CoreRecord(TypedDict):
+    """The fields of a record that merge, reconcile, derive, the state fold and the run report
+    read or set: all a record keeps in memory while spilled (``flows.derive.spill``)."""
+
+    id: str
+    url: str
+    canonical_url: str
+    content_hash: str
+    title: str | None
+    simhash: str
+    aliases: list[str]
+    provenance: RecordProvenance
+    version: int
+    previous_version: str | None
+    changed_fields: list[ChangedField]
+    diff: list[DiffOp] | None
+    near_duplicate_of: str | None
+    published: str | None
+    word_count: int
+
+
+@final  # lets ``"_spill_ref" in record`` tell it from a spilled record
+class ArticleRecord(CoreRecord):
+    """One version of one article: a line of ``articles.jsonl.gz``."""
+
+    schema_version: Literal["1.0"]
+    site: str
+    post_id: int | None
+    authors: list[str]
+    translator: str | None
+    original_source: str | None
+    modified: str | None
+    categories: list[str]
+    tags: list[str]
+    language: str | None
+    featured_image: str | None
+    text: str
+    duplicate_of: str | None
+
+
+R = TypeVar("R", bound=CoreRecord)
 
 
 @dataclass(frozen=True)
@@ -66,7 +137,7 @@ def build_record(
     article: CleanedArticle,
     provenance: Provenance,
     canonical: str | None = None,
-) -> dict[str, Any]:
+) -> ArticleRecord:
     canonical = canonical or article.canonical_url or url
     return {
         "schema_version": SCHEMA_VERSION,
@@ -111,9 +182,9 @@ def build_record(
     }
 
 
-def merge_duplicates(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def merge_duplicates(records: Iterable[R]) -> list[R]:
     """One record per (id, content): a second URL with the same text becomes an alias."""
-    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    merged: dict[tuple[str, str], R] = {}
     for record in records:
         key = (record["id"], record["content_hash"])
         first = merged.get(key)
@@ -124,14 +195,14 @@ def merge_duplicates(records: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(merged.values(), key=lambda r: (r["id"], r["provenance"]["fetched_at"]))
 
 
-def dumps(record: dict[str, Any]) -> str:
+def dumps(record: Mapping[str, object]) -> str:
     return json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 _GZIP_HEADER = gzip.compress(b"", compresslevel=6, mtime=0)[:10]  # no name, no time: reproducible
 
 
-def write_jsonl_gz(path: Path, records: Iterable[dict[str, Any]]) -> int:
+def write_jsonl_gz(path: Path, records: Iterable[Mapping[str, object]]) -> int:
     """Stream records to a gzip file, one line each, without holding the whole text: the bytes
     are those of ``gzip.compress(text, 6, mtime=0)`` (reprocessing compares them)."""
     tmp = path.with_name(path.name + ".tmp")
@@ -151,12 +222,14 @@ def write_jsonl_gz(path: Path, records: Iterable[dict[str, Any]]) -> int:
     return count
 
 
-def read_jsonl_gz(path: Path) -> list[dict[str, Any]]:
+def read_jsonl_gz(path: Path) -> list[Any]:
+    """The parsed lines, as archived: ``ArticleRecord``s or ``Event``s (the caller says which)."""
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
 
 @cache
-def schema() -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+def schema(name: str = "article") -> dict[str, Any]:
+    """A published JSON Schema (``article``, ``events`` or ``manifest``): free-form JSON."""
+    loaded: dict[str, Any] = json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text("utf-8"))
     return loaded

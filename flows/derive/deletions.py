@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
+from flows.derive.events import DeletedEvent, DeletionHow
 from flows.derive.process import ProcessResult
 from flows.state import SiteState
 
 _LISTING_RE = re.compile(r"^/(category|tag|author)/|^/page/\d+/?$|^/(\d{4}/)?(\d{2}/)?$")
 
 
-def redirect_kind(url: str, location: str) -> str | None:
+def redirect_kind(url: str, location: str) -> Literal["redirect_home", "redirect_listing"] | None:
     """ "redirect_home" / "redirect_listing" for a soft 404, None for a real move."""
     target = urlsplit(urljoin(url, location))
     if target.netloc and target.netloc != urlsplit(url).netloc:
@@ -36,16 +37,17 @@ def detect_deletions(
     run_id: str,
     canonical: Callable[[str], str],
     warc_key: Callable[[str], str],
-) -> list[dict[str, Any]]:
+) -> list[DeletedEvent]:
     by_url = {canonical(url): entry for url, entry in state.by_url().items()}
-    events: list[dict[str, Any]] = []
+    events: list[DeletedEvent] = []
     gone_ids: set[str] = set()
     for gone in result.gone:
         entry = by_url.get(canonical(gone.url))
         if entry is None or entry.deleted is not None or entry.id in gone_ids:
             continue
+        how: DeletionHow | None
         if gone.status in (404, 410):
-            how: str | None = f"http_{gone.status}"
+            how = "http_404" if gone.status == 404 else "http_410"
         else:
             how = redirect_kind(gone.url, gone.location or "") if gone.location else None
         if how is None:

@@ -3,25 +3,15 @@
 Read from the archived sitemap and feed responses (WARC is the source of truth), so a deletion
 by disappearance ("no longer in the sitemap or the feed") is decided from evidence in the archive.
 ``complete`` is true only when every sitemap an index named was itself archived with a 200 —
-without that, absence proves nothing.
+without that, absence proves nothing. The documents are read by ``flows.sites.read_listing``,
+as the spider read them (gzipped sitemaps included).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-from urllib.parse import urljoin
 
-from lxml import etree
-
-if TYPE_CHECKING:
-    from flows.derive.process import Capture
-
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False)
-
-
-def _local(tag: object) -> str:
-    return str(tag).rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+from flows.sites import FEED_KINDS, UnreadableListing, is_gzipped, read_listing
 
 
 @dataclass
@@ -36,38 +26,27 @@ class Listing:
     def complete(self) -> bool:
         return bool(self.sitemaps_read) and self.sitemaps_named <= self.sitemaps_read
 
-    def add(self, capture: Capture) -> None:
-        kind = capture.content_type.lower()
-        if capture.status != 200 or not ("xml" in kind or "rss" in kind or "atom" in kind):
+    def add(self, url: str, status: int, content_type: str, body: bytes, warc_date: str) -> None:
+        """Take in one archived response (its body decoded from its Content-Encoding), if it is
+        a sitemap or a feed: XML by its type, or a gzip stream (``.xml.gz``) whatever its type."""
+        kind = content_type.lower()
+        if status != 200:
+            return
+        if not ("xml" in kind or "rss" in kind or "atom" in kind or is_gzipped(body)):
             return
         try:
-            root = etree.fromstring(capture.body, parser=_PARSER)
-        except (etree.XMLSyntaxError, ValueError):
+            document = read_listing(body, url)
+        except UnreadableListing:
             return
-        if root is None:
-            return
-        name = _local(root.tag)
-        if name in ("sitemapindex", "urlset", "rss", "feed"):
-            self.last_read = max(self.last_read, capture.warc_date)
-        if name == "sitemapindex":
-            self.sitemaps_read.add(capture.url)
-            self.sitemaps_named.update(_locs(root, capture.url))
-        elif name == "urlset":
-            self.sitemaps_read.add(capture.url)
-            self.urls.update(_locs(root, capture.url))
-        elif name in ("rss", "feed"):
+        if document.kind == "sitemapindex":
+            self.sitemaps_read.add(url)
+            self.sitemaps_named.update(u.url for u in document.urls)
+        elif document.kind == "urlset":
+            self.sitemaps_read.add(url)
+            self.urls.update(u.url for u in document.urls)
+        elif document.kind in FEED_KINDS:
             self.feeds_read += 1
-            for element in root.iter():
-                tag = _local(element.tag)
-                if tag == "link" and name == "rss" and element.text:
-                    self.urls.add(urljoin(capture.url, element.text.strip()))
-                elif tag == "link" and name == "feed" and element.get("href"):
-                    self.urls.add(urljoin(capture.url, str(element.get("href"))))
-
-
-def _locs(root: etree._Element, base: str) -> set[str]:
-    return {
-        urljoin(base, element.text.strip())
-        for element in root.iter()
-        if _local(element.tag) == "loc" and element.text
-    }
+            self.urls.update(u.url for u in document.urls)
+        else:
+            return
+        self.last_read = max(self.last_read, warc_date)

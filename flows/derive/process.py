@@ -11,8 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, TypedDict
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -20,10 +19,10 @@ from warcio.exceptions import ArchiveLoadFailed
 from flows.clean import canonical_url, clean_html, prefer_rel_canonical
 from flows.derive.articles import Provenance, build_record, merge_duplicates
 from flows.derive.listing import Listing
-from flows.derive.spill import RecordSpill, Spilled, spill_path
+from flows.derive.spill import RecordSpill, RunRecord, Spilled, spill_path
 from flows.errors import ExtractionError
 from flows.sites import SiteProfile
-from flows.warc import WARC_READ_ERRORS
+from flows.warc import WARC_READ_ERRORS, RecordType
 
 log = logging.getLogger(__name__)
 GONE_STATUSES = frozenset({301, 302, 303, 307, 308, 404, 410})
@@ -47,7 +46,7 @@ class Capture:
     length: int
     location: str | None = None
     warc_file: str = ""
-    record_type: str = "response"  # or "revisit": headers only, the payload is elsewhere
+    record_type: RecordType = "response"  # or "revisit": headers only, the payload is elsewhere
     too_large: bool = False  # the decoded payload exceeds MAX_PAYLOAD: ``body`` is empty
 
 
@@ -63,9 +62,20 @@ class Gone:
     date: str
 
 
+class ProcessCounts(TypedDict):
+    """What cleaning a run's WARC files found (the first part of the manifest's counts)."""
+
+    responses: int
+    responses_by_status: dict[str, int]
+    article_pages: int
+    articles: int
+    aliases: int
+    extraction_failures: int
+
+
 @dataclass
 class ProcessResult:
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: list[RunRecord] = field(default_factory=list)
     responses_by_status: Counter[int] = field(default_factory=Counter)
     article_pages: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
@@ -79,7 +89,7 @@ class ProcessResult:
     def spilled(self) -> Spilled:
         return Spilled(self.spill_dir)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> ProcessCounts:
         return {
             "responses": sum(self.responses_by_status.values()),
             "responses_by_status": {str(k): v for k, v in sorted(self.responses_by_status.items())},
@@ -150,13 +160,11 @@ def _charset(content_type: str) -> str | None:
 
 
 def is_article_capture(capture: Capture, profile: SiteProfile) -> bool:
-    parts = urlsplit(capture.url)
-    target = parts.path + ("?" + parts.query if parts.query else "")
     return (
         capture.status == 200
         and capture.record_type == "response"
         and "html" in capture.content_type.lower()
-        and profile.is_article_path(target)
+        and profile.is_article_url(capture.url)
     )
 
 
@@ -165,7 +173,7 @@ class FileResult:
     """The map step: one WARC file's pages, cleaned (merged by ``merge_results``)."""
 
     warc_file: str
-    raw: list[dict[str, Any]] = field(default_factory=list)
+    raw: list[RunRecord] = field(default_factory=list)
     responses_by_status: Counter[int] = field(default_factory=Counter)
     article_pages: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
@@ -202,7 +210,9 @@ def _clean_warc(
     for capture in iter_captures(path):
         result.responses_by_status[capture.status] += 1
         if capture.record_type == "response":
-            result.listing.add(capture)
+            result.listing.add(
+                capture.url, capture.status, capture.content_type, capture.body, capture.warc_date
+            )
         if capture.status >= 400:
             result.error_responses.append((capture.url, capture.status))
         if capture.status in GONE_STATUSES:
@@ -231,6 +241,7 @@ def _clean_warc(
                 content_selector=profile.extract.content_selector,
                 theme=profile.extract.theme,
                 encoding=_charset(capture.content_type),
+                site_names=profile.extract.site_names,
             )
         except ExtractionError as exc:
             log.warning("could not clean %s: %s", capture.url, exc)
@@ -259,7 +270,7 @@ def merge_results(files: list[FileResult], spill_dir: Path | None = None) -> Pro
     """The reduce step: the same result as processing the files in turn, in the order given
     (``spill_dir``: where ``clean_warc`` spilled the records, if it did)."""
     result = ProcessResult(spill_dir=spill_dir)
-    raw: list[dict[str, Any]] = []
+    raw: list[RunRecord] = []
     for part in files:
         raw += part.raw
         result.responses_by_status.update(part.responses_by_status)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from flows.clean import canonical_url
+from flows.derive.articles import ArticleRecord
 from flows.derive.deletions import detect_deletions
-from flows.derive.process import ProcessResult
+from flows.derive.events import DeletedEvent, Event
+from flows.derive.process import ProcessCounts, ProcessResult
+from flows.derive.spill import RunRecord
 from flows.derive.versions import PreviousText, Reconciled, reconcile
 from flows.state import SiteState
 from flows.store import Keys
@@ -24,38 +26,48 @@ def canonical(url: str) -> str:
     return canonical_url(url)
 
 
+class DerivedCounts(ProcessCounts):
+    """A run's counts once derived (``RunCounts`` in the manifest adds the indexes')."""
+
+    new_articles: int
+    new_versions: int
+    unchanged: int
+    near_duplicates: int
+    deletions: int
+    restored: int
+
+
 @dataclass
 class Derived:
     process: ProcessResult
     reconciled: Reconciled
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
 
     @property
-    def records(self) -> list[dict[str, Any]]:
+    def records(self) -> list[RunRecord]:
         """What this run writes; light when spilled (see ``full_records``)."""
         return self.reconciled.records
 
-    def full_records(self) -> Iterator[dict[str, Any]]:
+    def full_records(self) -> Iterator[ArticleRecord]:
         """The records as archived (read back from the spill, one at a time)."""
         return self.process.spilled.full(self.reconciled.records)
 
     @property
-    def deletions(self) -> list[dict[str, Any]]:
+    def deletions(self) -> list[DeletedEvent]:
         return [e for e in self.events if e["kind"] == "deleted"]
 
-    def summary(self) -> dict[str, Any]:
-        summary = self.process.summary()
-        summary.update(
-            articles=len(self.records),
-            new_articles=self.reconciled.new,
-            new_versions=self.reconciled.versions,
-            unchanged=len(self.reconciled.unchanged),
-            near_duplicates=self.reconciled.near_duplicates,
-            aliases=self.process.aliases + len(self.reconciled.aliases),
-            deletions=len(self.deletions),
-            restored=sum(1 for e in self.events if e["kind"] == "restored"),
-        )
-        return summary
+    def summary(self) -> DerivedCounts:
+        return {  # the process's keys first, in their order (changes.json is not sorted)
+            **self.process.summary(),
+            "articles": len(self.records),
+            "new_articles": self.reconciled.new,
+            "new_versions": self.reconciled.versions,
+            "unchanged": len(self.reconciled.unchanged),
+            "near_duplicates": self.reconciled.near_duplicates,
+            "aliases": self.process.aliases + len(self.reconciled.aliases),
+            "deletions": len(self.deletions),
+            "restored": sum(1 for e in self.events if e["kind"] == "restored"),
+        }
 
 
 def derive(
@@ -66,7 +78,7 @@ def derive(
     previous_text: PreviousText,
 ) -> Derived:
     reconciled = reconcile(state, result.records, previous_text, result.spilled.text)
-    events = list(reconciled.aliases)
+    events: list[Event] = list(reconciled.aliases)
     for record in [*reconciled.records, *reconciled.unchanged]:
         entry = state.articles.get(record["id"])
         if entry is not None and entry.deleted is not None:

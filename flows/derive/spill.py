@@ -18,30 +18,25 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Final, cast, final
 
-SPILL_REF = "_spill_ref"
+from flows.derive.articles import ArticleRecord, CoreRecord
+
+SPILL_REF: Final = "_spill_ref"
 SPILL_SUFFIX = ".spill"
 # What merge, reconcile, derive, the state fold and the run report read or set.
-CORE = frozenset(
-    {
-        "id",
-        "url",
-        "canonical_url",
-        "content_hash",
-        "title",
-        "simhash",
-        "aliases",
-        "provenance",
-        "version",
-        "previous_version",
-        "changed_fields",
-        "diff",
-        "near_duplicate_of",
-        "published",
-        "word_count",
-    }
-)
+CORE = CoreRecord.__required_keys__
+
+
+@final
+class SpilledRecord(CoreRecord):
+    """A light record: the core fields, and where the rest is (file name, offset, length)."""
+
+    _spill_ref: tuple[str, int, int]
+
+
+# A record of the run being processed: in full, or light while its text is spilled.
+RunRecord = ArticleRecord | SpilledRecord
 
 
 class RecordSpill:
@@ -52,14 +47,14 @@ class RecordSpill:
         self._fh: IO[bytes] = open(path, "wb")
         self._offset = 0
 
-    def put(self, record: dict[str, Any]) -> dict[str, Any]:
+    def put(self, record: ArticleRecord) -> SpilledRecord:
         rest = {k: v for k, v in record.items() if k not in CORE}
         data = json.dumps(rest, ensure_ascii=False).encode("utf-8")
         self._fh.write(data)
         light = {k: v for k, v in record.items() if k in CORE}
-        light[SPILL_REF] = [self.path.name, self._offset, len(data)]
+        light[SPILL_REF] = (self.path.name, self._offset, len(data))
         self._offset += len(data)
-        return light
+        return cast(SpilledRecord, light)  # the core keys of an ArticleRecord, and the ref
 
     def close(self) -> None:
         self._fh.close()
@@ -81,13 +76,12 @@ class Spilled:
     def __init__(self, spill_dir: Path | None) -> None:
         self.spill_dir = spill_dir
 
-    def _read(self, record: dict[str, Any], handles: dict[str, IO[bytes]]) -> dict[str, Any]:
-        ref = record.get(SPILL_REF)
-        if ref is None:
+    def _read(self, record: RunRecord, handles: dict[str, IO[bytes]]) -> ArticleRecord:
+        if SPILL_REF not in record:
             return record
         if self.spill_dir is None:
             raise ValueError(f"record {record.get('id')!r} has a spilled text but no spill dir")
-        name, offset, length = ref
+        name, offset, length = record[SPILL_REF]
         fh = handles.get(name)
         if fh is None:
             fh = handles[name] = open(self.spill_dir / Path(name).name, "rb")
@@ -95,11 +89,11 @@ class Spilled:
         data = fh.read(length)
         if len(data) != length:
             raise ValueError(f"spill file {name} is shorter than the record {record.get('id')!r}")
-        full: dict[str, Any] = json.loads(data)
+        full: dict[str, object] = json.loads(data)
         full.update((k, v) for k, v in record.items() if k != SPILL_REF)
-        return full
+        return cast(ArticleRecord, full)  # the spilled fields and the core ones
 
-    def text(self, record: dict[str, Any]) -> str:
+    def text(self, record: RunRecord) -> str:
         handles: dict[str, IO[bytes]] = {}
         try:
             return str(self._read(record, handles)["text"])
@@ -107,7 +101,7 @@ class Spilled:
             for fh in handles.values():
                 fh.close()
 
-    def full(self, records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    def full(self, records: Iterable[RunRecord]) -> Iterator[ArticleRecord]:
         """The records as archived, read back one at a time."""
         handles: dict[str, IO[bytes]] = {}
         try:

@@ -17,8 +17,10 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
+from flows.derive.articles import ChangedField, DiffOp
+from flows.derive.events import AliasEvent, RecordEvidence
+from flows.derive.spill import RunRecord, Spilled
 from flows.state import ArticleEntry, SiteState
 
 # Hamming distance on 64-bit SimHash of word 3-shingles. Calibrated on the replica: republished
@@ -31,6 +33,7 @@ _WIDTHS = [64 // _BANDS + (1 if i < 64 % _BANDS else 0) for i in range(_BANDS)]
 _SHIFTS = [sum(_WIDTHS[:i]) for i in range(_BANDS)]
 
 PreviousText = Callable[[ArticleEntry], str | None]
+_UNSPILLED = Spilled(None)  # reads the text of a record that is not spilled
 
 
 def hamming(a: str, b: str) -> int:
@@ -70,10 +73,10 @@ class NearDuplicateIndex:
         return best
 
 
-def paragraph_diff(old: str, new: str) -> list[dict[str, Any]]:
+def paragraph_diff(old: str, new: str) -> list[DiffOp]:
     """Changed paragraphs only: ``{"op", "old_index", "new_index", "old", "new"}``."""
     a, b = old.split("\n"), new.split("\n")
-    ops: list[dict[str, Any]] = []
+    ops: list[DiffOp] = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if tag == "equal":
             continue
@@ -83,9 +86,9 @@ def paragraph_diff(old: str, new: str) -> list[dict[str, Any]]:
 
 @dataclass
 class Reconciled:
-    records: list[dict[str, Any]] = field(default_factory=list)  # what this run writes
-    unchanged: list[dict[str, Any]] = field(default_factory=list)
-    aliases: list[dict[str, Any]] = field(default_factory=list)  # events
+    records: list[RunRecord] = field(default_factory=list)  # what this run writes
+    unchanged: list[RunRecord] = field(default_factory=list)
+    aliases: list[AliasEvent] = field(default_factory=list)  # events
     new: int = 0
     versions: int = 0
     near_duplicates: int = 0
@@ -93,12 +96,12 @@ class Reconciled:
 
 def reconcile(
     state: SiteState,
-    records: list[dict[str, Any]],
+    records: list[RunRecord],
     previous_text: PreviousText,
-    text_of: Callable[[dict[str, Any]], str] = lambda record: str(record["text"]),
+    text_of: Callable[[RunRecord], str] = _UNSPILLED.text,
 ) -> Reconciled:
     """``text_of`` reads a record's text (the record may be spilled to disk:
-    ``flows.derive.spill``)."""
+    ``flows.derive.spill``; the default reads records that are not)."""
     out = Reconciled()
     by_hash = {entry.content_hash: entry.id for entry in state.articles.values()}
     near = NearDuplicateIndex()
@@ -113,14 +116,11 @@ def reconcile(
             ):
                 out.unchanged.append(record)
                 continue
-            changed = [
-                name
-                for name, before, after in (
-                    ("title", existing.title, record["title"]),
-                    ("text", existing.content_hash, record["content_hash"]),
-                )
-                if before != after
-            ]
+            changed: list[ChangedField] = []
+            if existing.title != record["title"]:
+                changed.append("title")
+            if existing.content_hash != record["content_hash"]:
+                changed.append("text")
             old_text = previous_text(existing)
             record["version"] = existing.version + 1
             record["previous_version"] = existing.record_ref
@@ -154,7 +154,7 @@ def reconcile(
     return out
 
 
-def _evidence(record: dict[str, Any]) -> dict[str, Any]:
+def _evidence(record: RunRecord) -> RecordEvidence:
     prov = record["provenance"]
     return {
         "warc_key": prov["warc_key"],

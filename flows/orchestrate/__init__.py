@@ -2,7 +2,27 @@
 publish (progress, report, health). The only package that imports Prefect."""
 
 from flows.orchestrate.archive import archive_site
-from flows.orchestrate.reprocess import run_reprocess
+from flows.orchestrate.report import RunSummary
+from flows.orchestrate.reprocess import (
+    ChangesReport,
+    Comparison,
+    OutcomeRow,
+    ReprocessSummary,
+    RunChanges,
+    run_reprocess,
+)
 from flows.orchestrate.schedule import deploy_sites, serve_sites, site_deployment
 
-__all__ = ["archive_site", "deploy_sites", "run_reprocess", "serve_sites", "site_deployment"]
+__all__ = [
+    "ChangesReport",
+    "Comparison",
+    "OutcomeRow",
+    "ReprocessSummary",
+    "RunChanges",
+    "RunSummary",
+    "archive_site",
+    "deploy_sites",
+    "run_reprocess",
+    "serve_sites",
+    "site_deployment",
+]

@@ -23,7 +23,7 @@ from flows.errors import HealthCheckError, StoreError
 from flows.orchestrate.crawl import CrawlResult, read_stats, run_crawl
 from flows.orchestrate.health import check_health
 from flows.orchestrate.monitor import CrawlProgressArtifact, earlier_counts
-from flows.orchestrate.report import RunReport, article_rows, fetch_failures
+from flows.orchestrate.report import RunReport, RunSummary, article_rows, fetch_failures
 from flows.sites import SiteProfile, load_profile
 from flows.state import (
     LoadedState,
@@ -37,6 +37,7 @@ from flows.state import (
 from flows.store import (
     SPILL_DIR,
     Keys,
+    Manifest,
     RunPaths,
     Store,
     StoreConfig,
@@ -50,7 +51,7 @@ from flows.store import (
     upload_run,
     write_manifest,
 )
-from flows.warc import index_warcs, repair_dir, write_run_index
+from flows.warc import RecordCounts, index_warcs, repair_dir, write_run_index
 
 
 @task(name="load-state", cache_policy=NO_CACHE)
@@ -122,10 +123,10 @@ def seal_run(
     derived: Derived,
     crawl_stats: dict[str, Any],
     started_at: datetime,
-    records: dict[str, int],
+    records: RecordCounts,
     cdxj_lines: int,
     loaded: LoadedState,
-) -> dict[str, Any]:
+) -> Manifest:
     """After cleaning and indexing: the run's article and event files (the spill is removed once
     the articles are written), its manifest, and the state advanced in memory (it is saved only
     after the run's objects are verified in S3). Returns the manifest."""
@@ -175,7 +176,7 @@ def archive_site(
     spool_root: str | None = None,
     warc_max_size: int | None = None,
     full: bool = False,
-) -> dict[str, Any]:
+) -> RunSummary:
     """Archive one site once: crawl, record WARC, clean to article JSON, store in S3.
 
     One run per site at a time (``flows.state.lock``): a second run is refused with one line."""
@@ -218,7 +219,7 @@ def _archive_site(
     warc_max_size: int | None,
     full: bool,
     lease: S3Lease,
-) -> dict[str, Any]:
+) -> RunSummary:
     started = time.monotonic()
     started_at = datetime.now(UTC)
     profile = load_profile(site, base_url)

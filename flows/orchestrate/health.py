@@ -8,25 +8,25 @@ evidence stays in the Prefect UI. S3 errors fail the run on their own (``flows.e
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
+from flows.derive import DerivedCounts
 from flows.sites import Health
 
 BLOCKED_STATUSES = ("403", "429")
 
 
-def produced_something(counts: dict[str, Any]) -> bool:
+def produced_something(counts: DerivedCounts) -> bool:
     return bool(int(counts.get("new_articles", 0)) or int(counts.get("new_versions", 0)))
 
 
 def check_health(
     site: str,
     health: Health,
-    counts: dict[str, Any],
-    earlier: Sequence[dict[str, Any]] = (),
+    counts: DerivedCounts,
+    earlier: Sequence[DerivedCounts] = (),
 ) -> list[str]:
     """Problems of one run. ``counts`` is ``Derived.summary()``; ``earlier`` the counts of the
-    site's earlier archived runs (from their manifests), oldest first."""
+    site's earlier archived runs (``RunCounts`` from their manifests), oldest first."""
     problems: list[str] = []
     pages = int(counts.get("article_pages", 0))
     cleaned = pages - int(counts.get("extraction_failures", 0))

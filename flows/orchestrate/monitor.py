@@ -10,7 +10,7 @@ from uuid import UUID
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 
 from flows.errors import ConfigError
-from flows.store import Store, site_runs
+from flows.store import RunCounts, Store, site_runs
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class CrawlProgressArtifact:
             log.warning("progress artifact not updated: %s", exc)
 
 
-def earlier_counts(store: Store, site: str, exclude: str, last: int) -> list[dict[str, Any]]:
+def earlier_counts(store: Store, site: str, exclude: str, last: int) -> list[RunCounts]:
     """The ``counts`` of the site's last ``last`` archived runs before ``exclude``."""
     if last <= 0:
         return []

@@ -2,8 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+from flows.derive import CoreRecord, DerivedCounts, Event
+
+
+class RunSummary(DerivedCounts):
+    """What ``archive_site`` returns (``newsvault run`` prints it): the run, where it went, its
+    counts and its health."""
+
+    site: str
+    run_id: str
+    where: str
+    manifest: str
+    objects: int
+    bytes_archived: int
+    duration_s: float
+    health: list[str] | Literal["ok"]
 
 
 @dataclass(frozen=True)
@@ -13,18 +30,18 @@ class RunReport:
     base_url: str
     where: str  # s3://bucket/prefix at endpoint
     manifest_key: str
-    crawl_stats: dict[str, Any]
-    counts: dict[str, Any]
+    crawl_stats: dict[str, Any]  # Scrapy's stats: free-form
+    counts: DerivedCounts
     objects: int
     bytes_archived: int
     failures: list[tuple[str, str]]
     duration_s: float
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
     error_responses: list[tuple[str, int]] = field(default_factory=list)
     health: list[str] = field(default_factory=list)
     fetch_failures: list[tuple[str, str]] = field(default_factory=list)  # (url, reason)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> RunSummary:
         return {
             "site": self.site,
             "run_id": self.run_id,
@@ -110,7 +127,8 @@ class RunReport:
         return "\n".join(lines) + "\n"
 
 
-def article_rows(records: list[dict[str, Any]], limit: int = 500) -> list[dict[str, Any]]:
+def article_rows(records: Sequence[CoreRecord], limit: int = 500) -> list[dict[str, Any]]:
+    """Rows of the articles table artifact (Prefect's table takes ``dict[str, Any]`` rows)."""
     return [
         {
             "id": r["id"],

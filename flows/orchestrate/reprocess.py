@@ -19,9 +19,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from prefect import flow, get_run_logger, task, unmapped
 from prefect.artifacts import create_markdown_artifact
@@ -30,7 +31,11 @@ from prefect.task_runners import ProcessPoolTaskRunner
 
 from flows.clean import CLEANER_VERSION
 from flows.derive import (
+    CoreRecord,
+    DerivedCounts,
+    Event,
     FileResult,
+    RunRecord,
     clean_warc,
     derive,
     merge_results,
@@ -45,6 +50,7 @@ from flows.store import (
     EVENTS,
     ArchivedRun,
     Keys,
+    ObjectKind,
     SiteKeys,
     Store,
     StoreConfig,
@@ -61,6 +67,48 @@ if TYPE_CHECKING:
 _DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 
+class Comparison(TypedDict):
+    """Archived vs re-derived records of one run, by ``{id}@{version}``."""
+
+    added: list[str]
+    removed: list[str]
+    changed: list[str]
+    changed_fields: dict[str, int]  # field name -> records where it changed
+
+
+class RunChanges(Comparison):
+    sha256_archived: str  # of the archived articles.jsonl.gz
+    sha256_rederived: str
+
+
+class OutcomeRow(RunChanges):
+    """One reprocessed run, as the flow returns it."""
+
+    run_id: str
+    archived_cleaner: str
+    articles: int
+    identical: bool
+    written: str | None
+
+
+class ChangesReport(RunChanges):
+    """``changes.json``, written beside re-derived outputs that differ from the archive."""
+
+    cleaner_version: str
+    archived_cleaner: str
+    run_id: str
+    summary: DerivedCounts
+
+
+class ReprocessSummary(TypedDict):
+    """What the ``reprocess`` flow returns (``newsvault replay reprocess`` prints it)."""
+
+    site: str
+    cleaner_version: str
+    runs: list[OutcomeRow]
+    identical: bool
+
+
 @dataclass(frozen=True)
 class RunOutcome:
     run_id: str
@@ -68,9 +116,9 @@ class RunOutcome:
     articles: int
     identical: bool
     written: str | None  # the derived prefix, when something was written
-    changes: dict[str, Any]
+    changes: RunChanges
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> OutcomeRow:
         return {
             "run_id": self.run_id,
             "archived_cleaner": self.archived_cleaner,
@@ -107,15 +155,16 @@ def clean_warc_task(path: str, profile: SiteProfile, run_id: str, keys: Keys) ->
     return clean_warc(Path(path), profile, run_id, keys.warc)
 
 
-def _jsonl_bytes(records: list[dict[str, Any]], path: Path) -> bytes:
+def _jsonl_bytes(records: Iterable[Mapping[str, object]], path: Path) -> bytes:
     """Written by the live run's writer, so identical records give identical bytes."""
     write_jsonl_gz(path, records)
     return path.read_bytes()
 
 
 def _archived_jsonl(
-    store: Store, run: ArchivedRun, kind: str, dest: Path
-) -> tuple[bytes, list[dict[str, Any]]]:
+    store: Store, run: ArchivedRun, kind: ObjectKind, dest: Path
+) -> tuple[bytes, list[Any]]:
+    """The archived bytes and parsed lines (``ArticleRecord``s or ``Event``s) of one output."""
     entry = run.one(kind)
     if entry is None:
         return b"", []
@@ -123,7 +172,7 @@ def _archived_jsonl(
     return path.read_bytes(), read_jsonl_gz(path)
 
 
-def compare(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> dict[str, Any]:
+def compare(old: Sequence[CoreRecord], new: Sequence[CoreRecord]) -> Comparison:
     """What changed between archived and re-derived records of one run, by (id, version)."""
     before = {(r["id"], r["version"]): r for r in old}
     after = {(r["id"], r["version"]): r for r in new}
@@ -149,7 +198,7 @@ def compare(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> dict[str, A
 
 def reprocess_run(
     store: Store, profile: SiteProfile, state: SiteState, run: ArchivedRun
-) -> tuple[RunOutcome, str, list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[RunOutcome, str, list[RunRecord], list[Event]]:
     """Re-derive one run against ``state`` (the fold of the runs before it)."""
     site_keys = SiteKeys(store.config.prefix, profile.name)
     keys = site_keys.run(run.run_id)
@@ -171,20 +220,24 @@ def reprocess_run(
     new_events = _jsonl_bytes(derived.events, out / "events.jsonl.gz")
     identical = new_articles == old_articles and (new_events == old_events or not old_events)
     archived_cleaner = str(run.manifest.get("cleaner_version", "unknown"))
-    changes = compare(old_records, derived.records)
-    changes["sha256_archived"] = hashlib.sha256(old_articles).hexdigest()
-    changes["sha256_rederived"] = hashlib.sha256(new_articles).hexdigest()
+    changes: RunChanges = {
+        **compare(old_records, derived.records),
+        "sha256_archived": hashlib.sha256(old_articles).hexdigest(),
+        "sha256_rederived": hashlib.sha256(new_articles).hexdigest(),
+    }
     articles_key, written = keys.articles, None
     if not identical:
         written = site_keys.derived(CLEANER_VERSION, run.run_id)
         articles_key = written + ARTICLES
         store.put_bytes(articles_key, new_articles)
         store.put_bytes(written + EVENTS, new_events)
-        report: dict[str, Any] = {
+        report: ChangesReport = {
             "cleaner_version": CLEANER_VERSION,
             "archived_cleaner": archived_cleaner,
+            "run_id": run.run_id,
+            "summary": derived.summary(),
+            **changes,
         }
-        report.update(run_id=run.run_id, summary=derived.summary(), **changes)
         store.put_bytes(written + "changes.json", json.dumps(report, indent=1).encode())
     outcome = RunOutcome(
         run.run_id, archived_cleaner, len(derived.records), identical, written, changes
@@ -214,7 +267,9 @@ def markdown(site: str, outcomes: list[RunOutcome]) -> str:
     flow_run_name="reprocess-{site}",
     task_runner=cast("Any", ProcessPoolTaskRunner()),  # invariant generic in Prefect's stubs
 )
-def reprocess(site: str, runs: list[str] | None = None, since: str | None = None) -> dict[str, Any]:
+def reprocess(
+    site: str, runs: list[str] | None = None, since: str | None = None
+) -> ReprocessSummary:
     """Re-derive a site's runs (all, ``runs`` by id, or those ``since`` a date) from the archive."""
     logger = get_run_logger()
     profile = load_profile(site)
@@ -266,7 +321,7 @@ def run_reprocess(
     since: str | None = None,
     workers: int | None = None,
     dask: str | None = None,
-) -> dict[str, Any]:
+) -> ReprocessSummary:
     load_profile(site)  # unknown site, bad run id, S3 down: one line before anything starts
     config = StoreConfig.from_env()
     check_store(config)

@@ -17,15 +17,16 @@ import gzip
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from flows.errors import ConfigError, StoreVerifyError
-from flows.state.fold import ArticleEntry, SiteState
+from flows.state.fold import ArticleEntry, FoldedEvent, FoldedRecord, SiteState
 from flows.store import (
     ArchivedRun,
+    ObjectKind,
     RunPaths,
     SiteKeys,
     Store,
@@ -39,9 +40,12 @@ log = logging.getLogger(__name__)
 Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]
 STATE_NAME = "state.json.gz"
 CAPTURES_NAME = "captures.jsonl.gz"
+# Where a loaded state came from: the saved checkpoint, a rebuild from the archive, or nothing
+# (the site's first run).
+StateSource = Literal["saved", "rebuilt", "new"]
 
 
-FOLDED_KINDS = (
+FOLDED_KINDS: tuple[ObjectKind, ...] = (
     "articles",
     "events",
     "captures",
@@ -70,14 +74,15 @@ class CheckpointPolicy:
 class LoadedState:
     state: SiteState
     captures: Path  # compacted digest index, for the crawl and the next save
-    source: str  # "saved" | "rebuilt" | "new"
+    source: StateSource
     problem: str | None = None
     runs_since_checkpoint: int = 0  # runs folded in after the saved checkpoint
     log_bytes: int = 0  # their archived outputs that the next load will fetch and fold
     checkpoint_bytes: int = 0  # size of the saved checkpoint (state + captures)
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+def _read_jsonl(path: Path) -> list[Any]:
+    """The parsed lines of an archived ``articles`` or ``events`` file (verified on download)."""
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
@@ -91,8 +96,8 @@ def fold_run(
 ) -> None:
     """Apply one archived run to the state and the digest index (verified downloads)."""
     cache = cache_root() / state.site / run.run_id
-    records: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
+    records: list[FoldedRecord] = []
+    events: list[FoldedEvent] = []
     articles = run.one("articles")
     if articles is not None:
         records = _read_jsonl(fetch_verified(store, articles, cache / "articles.jsonl.gz"))
@@ -198,8 +203,8 @@ def advance(
     loaded: LoadedState,
     run_id: str,
     articles_key: str,
-    records: list[dict[str, Any]],
-    events: list[dict[str, Any]],
+    records: Iterable[FoldedRecord],
+    events: Iterable[FoldedEvent],
     run_captures: Path,
     log_bytes: int = 0,
 ) -> None:
@@ -219,8 +224,8 @@ def advance_run(
     loaded: LoadedState,
     run: RunPaths,
     articles_key: str,
-    records: list[dict[str, Any]],
-    events: list[dict[str, Any]],
+    records: Iterable[FoldedRecord],
+    events: Iterable[FoldedEvent],
 ) -> None:
     """``advance`` with what a spooled run's directory says (its digest index, its outputs)."""
     advance(loaded, run.run_id, articles_key, records, events, run.captures, run.state_log_bytes())

@@ -19,11 +19,65 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Literal
+
+from typing_extensions import ReadOnly, TypedDict
 
 STATE_SCHEMA = "newsvault.state/1"
+
+
+# What the fold reads of the archived outputs of a run. Article records and events are
+# ``flows.derive``'s contracts (``ArticleRecord``, ``Event``), and derive builds on the state, so
+# the state names only the fields it reads, read-only: derive's types fit these views (mypy checks
+# it where derive's outputs are folded) and tests/test_contracts.py checks them against the
+# published JSON Schemas.
+class FoldedProvenance(TypedDict):
+    fetched_at: ReadOnly[str]
+
+
+class FoldedRecord(TypedDict):
+    id: ReadOnly[str]
+    canonical_url: ReadOnly[str]
+    version: ReadOnly[int]
+    content_hash: ReadOnly[str]
+    title: ReadOnly[str | None]
+    simhash: ReadOnly[str]
+    aliases: ReadOnly[list[str]]
+    provenance: ReadOnly[FoldedProvenance]
+
+
+class FoldedAlias(TypedDict):
+    kind: ReadOnly[Literal["alias"]]
+    article_id: ReadOnly[str]
+    url: ReadOnly[str]
+
+
+class FoldedDeletion(TypedDict):
+    kind: ReadOnly[Literal["deleted"]]
+    article_id: ReadOnly[str]
+    how: ReadOnly[str]
+    time: ReadOnly[str]
+    run_id: ReadOnly[str]
+    evidence: ReadOnly[Mapping[str, object]]
+
+
+class FoldedRestoration(TypedDict):
+    kind: ReadOnly[Literal["restored"]]
+    article_id: ReadOnly[str]
+
+
+FoldedEvent = FoldedAlias | FoldedDeletion | FoldedRestoration
+
+
+class Deletion(TypedDict):
+    """An article's deletion, as its deletion event says (``ArticleEntry.deleted``)."""
+
+    how: str
+    time: str
+    run_id: str
+    evidence: Mapping[str, object]
 
 
 @dataclass(slots=True)  # one per article of the site: kept small
@@ -38,7 +92,7 @@ class ArticleEntry:
     first_seen: str
     updated: str
     aliases: list[str] = field(default_factory=list)
-    deleted: dict[str, Any] | None = None
+    deleted: Deletion | None = None
 
     @property
     def record_key(self) -> str:
@@ -57,8 +111,8 @@ class SiteState:
         self,
         run_id: str,
         articles_key: str,
-        records: Iterable[dict[str, Any]],
-        events: Iterable[dict[str, Any]],
+        records: Iterable[FoldedRecord],
+        events: Iterable[FoldedEvent],
     ) -> None:
         """Fold one archived run's outputs into the state (order: records, then events)."""
         for record in records:
@@ -84,7 +138,12 @@ class SiteState:
             if event["kind"] == "alias" and event["url"] not in entry.aliases:
                 entry.aliases = sorted([*entry.aliases, event["url"]])
             elif event["kind"] == "deleted":
-                entry.deleted = {k: event[k] for k in ("how", "time", "run_id", "evidence")}
+                entry.deleted = {
+                    "how": event["how"],
+                    "time": event["time"],
+                    "run_id": event["run_id"],
+                    "evidence": event["evidence"],
+                }
             elif event["kind"] == "restored":
                 entry.deleted = None
         if run_id not in self.runs:

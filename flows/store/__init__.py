@@ -2,7 +2,15 @@
 (the one client of S3 and the one translation of its errors), verified uploads, verified reads
 and the manifest. The only package that talks to boto3."""
 
-from flows.store.manifest import build_manifest, sha256_file, write_manifest
+from flows.store.manifest import (
+    Manifest,
+    ManifestEntry,
+    ObjectKind,
+    RunCounts,
+    build_manifest,
+    sha256_file,
+    write_manifest,
+)
 from flows.store.remote import ArchivedRun, cache_root, fetch_verified, site_runs
 from flows.store.runs import (
     ARTICLES,
@@ -26,7 +34,11 @@ __all__ = [
     "SPILL_DIR",
     "ArchivedRun",
     "Keys",
+    "Manifest",
+    "ManifestEntry",
     "ObjectInfo",
+    "ObjectKind",
+    "RunCounts",
     "RunPaths",
     "SiteKeys",
     "Store",

@@ -12,12 +12,60 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Final, Literal, TypedDict
 
 from flows.store.runs import Keys, RunPaths
+from flows.warc import RecordCounts
 
-MANIFEST_SCHEMA = "newsvault.manifest/1"
+MANIFEST_SCHEMA: Final = "newsvault.manifest/1"
 _CHUNK = 1024 * 1024
+
+# The contract of ``manifest.json`` (``Manifest``, published as
+# flows/derive/schema/manifest.schema.json beside the other outputs' schemas;
+# tests/test_contracts.py checks that the two agree).
+ObjectKind = Literal["warc", "articles", "stats", "captures", "cdxj", "events"]
+
+
+class ManifestEntry(TypedDict):
+    kind: ObjectKind
+    key: str
+    local_name: str  # path relative to the run directory
+    size: int
+    sha256: str
+
+
+class RunCounts(TypedDict):
+    """``flows.derive.DerivedCounts`` and the counts of the run's indexes."""
+
+    responses: int
+    responses_by_status: dict[str, int]
+    article_pages: int
+    articles: int
+    aliases: int
+    extraction_failures: int
+    new_articles: int
+    new_versions: int
+    unchanged: int
+    near_duplicates: int
+    deletions: int
+    restored: int
+    records: RecordCounts  # of the digest index, by WARC record type
+    cdxj_lines: int
+
+
+class Manifest(TypedDict):
+    schema: Literal["newsvault.manifest/1"]
+    site: str
+    run_id: str
+    run_prefix: str
+    base_url: str
+    started_at: str
+    finished_at: str
+    cleaner_version: str
+    counts: RunCounts
+    crawl: dict[str, int | float | str]  # Scrapy's stats (their names are Scrapy's), scalars only
+    objects: list[ManifestEntry]
+    bytes: int
 
 
 def sha256_file(path: Path) -> str:
@@ -30,13 +78,13 @@ def sha256_file(path: Path) -> str:
 
 @dataclass(frozen=True)
 class ObjectEntry:
-    kind: str  # "warc" | "articles" | "stats" | "captures" | "cdxj" | "events"
+    kind: ObjectKind
     key: str
     local_name: str  # path relative to the run directory
     size: int
     sha256: str
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> ManifestEntry:
         return {
             "kind": self.kind,
             "key": self.key,
@@ -46,7 +94,7 @@ class ObjectEntry:
         }
 
 
-def _entry(run: RunPaths, kind: str, key: str, path: Path) -> ObjectEntry:
+def _entry(run: RunPaths, kind: ObjectKind, key: str, path: Path) -> ObjectEntry:
     return ObjectEntry(
         kind, key, str(path.relative_to(run.dir)), path.stat().st_size, sha256_file(path)
     )
@@ -58,10 +106,10 @@ def build_manifest(
     *,
     base_url: str,
     started_at: datetime,
-    counts: dict[str, Any],
-    crawl: dict[str, Any],
+    counts: RunCounts,
+    crawl: dict[str, int | float | str],
     cleaner_version: str,
-) -> dict[str, Any]:
+) -> Manifest:
     objects = [_entry(run, "warc", keys.warc(p.name), p) for p in run.warc_files()]
     if run.articles.is_file():
         objects.append(_entry(run, "articles", keys.articles, run.articles))
@@ -89,13 +137,13 @@ def build_manifest(
     }
 
 
-def write_manifest(run: RunPaths, manifest: dict[str, Any]) -> Path:
+def write_manifest(run: RunPaths, manifest: Manifest) -> Path:
     tmp = run.manifest.with_suffix(".tmp")
     tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
     os.replace(tmp, run.manifest)
     return run.manifest
 
 
-def read_manifest(run: RunPaths) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(run.manifest.read_text(encoding="utf-8"))
+def read_manifest(run: RunPaths) -> Manifest:
+    data: Manifest = json.loads(run.manifest.read_text(encoding="utf-8"))
     return data

@@ -14,9 +14,10 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flows.errors import ConfigError, StoreVerifyError
+from flows.store.manifest import Manifest, ManifestEntry, ObjectKind
 from flows.store.runs import MANIFEST, RUN_ID_RE, SiteKeys
 from flows.store.s3 import Store
 from flows.warc import write_compacted
@@ -27,12 +28,12 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class ArchivedRun:
     run_id: str
-    manifest: dict[str, Any]
+    manifest: Manifest
 
-    def objects(self, kind: str) -> list[dict[str, Any]]:
+    def objects(self, kind: ObjectKind) -> list[ManifestEntry]:
         return [o for o in self.manifest.get("objects", []) if o.get("kind") == kind]
 
-    def one(self, kind: str) -> dict[str, Any] | None:
+    def one(self, kind: ObjectKind) -> ManifestEntry | None:
         found = self.objects(kind)
         return found[0] if found else None
 
@@ -94,7 +95,7 @@ def site_runs(
                 f"run {run_id}: {MANIFEST} is missing or unreadable (incomplete upload); skipped"
             )
             continue
-        result.runs.append(ArchivedRun(run_id, manifest))
+        result.runs.append(ArchivedRun(run_id, cast("Manifest", manifest)))  # as written
     return result
 
 
@@ -112,7 +113,7 @@ def is_verified(path: Path, size: int, sha256: str) -> bool:
     )
 
 
-def fetch_verified(store: Store, entry: dict[str, Any], dest: Path) -> Path:
+def fetch_verified(store: Store, entry: ManifestEntry, dest: Path) -> Path:
     """Download one manifest object to ``dest`` unless already verified there.
 
     Raises ``StoreVerifyError`` naming the object when its size or SHA-256 does not match the

@@ -197,7 +197,9 @@ class Store:
         try:
             yield
         except (BotoCoreError, ClientError) as exc:
-            raise translate(exc, self.config, action, key) from exc
+            raise translate(
+                exc, action, key, bucket=self.config.bucket, endpoint=self.config.endpoint
+            ) from exc
 
     # the bucket
 

@@ -3,8 +3,6 @@ failed and what to do. ``Store._calling`` (``flows.store.s3``) applies it to eve
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -24,9 +22,6 @@ from flows.errors import (
     StoreVerifyError,
 )
 
-if TYPE_CHECKING:
-    from flows.store.s3 import StoreConfig
-
 FIX_CREDENTIALS = (
     'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (for the local stack: eval "$(newsvault env)")'
 )
@@ -45,11 +40,11 @@ _DIGEST_CODES = {"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch"}
 
 
 def translate(
-    exc: Exception, config: StoreConfig, action: str, key: str | None = None
+    exc: Exception, action: str, key: str | None, *, bucket: str, endpoint: str | None
 ) -> StoreError:
     """One line that says what failed and what to do; ``Store._calling`` raises it ``from
     exc``. ``key`` None means a request about the bucket itself."""
-    endpoint = config.endpoint or "AWS S3"
+    endpoint = endpoint or "AWS S3"
     if isinstance(exc, EndpointConnectionError | ConnectionClosedError | ConnectionError):
         return StoreUnreachableError(
             f"cannot reach S3 at {endpoint} while trying to {action}: is the server running? "
@@ -69,11 +64,11 @@ def translate(
         if code in _MISSING_CODES or status == 404:
             if key is None or code == "NoSuchBucket":
                 return StoreNoBucketError(
-                    f"bucket {config.bucket!r} does not exist at {endpoint}: create it (the local "
+                    f"bucket {bucket!r} does not exist at {endpoint}: create it (the local "
                     "stack's `newsvault up` does) or set NEWSVAULT_S3_BUCKET"
                 )
             return StoreNotFoundError(
-                f"s3://{config.bucket}/{key} does not exist at {endpoint} (trying to {action})"
+                f"s3://{bucket}/{key} does not exist at {endpoint} (trying to {action})"
             )
         if code in _PRECONDITION_CODES or status == 412 or code == "BucketAlreadyOwnedByYou":
             return StorePreconditionError(

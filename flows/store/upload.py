@@ -15,10 +15,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from flows.errors import StoreAuthError, StoreUnreachableError, StoreVerifyError
-from flows.store.manifest import read_manifest, sha256_file
+from flows.store.manifest import ManifestEntry, read_manifest, sha256_file
 from flows.store.runs import RunPaths, SiteKeys, manifest_key
 from flows.store.s3 import Store
 
@@ -85,9 +84,9 @@ def upload_run(store: Store, run: RunPaths) -> StoreResult:
     skips it); the first failure, in manifest order, is raised once all have finished."""
     manifest = read_manifest(run)
     manifest_object = manifest_key(manifest["run_prefix"])
-    entries: list[dict[str, Any]] = manifest["objects"]
+    entries = manifest["objects"]
 
-    def one(entry: dict[str, Any]) -> bool:
+    def one(entry: ManifestEntry) -> bool:
         path = run.dir / entry["local_name"]
         return put_with_backoff(store, entry["key"], path, entry["size"], entry["sha256"])
 

@@ -37,7 +37,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -61,6 +61,14 @@ WARC_READ_ERRORS = (
 
 SCHEMA = "newsvault.captures/1"
 EMPTY_DIGEST = "sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ"  # sha1 of b"", base32
+RecordType = Literal["response", "revisit"]  # the WARC records the index holds
+
+
+class RecordCounts(TypedDict):
+    """A run's index entries by record type (``write_run_index``; the manifest's counts)."""
+
+    response: int
+    revisit: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +234,7 @@ def _entries(path: Path) -> Iterator[CaptureEntry]:
             )
 
 
-def write_run_index(warcs: Iterable[Path], out: Path) -> dict[str, int]:
+def write_run_index(warcs: Iterable[Path], out: Path) -> RecordCounts:
     """Build a run's ``captures.jsonl.gz`` from its WARC files; returns counts by record type."""
     counts: Counter[str] = Counter()
 

@@ -48,8 +48,8 @@ from io import BufferedIOBase
 from urllib.parse import urlsplit
 
 from flows.errors import ConfigError
+from infra.replica.behaviour import Behaviour, Request
 from infra.replica.routes import Response
-from infra.replica.server import Behaviour, Request
 
 FAULTS = (
     "429",

@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 
 from infra.replica import words as W
+from infra.replica.article_page import byline_html
 from infra.replica.content import Site
-from infra.replica.pages import byline_html
-from infra.replica.theme import SITE_NAME, STATIC_PAGES, Theme, iso, t
+from infra.replica.markup import iso, t
+from infra.replica.theme import SITE_NAME, STATIC_PAGES, Theme
 
 POSTS_PER_SITEMAP = 1000
 FEED_ITEMS = 10

@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlsplit
 
-from infra.replica import feeds, pages
+from infra.replica import article_page, feeds, pages
 from infra.replica.content import Site
 from infra.replica.theme import Theme
 
@@ -141,11 +141,11 @@ class Router:
                 return self._gone(k, base)
             art_modified = site.meta(k).modified
             if m.group(2):
-                return _html(200, pages.amp_page(theme, k), art_modified)
+                return _html(200, article_page.amp_page(theme, k), art_modified)
             post_id = site.meta(k).post_id
             return _html(
                 200,
-                pages.article_page(self.theme_at(site.render_day(k), base), k),
+                article_page.article_page(self.theme_at(site.render_day(k), base), k),
                 art_modified,
                 self._article_headers(base, path, post_id),
             )

@@ -7,13 +7,13 @@ blocks) are rendered once per theme and reused, which keeps a page render well u
 
 from __future__ import annotations
 
-import html
 import json
-from datetime import datetime
 from functools import cached_property, lru_cache
 
 from infra.replica import words as W
-from infra.replica.content import Site, Teaser
+from infra.replica.content import Site
+from infra.replica.markup import a, human_date, iso, t
+from infra.replica.records import Teaser
 from infra.replica.text import slugify
 
 THEME_VERSION = "9.2.2"
@@ -25,22 +25,13 @@ STATIC_PAGES: tuple[tuple[str, str, int], ...] = (  # (slug, title, page id)
 )
 
 
-def t(text: str) -> str:
-    """Escape a text node (WordPress leaves quotes in text alone)."""
-    return html.escape(text, quote=False)
-
-
-def a(text: str) -> str:
-    """Escape an attribute value."""
-    return html.escape(text, quote=True)
-
-
-def human_date(when: datetime) -> str:
-    return f"{W.MONTHS[when.month - 1]} {when.day}, {when.year}"
-
-
-def iso(when: datetime) -> str:
-    return when.isoformat()
+def body_tag(kind: str, extra: str = "") -> str:
+    """The ``<body>`` tag of a theme page: WordPress's classes for the page, then the theme's."""
+    return (
+        f'<body class="{kind}{extra} td-standard-pack global-block-template-1 '
+        'td-animation-stack-type0 td-full-layout" itemscope="itemscope" '
+        'itemtype="https://schema.org/WebPage">\n'
+    )
 
 
 _SHARE = (

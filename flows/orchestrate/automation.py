@@ -1,6 +1,6 @@
 """A Prefect automation that calls a webhook when an archive or reprocess run fails or crashes.
 
-    python -m infra.deploy.automation --webhook-url https://hooks.example.org/newsvault
+    python -m flows.orchestrate.automation --webhook-url https://hooks.example.org/newsvault
 
 (``PREFECT_API_URL`` names the server.) It saves a ``Webhook`` block (``newsvault-alerts``) and
 creates (or replaces) the automation ``newsvault-failed-runs``: on the event
@@ -64,7 +64,9 @@ def create_failed_runs_automation(webhook_url: str, *, allow_private: bool = Fal
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infra.deploy.automation", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m flows.orchestrate.automation", description=__doc__
+    )
     parser.add_argument("--webhook-url", required=True)
     parser.add_argument(
         "--allow-private", action="store_true", help="allow a webhook on a private address"

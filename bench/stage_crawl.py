@@ -1,0 +1,166 @@
+"""B1 recording overhead (the crawl with and without the WARC recorder) and H server headroom
+(the replica alone under load, against B1's crawl rate)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness import ReplicaProcess, Row
+from stages import BENCH_CONCURRENCY, Sizes, bench_profile
+
+from flows.orchestrate.crawl import crawl_command, crawl_env
+from flows.sites import SiteProfile
+from flows.store.runs import RunPaths
+
+# ----- B1 recording overhead --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CrawlTiming:
+    recorder: bool
+    seconds: float
+    responses: int
+    warc_bytes: int
+
+
+def timed_crawl(profile: SiteProfile, spool: Path, recorder: bool) -> CrawlTiming:
+    """One ``scrapy crawl news`` subprocess, as flows.orchestrate.crawl builds it; with
+    ``recorder`` False the
+    WARC directory is set empty, so the recorder raises NotConfigured and is switched off."""
+    run = RunPaths.create(spool, profile.name)
+    cmd = crawl_command(profile, run)
+    if not recorder:
+        cmd = [
+            "NEWSVAULT_WARC_DIR=" if arg.startswith("NEWSVAULT_WARC_DIR=") else arg for arg in cmd
+        ]
+    with open(run.crawl_log, "wb") as log:
+        started = time.perf_counter()
+        code = subprocess.call(cmd, env=crawl_env(), stdout=log, stderr=subprocess.STDOUT)
+        seconds = time.perf_counter() - started
+    if code != 0:
+        raise RuntimeError(f"crawl exited with {code}; see {run.crawl_log}")
+    stats = json.loads(run.stats.read_text(encoding="utf-8"))
+    warc_bytes = sum(p.stat().st_size for p in run.warc_files())
+    if recorder != (warc_bytes > 0):
+        raise RuntimeError(f"recorder={recorder} but {warc_bytes} WARC bytes in {run.warc_dir}")
+    shutil.rmtree(run.dir)
+    return CrawlTiming(
+        recorder, seconds, int(stats.get("downloader/response_count", 0)), warc_bytes
+    )
+
+
+@dataclass
+class B1Result:
+    row: Row
+    crawl_pages_per_s: float
+
+
+def b1_recording(sizes: Sizes, spool: Path) -> B1Result:
+    timings: list[CrawlTiming] = []
+    with ReplicaProcess(sizes.b1_articles) as replica:
+        profile = bench_profile(replica.base_url)
+        timed_crawl(profile, spool, recorder=False)  # warm-up: page cache, .pyc, replica paths
+        for round_ in range(sizes.b1_rounds):
+            order = (True, False) if round_ % 2 == 0 else (False, True)
+            for recorder in order:
+                timings.append(timed_crawl(profile, spool, recorder))
+    on = statistics.median(t.seconds for t in timings if t.recorder)
+    off = statistics.median(t.seconds for t in timings if not t.recorder)
+    responses = max(t.responses for t in timings)
+    row = Row(
+        "B1",
+        f"recording overhead ({sizes.b1_articles} articles, wall time)",
+        measured=f"{on:.1f} s recorder on",
+        baseline=f"{off:.1f} s recorder off",
+        ratio=on / off,
+        target=1.10,
+        higher_is_better=False,
+    )
+    each = ", ".join(f"{'on' if t.recorder else 'off'} {t.seconds:.1f}s" for t in timings)
+    row.notes.append(
+        f"{responses} responses per crawl, CONCURRENT_REQUESTS={BENCH_CONCURRENCY}, no delay; "
+        f"median of {sizes.b1_rounds} round(s), order alternating: {each}; "
+        f"{max(t.warc_bytes for t in timings) / 1e6:.0f} MB of WARC per recorded crawl"
+    )
+    return B1Result(row, responses / min(on, off))
+
+
+# ----- Server headroom --------------------------------------------------------------------------
+
+
+def article_paths(articles: int, seed: int = 1) -> list[str]:
+    from infra.replica.content import Site
+
+    site = Site(articles=articles, seed=seed)
+    return [site.article_at(k).path for k in range(site.count)]
+
+
+_WRK_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
+_WRK_ERRORS = re.compile(r"Non-2xx or 3xx responses: (\d+)")
+
+WRK_SCRIPT = """
+local paths = {}
+for line in io.lines(os.getenv("NV_BENCH_PATHS")) do paths[#paths + 1] = line end
+local threads = 0
+function setup(thread) thread:set("id", threads); threads = threads + 1 end
+function init(args) counter = id * 7919 end
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", paths[(counter % #paths) + 1], {["Accept-Encoding"] = "gzip, deflate"})
+end
+"""
+
+
+def load_replica(
+    base_url: str, paths: list[str], seconds: int, connections: int, workdir: Path
+) -> tuple[float, str]:
+    """Requests per second the replica serves over loopback, cycling through distinct article
+    pages (as a crawl asks for them: each once, gzip accepted); wrk when installed."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        from loadgen import run_load
+
+        rps, errors = run_load(base_url, paths, seconds, connections)
+        return rps, f"bench/loadgen.py, {connections} connections, {errors} errors"
+    paths_file = workdir / "paths.txt"
+    paths_file.write_text("\n".join(paths) + "\n", encoding="utf-8")
+    script = workdir / "paths.lua"
+    script.write_text(WRK_SCRIPT, encoding="utf-8")
+    cmd = [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script), base_url]
+    env = {**os.environ, "NV_BENCH_PATHS": str(paths_file)}
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout
+    match = _WRK_RPS.search(out)
+    if match is None:
+        raise RuntimeError(f"unexpected wrk output:\n{out}")
+    non2xx = _WRK_ERRORS.search(out)
+    return float(match[1]), f"wrk -t2 -c{connections}, {non2xx[1] if non2xx else 0} non-2xx"
+
+
+def headroom(sizes: Sizes, crawl_rate: float | None, workdir: Path) -> Row:
+    paths = article_paths(sizes.b1_articles)
+    with ReplicaProcess(sizes.b1_articles) as replica:
+        load_replica(replica.base_url, paths[:200], 1, BENCH_CONCURRENCY, workdir)  # warm-up
+        rps, how = load_replica(
+            replica.base_url, paths, sizes.headroom_seconds, BENCH_CONCURRENCY, workdir
+        )
+    row = Row(
+        "H",
+        "server headroom (replica alone vs crawl rate)",
+        measured=f"{rps:.0f} req/s replica",
+        baseline=f"{crawl_rate:.0f} pages/s crawl" if crawl_rate else "needs B1",
+        ratio=rps / crawl_rate if crawl_rate else None,
+        target=3.0,
+    )
+    row.notes.append(
+        f"{how}, {sizes.headroom_seconds}s over {len(paths)} distinct article pages; "
+        "crawl rate = B1's faster variant (responses / wall time)"
+    )
+    return row
