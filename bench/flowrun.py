@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.pool import Pool
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
@@ -42,13 +42,10 @@ from flows.state.checkpoint import (
 )
 from flows.state.fold import SiteState
 from flows.store.runs import SPILL_DIR, Keys, RunPaths
-from flows.store.s3 import StoreConfig
+from flows.store.s3 import Store
 from flows.store.upload import StoreResult, upload_run
 from flows.warc.captures import RecordCounts, write_run_index
 from flows.warc.cdxj import index_warcs
-
-if TYPE_CHECKING:
-    from types_boto3_s3 import S3Client
 
 LOG = logging.getLogger("bench.flow")
 LOG.setLevel(logging.WARNING)
@@ -127,8 +124,7 @@ class FlowRun:
 
 
 def archive_once(
-    client: S3Client,
-    config: StoreConfig,
+    store: Store,
     profile: SiteProfile,
     spool: Path,
     pool: Pool,
@@ -138,10 +134,10 @@ def archive_once(
 ) -> tuple[FlowRun, RunPaths]:
     """One run of the flow; the spool is removed after the verified upload unless kept."""
     run = RunPaths.create(spool, profile.name)
-    keys = Keys(config.prefix, run.site, run.run_id)
+    keys = Keys(store.config.prefix, run.site, run.run_id)
     started_at = datetime.now(UTC)
     t0 = time.perf_counter()
-    loaded = load_state(client, config, run.site, run.root / run.site / ".state", LOG)
+    loaded = load_state(store, run.site, run.root / run.site / ".state", LOG)
     shutil.copyfile(loaded.captures, run.prior_captures)
     t1 = time.perf_counter()
     crawl = run_crawl(profile, run, LOG, warc_max_size=warc_max_size)
@@ -153,7 +149,7 @@ def archive_once(
     spill = run.dir / SPILL_DIR  # as process_task does
     spill.mkdir()
     result = clean_in_pool(pool, warcs, profile, run.run_id, keys, spill)
-    derived = derive(result, loaded.state, run.run_id, keys, previous_text_loader(client, config))
+    derived = derive(result, loaded.state, run.run_id, keys, previous_text_loader(store))
     records: RecordCounts = captures_job.get()
     cdxj_lines: int = cdxj_job.get()
     manifest = seal_run(
@@ -162,8 +158,8 @@ def archive_once(
     t3 = time.perf_counter()
     breakdown = warc_breakdown(run.warc_files(), profile)
     t4 = time.perf_counter()  # the breakdown is the bench's, not the flow's: not timed
-    stored = upload_run(client, config, run)
-    checkpoint = save_state(client, config, loaded)
+    stored = upload_run(store, run)
+    checkpoint = save_state(store, loaded)
     t5 = time.perf_counter()
     uploaded = set(stored.uploaded)
     kinds: Counter[str] = Counter()
@@ -248,8 +244,7 @@ class Replay:
 
 
 def replay_once(
-    client: S3Client,
-    config: StoreConfig,
+    store: Store,
     profile: SiteProfile,
     pool: Pool,
     run: RunPaths,
@@ -261,22 +256,20 @@ def replay_once(
     ``reprocess_run`` reads them) or from the run's spool; then clean (pool) + merge + derive."""
     from flows.store.remote import fetch_verified, site_runs
 
-    keys = Keys(config.prefix, run.site, run.run_id)
+    keys = Keys(store.config.prefix, run.site, run.run_id)
     started = time.perf_counter()
     if source == "s3":
-        archived = site_runs(client, config, run.site, only=run.run_id).runs[0]
+        archived = site_runs(store, run.site, only=run.run_id).runs[0]
         shutil.rmtree(cache, ignore_errors=True)
         warcs = [
-            fetch_verified(client, config, o, cache / Path(str(o["key"])).name)
+            fetch_verified(store, o, cache / Path(str(o["key"])).name)
             for o in archived.objects("warc")
         ]
     else:
         warcs = run.warc_files()
     fetched = time.perf_counter()
     result = clean_in_pool(pool, warcs, profile, run.run_id, keys)
-    derived = derive(
-        result, SiteState(run.site), run.run_id, keys, previous_text_loader(client, config)
-    )
+    derived = derive(result, SiteState(run.site), run.run_id, keys, previous_text_loader(store))
     seconds = time.perf_counter() - started
     out = cache.parent / f"replay-{source}.jsonl.gz"
     write_jsonl_gz(out, derived.full_records())

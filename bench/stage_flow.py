@@ -63,18 +63,16 @@ def e2e_worker(articles: int, spool: Path, extras: bool) -> dict[str, Any]:
     from its spool)."""
     from flowrun import archive_once, new_pool, replay_once
 
-    from flows.store.s3 import StoreConfig, make_client
+    from flows.store.s3 import Store, StoreConfig
 
-    config = replace(StoreConfig.from_env(), prefix=f"bench-b3-{articles}/")
-    client = make_client(config)
+    store = Store(replace(StoreConfig.from_env(), prefix=f"bench-b3-{articles}/"))
     pool = new_pool()
     try:
         with ReplicaProcess(articles) as replica:
             profile = bench_profile(replica.base_url)
             with RssSampler() as sampler:
                 first, run = archive_once(
-                    client,
-                    config,
+                    store,
                     profile,
                     spool,
                     pool,
@@ -90,17 +88,13 @@ def e2e_worker(articles: int, spool: Path, extras: bool) -> dict[str, Any]:
             }
             if not extras:
                 return out
-            second, _ = archive_once(
-                client, config, profile, spool, pool, warc_max_size=B3_WARC_MAX_SIZE
-            )
+            second, _ = archive_once(store, profile, spool, pool, warc_max_size=B3_WARC_MAX_SIZE)
             out["b4"] = _run_summary(second)
             cache = spool / "b6-cache" / "warc"
             replays = []
             for round_ in range(int(os.environ.get("NV_BENCH_B6_ROUNDS", "1"))):
                 for source in ("s3", "spool") if round_ % 2 == 0 else ("spool", "s3"):
-                    replays.append(
-                        asdict(replay_once(client, config, profile, pool, run, source, cache))
-                    )
+                    replays.append(asdict(replay_once(store, profile, pool, run, source, cache)))
             out["b6"] = replays
             out["b6_bytes"] = sum(p.stat().st_size for p in run.warc_files())
             shutil.rmtree(run.dir)

@@ -31,7 +31,7 @@ class Sizes:
     b2_pages: int = 300
     b3_articles: tuple[int, int] = (5000, 20000)
     b5_bytes: int = 220 * 1024 * 1024
-    b5_rounds: int = 2
+    b5_rounds: int = 3
     headroom_seconds: int = 10
     b6_rounds: int = 1
 

@@ -41,6 +41,18 @@ class StoreVerifyError(StoreError):
     """An uploaded object does not match the local file (size or SHA-256)."""
 
 
+class StoreNotFoundError(StoreError):
+    """The object (or its bucket) does not exist."""
+
+
+class StoreNoBucketError(StoreNotFoundError):
+    """The bucket does not exist."""
+
+
+class StorePreconditionError(StoreError):
+    """A conditional write lost: the object appeared or changed since it was read."""
+
+
 class CrawlError(NewsvaultError):
     """The crawl subprocess failed; what it fetched stays in the spool."""
 

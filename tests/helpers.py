@@ -33,7 +33,7 @@ from flows.orchestrate.crawl import CrawlResult
 from flows.sites import SiteProfile
 from flows.store.manifest import build_manifest, write_manifest
 from flows.store.runs import Keys, RunPaths
-from flows.store.s3 import StoreConfig, make_client
+from flows.store.s3 import Store, StoreConfig, make_client
 from infra.local import control as local
 from infra.local.control import LocalStack, Ports
 from infra.replica import Behaviour, Request
@@ -179,6 +179,11 @@ def s3(stack: LocalStack) -> S3Client:
     os.environ.setdefault("AWS_ACCESS_KEY_ID", key)  # boto3 reads credentials from here only
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", secret)
     return make_client(store_config(stack))
+
+
+def store(stack: LocalStack) -> Store:
+    """The ``Store`` the CLI would use on the stack (its client: ``s3(stack)``)."""
+    return Store(store_config(stack), s3(stack))
 
 
 def objects(stack: LocalStack, prefix: str) -> dict[str, int]:

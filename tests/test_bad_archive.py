@@ -12,6 +12,7 @@ import pytest
 from flows.derive.articles import write_jsonl_gz
 from flows.replay.mirror import check_warc, mirror_site
 from flows.store.runs import Keys, RunPaths
+from flows.store.s3 import Store
 from flows.store.upload import upload_run
 from flows.warc.captures import write_run_index
 from flows.warc.cdxj import index_warcs
@@ -58,7 +59,7 @@ def bad_archive(
     for run_id, truncate in [(GOOD, False), (TRUNCATED, True), (MISMATCH, False)]:
         run = make_run(crawled, spool, run_id, truncate=truncate)
         seal_test_run(run, config.prefix)
-        upload_run(client, config, run)
+        upload_run(Store(config, client), run)
     # the mismatching run's WARC is replaced in S3 after its manifest was written
     key = Keys(config.prefix, "replica", MISMATCH).warc(warc_name(MISMATCH))
     client.put_object(Bucket=config.bucket, Key=key, Body=b"not the archived bytes")
@@ -86,7 +87,7 @@ def test_mirror_names_and_skips_bad_runs(
 ) -> None:
     config = store_config(stack)
     config = type(config)(bucket=config.bucket, endpoint=config.endpoint, prefix=PREFIX + "/")
-    mirror = mirror_site(s3(stack), config, "replica", root=tmp_path)
+    mirror = mirror_site(Store(config, s3(stack)), "replica", root=tmp_path)
     assert mirror.runs == [GOOD]
     assert [p.name for p in mirror.warcs] == [warc_name(GOOD)]
     text = "\n".join(mirror.problems)
@@ -96,7 +97,7 @@ def test_mirror_names_and_skips_bad_runs(
     assert not (mirror.archive_dir / warc_name(MISMATCH)).exists()
     assert [p.name for p in mirror.index_dir.iterdir()] == [f"{GOOD}.cdxj"]
     # incremental: a second pass downloads nothing new and reports the same problems
-    again = mirror_site(s3(stack), config, "replica", root=tmp_path)
+    again = mirror_site(Store(config, s3(stack)), "replica", root=tmp_path)
     assert again.runs == [GOOD] and len(again.problems) == len(mirror.problems)
 
 

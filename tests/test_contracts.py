@@ -447,7 +447,7 @@ def sealed(
     return runs
 
 
-@pytest.mark.e2e
+@pytest.mark.e2e  # the session's crawl of the replica: a server
 def test_real_records_events_and_manifests_validate(sealed: list[Sealed]) -> None:
     records = [r for s in sealed for r in read_jsonl_gz(s.run.articles)]
     events = [e for s in sealed for e in read_jsonl_gz(s.run.events)]

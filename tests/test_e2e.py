@@ -10,16 +10,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
 import jsonschema
 import pytest
-from botocore.config import Config
 from warcio.archiveiterator import ArchiveIterator
 
 from flows.derive.articles import schema
 from flows.errors import StoreAuthError, StoreUnreachableError
-from flows.store.s3 import StoreConfig, make_client
+from flows.store.s3 import Store, StoreConfig
 from flows.store.upload import upload_run
 from infra.local import control as local
 from infra.local.control import LocalStack
@@ -190,16 +188,9 @@ def test_store_failure_after_crawl_keeps_spool(
     before = sorted(p.name for p in run.dir.rglob("*"))
     down = StoreConfig(bucket=config.bucket, endpoint="http://127.0.0.1:9", max_attempts=1)
     with pytest.raises(StoreUnreachableError):
-        upload_run(make_client(down), down, run)
+        upload_run(Store(down), run)
     key, _ = local.credentials(stack)
-    wrong = boto3.client(
-        "s3",
-        endpoint_url=config.endpoint,
-        aws_access_key_id=key,
-        aws_secret_access_key="wrong",
-        region_name="us-east-1",
-        config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}),
-    )
+    wrong = Store(config, max_attempts=1, credentials=(key, "wrong"))
     with pytest.raises(StoreAuthError):
-        upload_run(wrong, config, run)
+        upload_run(wrong, run)
     assert sorted(p.name for p in run.dir.rglob("*")) == before

@@ -26,6 +26,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from flows.errors import ConfigError, InfraError
+from flows.store.s3 import StoreConfig, client_config
 from infra.local import control as local
 from infra.local import processes, replica_service, seaweed
 from infra.local.control import LocalStack, Ports
@@ -49,7 +50,7 @@ def _client(st: LocalStack, key: str, secret: str, **cfg: object) -> object:
         aws_access_key_id=key,
         aws_secret_access_key=secret,
         region_name="us-east-1",
-        config=local.boto_config(retries={"max_attempts": 1, "mode": "standard"}, **cfg),
+        config=client_config(StoreConfig(), max_attempts=1, **cfg),
     )
 
 
@@ -171,7 +172,7 @@ def test_s3_up_bucket_objects_and_auth(stack: LocalStack) -> None:
     assert "Admin" in identities[0]["actions"]
 
     # bucket exists, objects round-trip with the generated credentials
-    s3 = local.s3_client(stack)
+    s3 = local.s3_store(stack).client
     s3.head_bucket(Bucket=stack.bucket)
     assert stack.bucket in [b["Name"] for b in s3.list_buckets()["Buckets"]]
     s3.put_object(Bucket=stack.bucket, Key="a/b.txt", Body=b"hello")
@@ -190,7 +191,7 @@ def test_s3_up_bucket_objects_and_auth(stack: LocalStack) -> None:
         "s3",
         endpoint_url=stack.s3_endpoint,
         region_name="us-east-1",
-        config=local.boto_config().merge(Config(signature_version=UNSIGNED)),
+        config=client_config(StoreConfig()).merge(Config(signature_version=UNSIGNED)),
     )
     for call in (
         lambda: anon.get_object(Bucket=stack.bucket, Key="a/b.txt"),
@@ -285,7 +286,7 @@ def test_s3_checksum_sha256_is_stored_and_returned(stack: LocalStack) -> None:
     """SeaweedFS 4.48 keeps a ChecksumSHA256 sent with put_object and returns it from
     head_object/get_object with ChecksumMode=ENABLED; a wrong one is refused (BadDigest)."""
     local.up(stack, prefect=False)
-    s3 = local.s3_client(stack)
+    s3 = local.s3_store(stack).client
     body = b"warc bytes " * 1000
     digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
 
@@ -309,7 +310,7 @@ def test_s3_down_stops_keeps_data_and_is_idempotent(stack: LocalStack) -> None:
     first = local.up(stack, prefect=False).get("s3")
     assert first is not None and first.pid
     creds = local.credentials(stack)
-    local.s3_client(stack).put_object(Bucket=stack.bucket, Key="keep.txt", Body=b"kept")
+    local.s3_store(stack).client.put_object(Bucket=stack.bucket, Key="keep.txt", Body=b"kept")
 
     result = local.down(stack)
     s3_state = result.get("s3")
@@ -329,7 +330,7 @@ def test_s3_down_stops_keeps_data_and_is_idempotent(stack: LocalStack) -> None:
     again = local.up(stack, prefect=False).get("s3")
     assert again is not None and again.action == "started" and again.pid != first.pid
     assert local.credentials(stack) == creds
-    body = local.s3_client(stack).get_object(Bucket=stack.bucket, Key="keep.txt")["Body"]
+    body = local.s3_store(stack).client.get_object(Bucket=stack.bucket, Key="keep.txt")["Body"]
     assert body.read() == b"kept"
 
 
@@ -549,7 +550,7 @@ def test_replica_exiting_during_startup_names_its_log(
 
 
 def test_ensure_ready_gives_up_with_one_line(stack: LocalStack) -> None:
-    seaweed.ensure_credentials(stack)  # credentials exist, but no S3 answers on this port
+    local.ensure_credentials(stack)  # credentials exist, but no S3 answers on this port
     with pytest.raises(InfraError, match="cannot read stored data") as info:
         seaweed.ensure_ready(stack, timeout=0.5)
     assert "\n" not in str(info.value) and str(stack.seaweed_log) in str(info.value)

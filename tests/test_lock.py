@@ -13,9 +13,10 @@ from typing import Self
 import pytest
 
 from flows.state import lock
-from flows.state.lock import Owner, S3Lease, SiteLockedError, lock_key, site_lock
+from flows.state.lock import Owner, S3Lease, SiteLockedError, site_lock
+from flows.store import SiteKeys, Store
 from infra.local.control import LocalStack
-from tests.helpers import get, s3, store_config, wait_for
+from tests.helpers import get, s3, store, store_config, wait_for
 
 TTL = timedelta(seconds=2)  # renewed every 0.5 s (of real time)
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -48,16 +49,17 @@ def test_lease_outlives_its_ttl_while_the_run_lives(
     stack: LocalStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = pin_clock(monkeypatch, START)
-    client, config = s3(stack), store_config(stack)
+    s3store, config = store(stack), store_config(stack)
     site = f"lk{uuid.uuid4().hex[:6]}"
-    key = lock_key(config, site)
+    key = SiteKeys(config.prefix, site).lock
+    assert key == f"{config.prefix}sites/{site}/lock.json"  # beside state/, as ever
 
     def stored() -> Owner:
         owner = Owner.from_bytes(get(stack, key))
         assert owner is not None
         return owner
 
-    with site_lock(client, config, tmp_path, site, ttl=TTL) as lease:
+    with site_lock(s3store, tmp_path, site, ttl=TTL) as lease:
         first = stored()
         assert first.expires == iso(START + TTL)
         clock.now = START + 3 * TTL  # unrenewed, the lease would have expired twice by now
@@ -68,7 +70,7 @@ def test_lease_outlives_its_ttl_while_the_run_lives(
 
         renewed = wait_for("the renewal after the clock moved", renewed_after_the_move, 60, 0.05)
         assert renewed.token == first.token
-        other = S3Lease(client, config, site, TTL)
+        other = S3Lease(s3store, site, TTL)
         with pytest.raises(SiteLockedError, match="already being archived"):
             other.acquire()
         assert stored().token == first.token
@@ -82,11 +84,11 @@ def test_lost_lease_refuses_the_commit_and_leaves_the_new_holder(
 ) -> None:
     client, config = s3(stack), store_config(stack)
     site = f"lk{uuid.uuid4().hex[:6]}"
-    key = lock_key(config, site)
+    key = SiteKeys(config.prefix, site).lock
     intruder = Owner(
         "elsewhere", 1, "f" * 16, "2026-01-01T00:00:00+00:00", "2999-01-01T00:00:00+00:00"
     )
-    with site_lock(client, config, tmp_path, site, ttl=TTL) as lease:
+    with site_lock(Store(config, client), tmp_path, site, ttl=TTL) as lease:
         client.put_object(Bucket=config.bucket, Key=key, Body=intruder.to_bytes())
         lost = wait_for("the renewal to find the lock taken", lambda: lease.lost, 60, 0.05)
         assert "pid 1 on elsewhere" in lost
@@ -122,7 +124,8 @@ def test_renewal_survives_an_unreachable_store(
     clock = pin_clock(monkeypatch, START + timedelta(seconds=10))
     client = FlakyS3()
     ttl = timedelta(seconds=0.4)
-    lease = S3Lease(client, StoreConfig(endpoint="http://127.0.0.1:1"), "s", ttl)  # type: ignore[arg-type]
+    down = Store(StoreConfig(endpoint="http://127.0.0.1:1"), client)  # type: ignore[arg-type]
+    lease = S3Lease(down, "s", ttl)
     lease.owner = Owner(
         "here", 1, "a" * 16, "2026-01-01T00:00:00+00:00", "2026-01-01T00:00:01+00:00"
     )

@@ -26,6 +26,7 @@ from flows.sites import load_profile_file
 from flows.state.fold import SiteState
 from flows.store.manifest import build_manifest, write_manifest
 from flows.store.runs import Keys, RunPaths
+from flows.store.s3 import Store
 from flows.store.upload import upload_run
 from infra.local.control import LocalStack
 from infra.replica import Behaviour, ReplicaServer, Request
@@ -361,7 +362,7 @@ def test_reprocess_newer_cleaner_writes_under_its_version(
         cleaner_version="0.1.0",
     )
     write_manifest(run, manifest)
-    upload_run(s3(stack), config, run)
+    upload_run(Store(config, s3(stack)), run)
 
     out = reprocess(stack, tmp_path, profiles, "opold")
     [outcome] = out["runs"]

@@ -18,7 +18,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from flows.errors import StoreUnreachableError
-from flows.store.s3 import StoreConfig, make_client
+from flows.store.s3 import Store, StoreConfig, make_client
 from flows.store.upload import upload_run
 from infra.local import control as local
 from infra.local.control import LocalStack
@@ -107,7 +107,7 @@ def test_s3_restarted_mid_upload_upload_retries_and_completes(
 
     thread = threading.Thread(target=stop_then_restart)
     thread.start()
-    result = upload_run(make_client(config), config, run)
+    result = upload_run(Store(config), run)
     thread.join()
     assert outage == ["down", "up"]  # S3 went down and came back
     stored = _archived(own_s3, config, run.run_id)
@@ -126,7 +126,7 @@ def test_s3_stays_down_spool_kept_then_next_attempt_archives_all(
     local.down(own_s3)
     try:
         with pytest.raises(StoreUnreachableError) as info:  # after its two attempts, no hang
-            upload_run(make_client(config), config, run)
+            upload_run(Store(config), run)
         message = str(info.value)
         assert "\n" not in message and "cannot reach S3" in message and "spool is kept" in message
         assert sorted((p.name, p.stat().st_size) for p in run.dir.rglob("*") if p.is_file()) == (
@@ -135,8 +135,8 @@ def test_s3_stays_down_spool_kept_then_next_attempt_archives_all(
     finally:
         local.up(own_s3, prefect=False)
         _wait_authorised(config)
-    upload_run(make_client(config), config, run)  # what the next run does with pending_runs
-    again = upload_run(make_client(config), config, run)  # and a retry never duplicates
+    upload_run(Store(config), run)  # what the next run does with pending_runs
+    again = upload_run(Store(config), run)  # and a retry never duplicates
     assert again.uploaded == []
     stored = _archived(own_s3, config, run.run_id)
     assert len(stored) == len(again.already_present)
@@ -162,7 +162,7 @@ def test_parallel_upload_one_bad_object_the_rest_archived(
     client.put_object(Bucket=config.bucket, Key=bad, Body=b"someone else's object")
 
     with pytest.raises(StoreVerifyError, match="already exists with different content"):
-        upload_run(client, config, run)
+        upload_run(Store(config, client), run)
     held = _archived(own_s3, config, run.run_id)
     manifest_key = f"sites/replica/runs/{run.run_id}/manifest.json"
     assert manifest_key not in held and held[bad] == b"someone else's object"
@@ -171,7 +171,7 @@ def test_parallel_upload_one_bad_object_the_rest_archived(
             assert held[entry["key"]] == (run.dir / entry["local_name"]).read_bytes()
 
     client.delete_object(Bucket=config.bucket, Key=bad)
-    result = upload_run(client, config, run)
+    result = upload_run(Store(config, client), run)
     assert result.uploaded == [bad, manifest_key]
     assert sorted(result.already_present) == sorted(e["key"] for e in entries if e["key"] != bad)
     assert (

@@ -12,7 +12,7 @@ import pytest
 from flows.errors import ConfigError
 from flows.orchestrate.monitor import earlier_counts
 from flows.store.remote import site_runs
-from flows.store.s3 import StoreConfig
+from flows.store.s3 import Store, StoreConfig
 
 IDS = [f"2026010{d}T{h:02d}0000Z-0000aa" for d in range(1, 4) for h in range(24)]
 
@@ -37,21 +37,22 @@ class FakeS3:
 
 
 def test_after_and_last_limit_the_manifests_read() -> None:
-    config = StoreConfig()
     fake = FakeS3(IDS)
-    runs = site_runs(fake, config, "s", after=IDS[-5])  # type: ignore[arg-type]
+    store = Store(StoreConfig(), fake)  # type: ignore[arg-type]
+    runs = site_runs(store, "s", after=IDS[-5])
     assert [r.run_id for r in runs.runs] == IDS[-4:] and len(fake.reads) == 4
     assert runs.ids == IDS  # the listing still names every run
     fake.reads.clear()
-    assert [r.run_id for r in site_runs(fake, config, "s", last=3).runs] == IDS[-3:]  # type: ignore[arg-type]
+    assert [r.run_id for r in site_runs(store, "s", last=3).runs] == IDS[-3:]
     assert len(fake.reads) == 3
     fake.reads.clear()
-    assert site_runs(fake, config, "s", last=0).runs == [] and fake.reads == []  # type: ignore[arg-type]
+    assert site_runs(store, "s", last=0).runs == [] and fake.reads == []
     with pytest.raises(ConfigError, match="no archived runs"):
-        site_runs(FakeS3([]), config, "s")  # type: ignore[arg-type]
+        site_runs(Store(StoreConfig(), FakeS3([])), "s")  # type: ignore[arg-type]
 
 
 def test_health_history_reads_only_the_runs_it_judges() -> None:
     fake = FakeS3(IDS)
-    counts = earlier_counts(fake, StoreConfig(), "s", exclude=IDS[-1], last=4)  # type: ignore[arg-type]
+    store = Store(StoreConfig(), fake)  # type: ignore[arg-type]
+    counts = earlier_counts(store, "s", exclude=IDS[-1], last=4)
     assert len(counts) == 4 and len(fake.reads) == 5

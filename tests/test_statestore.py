@@ -23,7 +23,7 @@ from flows.state.checkpoint import (
 )
 from flows.store.manifest import build_manifest, write_manifest
 from flows.store.runs import Keys, RunPaths, new_run_id, state_key
-from flows.store.s3 import StoreConfig
+from flows.store.s3 import Store
 from flows.store.upload import upload_run
 from flows.warc.captures import write_run_index
 from flows.warc.cdxj import index_warcs
@@ -33,15 +33,13 @@ from tests.helpers import Crawled, get, s3, store_config
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def archive_run(
-    client: object, config: StoreConfig, crawled: Crawled, root: Path, loaded: LoadedState, n: int
-) -> RunPaths:
+def archive_run(st: Store, crawled: Crawled, root: Path, loaded: LoadedState, n: int) -> RunPaths:
     """One run of the crawled WARCs through the flow's plain functions, then the state advanced."""
     site = loaded.state.site
     run = RunPaths.create(root, site, new_run_id(START + timedelta(hours=n)))
     for warc in crawled.result.warc_files:
         (run.warc_dir / warc.name).write_bytes(warc.read_bytes())
-    keys = Keys(config.prefix, site, run.run_id)
+    keys = Keys(st.config.prefix, site, run.run_id)
     result = process_warcs(run.warc_files(), crawled.profile, run.run_id, keys.warc)
     derived = derive(result, loaded.state, run.run_id, keys, lambda _: None)
     write_jsonl_gz(run.articles, derived.records)
@@ -58,7 +56,7 @@ def archive_run(
         cleaner_version="test",
     )
     write_manifest(run, manifest)
-    upload_run(client, config, run)  # type: ignore[arg-type]
+    upload_run(st, run)
     advance_run(loaded, run, keys.articles, derived.records, derived.events)
     return run
 
@@ -74,36 +72,37 @@ def test_small_runs_keep_the_checkpoint_and_loading_folds_them(
     stack: LocalStack, crawled: Crawled, home: Path
 ) -> None:
     client, config = s3(stack), store_config(stack)
+    st = Store(config, client)
     site = f"ckpt{uuid.uuid4().hex[:6]}"
     state_obj = state_key(config.prefix, site, STATE_NAME)
-    loaded = load_state(client, config, site, home / "w0")
+    loaded = load_state(st, site, home / "w0")
     assert loaded.source == "new"
-    first = archive_run(client, config, crawled, home / "spool", loaded, 0)
-    assert save_state(client, config, loaded)  # a new site always writes its first checkpoint
+    first = archive_run(st, crawled, home / "spool", loaded, 0)
+    assert save_state(st, loaded)  # a new site always writes its first checkpoint
     checkpoint = get(stack, state_obj)
 
     # the same pages again: nothing new; the run's digest index is as big as the first's here
     # (copied WARCs, no revisits), so a looser share keeps the checkpoint, the default would not
-    second = archive_run(client, config, crawled, home / "spool", loaded, 1)
+    second = archive_run(st, crawled, home / "spool", loaded, 1)
     assert loaded.runs_since_checkpoint == 1 and 0 < loaded.log_bytes
     assert CheckpointPolicy().due(loaded)
-    assert not save_state(client, config, loaded, CheckpointPolicy(max_share=100.0))
+    assert not save_state(st, loaded, CheckpointPolicy(max_share=100.0))
     assert get(stack, state_obj) == checkpoint
 
     # loading = the checkpoint + the run after it, equal to the in-memory state and a rebuild
-    again = load_state(client, config, site, home / "w1")
+    again = load_state(st, site, home / "w1")
     assert again.source == "saved" and again.state.runs == [first.run_id, second.run_id]
     assert again.runs_since_checkpoint == 1 and again.log_bytes == loaded.log_bytes
     assert again.state.to_bytes() == loaded.state.to_bytes()
     assert again.captures.read_bytes() == loaded.captures.read_bytes()
-    rebuilt = rebuild(client, config, site, home / "w2")
+    rebuilt = rebuild(st, site, home / "w2")
     assert rebuilt.state.to_bytes() == again.state.to_bytes()
 
     # the log is bounded: at the policy's run count a new checkpoint is written
-    third = archive_run(client, config, crawled, home / "spool", again, 2)
-    assert save_state(client, config, again, CheckpointPolicy(max_runs=2))
+    third = archive_run(st, crawled, home / "spool", again, 2)
+    assert save_state(st, again, CheckpointPolicy(max_runs=2))
     assert again.runs_since_checkpoint == 0 and again.log_bytes == 0
-    latest = load_state(client, config, site, home / "w3")
+    latest = load_state(st, site, home / "w3")
     assert latest.runs_since_checkpoint == 0 and latest.state.runs[-1] == third.run_id
     assert latest.checkpoint_bytes == len(get(stack, state_obj)) + len(
         get(stack, state_key(config.prefix, site, CAPTURES_NAME))
@@ -128,17 +127,18 @@ def test_corrupt_run_after_the_checkpoint_rebuilds_the_state(
     stack: LocalStack, crawled: Crawled, home: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     client, config = s3(stack), store_config(stack)
+    st = Store(config, client)
     site = f"ckpt{uuid.uuid4().hex[:6]}"
-    loaded = load_state(client, config, site, home / "w0")
-    first = archive_run(client, config, crawled, home / "spool", loaded, 0)
-    save_state(client, config, loaded)
-    second = archive_run(client, config, crawled, home / "spool", loaded, 1)
-    assert not save_state(client, config, loaded, CheckpointPolicy(max_share=100.0))
+    loaded = load_state(st, site, home / "w0")
+    first = archive_run(st, crawled, home / "spool", loaded, 0)
+    save_state(st, loaded)
+    second = archive_run(st, crawled, home / "spool", loaded, 1)
+    assert not save_state(st, loaded, CheckpointPolicy(max_share=100.0))
     key = Keys(config.prefix, site, second.run_id).captures
     client.put_object(Bucket=config.bucket, Key=key, Body=b"not the archived index")
 
     caplog.set_level("WARNING")
-    again = load_state(client, config, site, home / "w1")
+    again = load_state(st, site, home / "w1")
     assert again.source == "rebuilt" and again.problem is not None
     assert f"run {second.run_id} after it fails verification" in again.problem
     assert "rebuilding it from the archive" in caplog.text
@@ -155,16 +155,17 @@ def test_run_archived_late_behind_the_checkpoint_rebuilds(
     down) is older than the checkpoint's last run: the state can't fold it in order, so it is
     rebuilt from the archive, this run included."""
     client, config = s3(stack), store_config(stack)
+    st = Store(config, client)
     site = f"ckpt{uuid.uuid4().hex[:6]}"
-    loaded = load_state(client, config, site, home / "w0")
-    first = archive_run(client, config, crawled, home / "spool", loaded, 0)
-    second = archive_run(client, config, crawled, home / "spool", loaded, 2)
-    assert save_state(client, config, loaded, force=True)
+    loaded = load_state(st, site, home / "w0")
+    first = archive_run(st, crawled, home / "spool", loaded, 0)
+    second = archive_run(st, crawled, home / "spool", loaded, 2)
+    assert save_state(st, loaded, force=True)
     behind = LoadedState(loaded.state, loaded.captures, "saved")  # only its run id matters
-    late = archive_run(client, config, crawled, home / "spool", behind, 1)
+    late = archive_run(st, crawled, home / "spool", behind, 1)
     assert first.run_id < late.run_id < second.run_id
 
     caplog.set_level("WARNING")
-    again = load_state(client, config, site, home / "w1")
+    again = load_state(st, site, home / "w1")
     assert again.source == "rebuilt" and "misses runs older than its last run" in str(again.problem)
     assert again.state.runs == [first.run_id, late.run_id, second.run_id]

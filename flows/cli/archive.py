@@ -7,31 +7,23 @@ runs are ``ConfigError``s (one line, non-zero exit).
 
 from __future__ import annotations
 
-import base64
 import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from botocore.exceptions import BotoCoreError, ClientError
 
 from flows.errors import NewsvaultError
 from flows.replay import Mirror, mirror_site
 from flows.store import (
-    SHA256_META,
+    SiteKeys,
+    Store,
     StoreConfig,
     cache_root,
     check_run_id,
     fetch_verified,
-    make_client,
     sha256_file,
     site_runs,
-    translate,
 )
 from flows.warc import merge_indexes
-
-if TYPE_CHECKING:
-    from types_boto3_s3 import S3Client
 
 
 def _report(problems: list[str]) -> None:
@@ -39,13 +31,9 @@ def _report(problems: list[str]) -> None:
         print(f"newsvault: skipped: {problem}", file=sys.stderr)
 
 
-def site_index_key(config: StoreConfig, site: str) -> str:
-    return f"{config.prefix}sites/{site}/index.cdxj"
-
-
-def build_site_index(client: S3Client, config: StoreConfig, site: str) -> tuple[str, int]:
+def build_site_index(store: Store, site: str) -> tuple[str, int]:
     """Merge every run's ``index.cdxj`` into ``sites/{site}/index.cdxj``; (key, lines)."""
-    runs = site_runs(client, config, site)
+    runs = site_runs(store, site)
     problems = list(runs.problems)
     sources: list[Path] = []
     for run in runs.runs:
@@ -54,36 +42,22 @@ def build_site_index(client: S3Client, config: StoreConfig, site: str) -> tuple[
             problems.append(f"run {run.run_id}: no index.cdxj in its manifest")
             continue
         try:
-            sources.append(
-                fetch_verified(client, config, entry, cache_root() / site / run.run_id / "cdxj")
-            )
+            sources.append(fetch_verified(store, entry, cache_root() / site / run.run_id / "cdxj"))
         except NewsvaultError as exc:
             problems.append(f"run {run.run_id}: {exc}")
     _report(problems)
-    key = site_index_key(config, site)
+    key = SiteKeys(store.config.prefix, site).index
     with tempfile.TemporaryDirectory(prefix="nv-index-") as tmp:
         merged = Path(tmp) / "index.cdxj"
         lines = merge_indexes(sources, merged)
-        sha256 = sha256_file(merged)
-        try:
-            with open(merged, "rb") as body:
-                client.put_object(
-                    Bucket=config.bucket,
-                    Key=key,
-                    Body=body,
-                    ChecksumSHA256=base64.b64encode(bytes.fromhex(sha256)).decode("ascii"),
-                    Metadata={SHA256_META: sha256},
-                )
-        except (BotoCoreError, ClientError) as exc:
-            raise translate(exc, config, f"upload {key}") from exc
+        store.put_file(key, merged, size=merged.stat().st_size, sha256=sha256_file(merged))
     return key, lines
 
 
 def _mirror(site: str, run_id: str | None, *, articles: bool) -> tuple[Mirror, StoreConfig]:
     config = StoreConfig.from_env()
     mirror = mirror_site(
-        make_client(config),
-        config,
+        Store(config),
         site,
         run_id=check_run_id(run_id) if run_id else None,
         articles=articles,
@@ -94,7 +68,7 @@ def _mirror(site: str, run_id: str | None, *, articles: bool) -> tuple[Mirror, S
 
 def cmd_index(site: str) -> int:
     config = StoreConfig.from_env()
-    key, lines = build_site_index(make_client(config), config, site)
+    key, lines = build_site_index(Store(config), site)
     print(f"s3://{config.bucket}/{key}: {lines} lines")
     return 0
 

@@ -204,12 +204,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_ls(args: argparse.Namespace) -> int:
-    from flows.store import StoreConfig, check_run_id, list_run_objects, make_client
+    from flows.store import Store, StoreConfig, check_run_id, list_run_objects
 
     use_local_stack_defaults()
     config = StoreConfig.from_env()
     run_id = check_run_id(args.run) if args.run else None
-    objects = list_run_objects(make_client(config), config, args.site, run_id)
+    objects = list_run_objects(Store(config), args.site, run_id)
     if args.last and objects:
         last_run = max(key.split("/runs/", 1)[1].split("/", 1)[0] for key, _ in objects)
         objects = [(k, n) for k, n in objects if f"/runs/{last_run}/" in k]
@@ -269,18 +269,18 @@ def _cmd_state(args: argparse.Namespace) -> int:
 
     from flows.sites import load_profile
     from flows.state import load_state, rebuild, save_state
-    from flows.store import StoreConfig, check_store, make_client
+    from flows.store import Store, StoreConfig, check_store
 
     load_profile(args.site)
     use_local_stack_defaults()
     config = StoreConfig.from_env()
     check_store(config)
-    client = make_client(config)
+    store = Store(config)
     with tempfile.TemporaryDirectory(prefix="newsvault-state-") as tmp:
-        rebuilt = rebuild(client, config, args.site, Path(tmp) / "rebuilt")
+        rebuilt = rebuild(store, args.site, Path(tmp) / "rebuilt")
         if not rebuilt.state.runs:
             raise ConfigError(f"no archived runs of site {args.site!r} in {config.where}")
-        saved = load_state(client, config, args.site, Path(tmp) / "saved")
+        saved = load_state(store, args.site, Path(tmp) / "saved")
         same = saved.source == "saved" and saved.state.to_bytes() == rebuilt.state.to_bytes()
         print(
             f"rebuilt state of {args.site}: {len(rebuilt.state.articles)} articles from "
@@ -292,7 +292,7 @@ def _cmd_state(args: argparse.Namespace) -> int:
         else:
             print(f"the saved state was {saved.problem or 'missing'}")
         if args.save:
-            save_state(client, config, rebuilt, force=True)
+            save_state(store, rebuilt, force=True)
             print("saved the rebuilt state")
             return 0
     return 0 if same else 1

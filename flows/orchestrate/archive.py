@@ -39,13 +39,13 @@ from flows.store import (
     Keys,
     Manifest,
     RunPaths,
+    Store,
     StoreConfig,
     StoreResult,
     build_manifest,
     check_store,
     default_spool_root,
     discard_spool,
-    make_client,
     pending_runs,
     unprocessed_runs,
     upload_run,
@@ -60,7 +60,7 @@ def load_state_task(config: StoreConfig, run: RunPaths) -> LoadedState:
     index becomes the crawl's prior-captures file (revisits, conditional requests)."""
     logger = get_run_logger()
     workdir = run.root / run.site / ".state"
-    loaded = load_state(make_client(config), config, run.site, workdir, logger)
+    loaded = load_state(Store(config), run.site, workdir, logger)
     shutil.copyfile(loaded.captures, run.prior_captures)
     logger.info(
         "state %s: %d articles from %d runs",
@@ -104,11 +104,11 @@ def process_task(
     loaded: LoadedState,
 ) -> Derived:
     keys = Keys(config.prefix, run.site, run.run_id)
-    client = make_client(config)
+    store = Store(config)
     spill = run.dir / SPILL_DIR  # records on disk meanwhile: memory flat in the run's size
     spill.mkdir(exist_ok=True)
     result = process_warcs(run.warc_files(), profile, run.run_id, keys.warc, spill)
-    derived = derive(result, loaded.state, run.run_id, keys, previous_text_loader(client, config))
+    derived = derive(result, loaded.state, run.run_id, keys, previous_text_loader(store))
     records = write_run_index(run.warc_files(), run.captures)  # digest index (flows.warc.captures)
     cdxj_lines = index_warcs(run.warc_files(), run.cdxj)
     seal_run(run, keys, profile, derived, crawl.stats, started_at, records, cdxj_lines, loaded)
@@ -150,14 +150,13 @@ def seal_run(
 
 @task(name="save-state", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
 def save_state_task(config: StoreConfig, loaded: LoadedState) -> bool:
-    return save_state(make_client(config), config, loaded, logger=get_run_logger())
+    return save_state(Store(config), loaded, logger=get_run_logger())
 
 
 @task(name="store", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
 def store_task(config: StoreConfig, run: RunPaths) -> StoreResult:
-    client = make_client(config)
     logger = get_run_logger()
-    result = upload_run(client, config, run)
+    result = upload_run(Store(config), run)
     logger.info(
         "run %s: %d objects uploaded, %d already present, %d bytes",
         run.run_id,
@@ -184,9 +183,7 @@ def archive_site(
     config = StoreConfig.from_env()
     check_store(config)
     root = Path(spool_root) if spool_root else default_spool_root()
-    with site_lock(
-        make_client(config), config, root, load_profile(site).name, get_run_logger()
-    ) as lease:
+    with site_lock(Store(config), root, load_profile(site).name, get_run_logger()) as lease:
         return _archive_site(site, max_pages, base_url, spool_root, warc_max_size, full, lease)
 
 
@@ -261,9 +258,7 @@ def _archive_site(
             description="archive run report (S3 error)",
         )
         raise
-    history = earlier_counts(
-        make_client(config), config, profile.name, run.run_id, profile.health.stale_runs - 1
-    )
+    history = earlier_counts(Store(config), profile.name, run.run_id, profile.health.stale_runs - 1)
     counts = processed.summary()
     report = RunReport(
         site=profile.name,

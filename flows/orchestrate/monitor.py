@@ -4,16 +4,13 @@ runs' counts that the health checks compare against (read from the archived mani
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 
 from flows.errors import ConfigError
-from flows.store import RunCounts, StoreConfig, site_runs
-
-if TYPE_CHECKING:
-    from types_boto3_s3 import S3Client
+from flows.store import RunCounts, Store, site_runs
 
 log = logging.getLogger(__name__)
 
@@ -61,14 +58,12 @@ class CrawlProgressArtifact:
             log.warning("progress artifact not updated: %s", exc)
 
 
-def earlier_counts(
-    client: S3Client, config: StoreConfig, site: str, exclude: str, last: int
-) -> list[RunCounts]:
+def earlier_counts(store: Store, site: str, exclude: str, last: int) -> list[RunCounts]:
     """The ``counts`` of the site's last ``last`` archived runs before ``exclude``."""
     if last <= 0:
         return []
     try:
-        runs = site_runs(client, config, site, last=last + 1)  # this run may be among them
+        runs = site_runs(store, site, last=last + 1)  # this run may be among them
     except ConfigError:
         return []
     found = [r.manifest.get("counts", {}) for r in runs.runs if r.run_id != exclude]

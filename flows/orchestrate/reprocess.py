@@ -6,7 +6,8 @@ from S3 (verified against their manifests, ``flows.store.remote``) instead of th
 before run R is the fold of the runs before R: archived outputs for runs not reprocessed,
 re-derived ones for runs this job reprocessed. With the cleaner version that archived a run, the
 output must equal the archived JSONL byte for byte (reported as ``identical``); otherwise it is
-written under ``sites/{site}/derived/{cleaner_version}/runs/{run_id}/`` with ``changes.json``.
+written under ``sites/{site}/derived/{cleaner_version}/runs/{run_id}/`` (``SiteKeys.derived``)
+with ``changes.json``.
 
 Cleaning fans out per WARC file through the flow's task runner: a process pool on one machine
 (``ProcessPoolTaskRunner``: cleaning is CPU-bound, threads would serialise on the GIL), a Dask
@@ -43,26 +44,25 @@ from flows.derive import (
 )
 from flows.errors import ConfigError
 from flows.sites import SiteProfile, load_profile
-from flows.state import SiteState
-from flows.state.checkpoint import _put, previous_text_loader
+from flows.state import SiteState, previous_text_loader
 from flows.store import (
     ARTICLES,
     EVENTS,
     ArchivedRun,
     Keys,
     ObjectKind,
+    SiteKeys,
+    Store,
     StoreConfig,
     cache_root,
     check_run_id,
     check_store,
     fetch_verified,
-    make_client,
     site_runs,
 )
 
 if TYPE_CHECKING:
     from prefect.task_runners import TaskRunner
-    from types_boto3_s3 import S3Client
 
 _DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
@@ -129,10 +129,6 @@ class RunOutcome:
         }
 
 
-def derived_prefix(config: StoreConfig, site: str, cleaner: str, run_id: str) -> str:
-    return f"{config.prefix}sites/{site}/derived/{cleaner}/runs/{run_id}/"
-
-
 def select_runs(
     runs: list[ArchivedRun], only: list[str] | None, since: str | None
 ) -> list[ArchivedRun]:
@@ -166,13 +162,13 @@ def _jsonl_bytes(records: Iterable[Mapping[str, object]], path: Path) -> bytes:
 
 
 def _archived_jsonl(
-    client: S3Client, config: StoreConfig, run: ArchivedRun, kind: ObjectKind, dest: Path
+    store: Store, run: ArchivedRun, kind: ObjectKind, dest: Path
 ) -> tuple[bytes, list[Any]]:
     """The archived bytes and parsed lines (``ArticleRecord``s or ``Event``s) of one output."""
     entry = run.one(kind)
     if entry is None:
         return b"", []
-    path = fetch_verified(client, config, entry, dest)
+    path = fetch_verified(store, entry, dest)
     return path.read_bytes(), read_jsonl_gz(path)
 
 
@@ -201,24 +197,23 @@ def compare(old: Sequence[CoreRecord], new: Sequence[CoreRecord]) -> Comparison:
 
 
 def reprocess_run(
-    client: S3Client, config: StoreConfig, profile: SiteProfile, state: SiteState, run: ArchivedRun
+    store: Store, profile: SiteProfile, state: SiteState, run: ArchivedRun
 ) -> tuple[RunOutcome, str, list[RunRecord], list[Event]]:
     """Re-derive one run against ``state`` (the fold of the runs before it)."""
-    keys = Keys(config.prefix, profile.name, run.run_id)
+    site_keys = SiteKeys(store.config.prefix, profile.name)
+    keys = site_keys.run(run.run_id)
     cache = cache_root() / profile.name / run.run_id
     warcs = [
-        fetch_verified(client, config, o, cache / "warc" / Path(str(o["key"])).name)
+        fetch_verified(store, o, cache / "warc" / Path(str(o["key"])).name)
         for o in run.objects("warc")
     ]
     futures = clean_warc_task.map(
         [str(p) for p in warcs], unmapped(profile), unmapped(run.run_id), unmapped(keys)
     )
     result = merge_results([f.result() for f in futures])
-    derived = derive(result, state, run.run_id, keys, previous_text_loader(client, config))
-    old_articles, old_records = _archived_jsonl(
-        client, config, run, "articles", cache / "articles.jsonl.gz"
-    )
-    old_events, _ = _archived_jsonl(client, config, run, "events", cache / "events.jsonl.gz")
+    derived = derive(result, state, run.run_id, keys, previous_text_loader(store))
+    old_articles, old_records = _archived_jsonl(store, run, "articles", cache / "articles.jsonl.gz")
+    old_events, _ = _archived_jsonl(store, run, "events", cache / "events.jsonl.gz")
     out = cache / f"rederived-{CLEANER_VERSION}"
     out.mkdir(parents=True, exist_ok=True)
     new_articles = _jsonl_bytes(list(derived.full_records()), out / "articles.jsonl.gz")
@@ -232,10 +227,10 @@ def reprocess_run(
     }
     articles_key, written = keys.articles, None
     if not identical:
-        written = derived_prefix(config, profile.name, CLEANER_VERSION, run.run_id)
-        articles_key = written + "articles.jsonl.gz"
-        _put(client, config, articles_key, new_articles)
-        _put(client, config, written + "events.jsonl.gz", new_events)
+        written = site_keys.derived(CLEANER_VERSION, run.run_id)
+        articles_key = written + ARTICLES
+        store.put_bytes(articles_key, new_articles)
+        store.put_bytes(written + EVENTS, new_events)
         report: ChangesReport = {
             "cleaner_version": CLEANER_VERSION,
             "archived_cleaner": archived_cleaner,
@@ -243,7 +238,7 @@ def reprocess_run(
             "summary": derived.summary(),
             **changes,
         }
-        _put(client, config, written + "changes.json", json.dumps(report, indent=1).encode())
+        store.put_bytes(written + "changes.json", json.dumps(report, indent=1).encode())
     outcome = RunOutcome(
         run.run_id, archived_cleaner, len(derived.records), identical, written, changes
     )
@@ -280,8 +275,8 @@ def reprocess(
     profile = load_profile(site)
     config = StoreConfig.from_env()
     check_store(config)
-    client = make_client(config)
-    archived = site_runs(client, config, site)
+    store = Store(config)
+    archived = site_runs(store, site)
     for problem in archived.problems:
         logger.warning("skipped: %s", problem)
     targets = {r.run_id for r in select_runs(archived.runs, runs, since)}
@@ -290,15 +285,15 @@ def reprocess(
         if not targets - set(state.runs):
             break
         if run.run_id in targets:
-            outcome, key, records, events = reprocess_run(client, config, profile, state, run)
+            outcome, key, records, events = reprocess_run(store, profile, state, run)
             logger.info("run %s: %s", run.run_id, outcome.as_dict())
             outcomes.append(outcome)
         else:  # the archived outputs, as the live runs folded them
             cache = cache_root() / site / run.run_id
             entry = run.one("articles")
             key = str(entry["key"]) if entry else ""
-            records = _archived_jsonl(client, config, run, "articles", cache / ARTICLES)[1]
-            events = _archived_jsonl(client, config, run, "events", cache / EVENTS)[1]
+            records = _archived_jsonl(store, run, "articles", cache / ARTICLES)[1]
+            events = _archived_jsonl(store, run, "events", cache / EVENTS)[1]
         state.apply_run(run.run_id, key, records, events)
     create_markdown_artifact(
         markdown(site, outcomes), key=f"{site}-reprocess", description="reprocessing report"
@@ -330,6 +325,6 @@ def run_reprocess(
     load_profile(site)  # unknown site, bad run id, S3 down: one line before anything starts
     config = StoreConfig.from_env()
     check_store(config)
-    select_runs(site_runs(make_client(config), config, site).runs, [run] if run else None, since)
+    select_runs(site_runs(Store(config), site).runs, [run] if run else None, since)
     configured = reprocess.with_options(task_runner=task_runner(workers, dask))
     return configured(site=site, runs=[run] if run else None, since=since)

@@ -18,16 +18,12 @@ import os
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from warcio.archiveiterator import ArchiveIterator
 
 from flows.errors import NewsvaultError
-from flows.store import ArchivedRun, StoreConfig, fetch_verified, site_runs
+from flows.store import ArchivedRun, Store, fetch_verified, site_runs
 from flows.warc import WARC_READ_ERRORS, index_warcs, merge_indexes
-
-if TYPE_CHECKING:
-    from types_boto3_s3 import S3Client
 
 _CHUNK = 1024 * 1024
 _CHECKED = ".checked"
@@ -91,16 +87,14 @@ def _checked(path: Path) -> bool:
     return path.with_name(path.name + _CHECKED).is_file()
 
 
-def _mirror_run(
-    client: S3Client, config: StoreConfig, run: ArchivedRun, mirror: Mirror, *, articles: bool
-) -> None:
+def _mirror_run(store: Store, run: ArchivedRun, mirror: Mirror, *, articles: bool) -> None:
     good: list[Path] = []
     bad: set[str] = set()
     for entry in run.objects("warc"):
         name = Path(str(entry["key"])).name
         dest = mirror.archive_dir / name
         try:
-            fetch_verified(client, config, entry, dest)
+            fetch_verified(store, entry, dest)
         except NewsvaultError as exc:
             mirror.problems.append(f"run {run.run_id}: WARC {name} skipped: {exc}")
             bad.add(name)
@@ -122,7 +116,7 @@ def _mirror_run(
     try:
         if cdxj is None:
             raise FileNotFoundError("no index.cdxj in its manifest")
-        fetch_verified(client, config, cdxj, source)
+        fetch_verified(store, cdxj, source)
     except (NewsvaultError, FileNotFoundError) as exc:
         mirror.problems.append(f"run {run.run_id}: index rebuilt from its WARCs ({exc})")
         index_warcs(good, source)
@@ -134,14 +128,13 @@ def _mirror_run(
     if articles and listed is not None:
         try:
             path = mirror.dir / "articles" / f"{run.run_id}.jsonl.gz"
-            mirror.articles.append(fetch_verified(client, config, listed, path))
+            mirror.articles.append(fetch_verified(store, listed, path))
         except NewsvaultError as exc:
             mirror.problems.append(f"run {run.run_id}: articles skipped: {exc}")
 
 
 def mirror_site(
-    client: S3Client,
-    config: StoreConfig,
+    store: Store,
     site: str,
     *,
     run_id: str | None = None,
@@ -149,13 +142,13 @@ def mirror_site(
     articles: bool = False,
 ) -> Mirror:
     """Bring the local mirror of ``site`` (or of one run) up to date with S3."""
-    runs = site_runs(client, config, site, only=run_id)
+    runs = site_runs(store, site, only=run_id)
     mirror = Mirror(site, (root or replay_root()) / site)
     mirror.problems += runs.problems
     mirror.archive_dir.mkdir(parents=True, exist_ok=True)
     mirror.index_dir.mkdir(parents=True, exist_ok=True)
     for run in runs.runs:
-        _mirror_run(client, config, run, mirror, articles=articles)
+        _mirror_run(store, run, mirror, articles=articles)
     if run_id is None:  # indexes of runs no longer good must not point pywb at their files
         for stale in set(mirror.index_dir.glob("*.cdxj")) - set(mirror.indexes):
             stale.unlink()

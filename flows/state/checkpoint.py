@@ -13,7 +13,6 @@ new checkpoint only when ``CheckpointPolicy`` says the log has grown long enough
 
 from __future__ import annotations
 
-import base64
 import gzip
 import hashlib
 import json
@@ -21,9 +20,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
-
-from botocore.exceptions import BotoCoreError, ClientError
+from typing import Any, Literal
 
 from flows.errors import ConfigError, StoreVerifyError
 from flows.state.fold import ArticleEntry, FoldedEvent, FoldedRecord, SiteState
@@ -31,18 +28,13 @@ from flows.store import (
     ArchivedRun,
     ObjectKind,
     RunPaths,
-    StoreConfig,
+    SiteKeys,
+    Store,
     cache_root,
     fetch_verified,
-    get_bytes,
     site_runs,
-    state_key,
-    translate,
 )
 from flows.warc import CaptureIndex, read_entries, write_entries
-
-if TYPE_CHECKING:
-    from types_boto3_s3 import S3Client
 
 log = logging.getLogger(__name__)
 Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]
@@ -89,20 +81,6 @@ class LoadedState:
     checkpoint_bytes: int = 0  # size of the saved checkpoint (state + captures)
 
 
-def _put(client: S3Client, config: StoreConfig, key: str, data: bytes) -> None:
-    digest = hashlib.sha256(data)
-    try:
-        client.put_object(
-            Bucket=config.bucket,
-            Key=key,
-            Body=data,
-            ChecksumSHA256=base64.b64encode(digest.digest()).decode("ascii"),
-            Metadata={"sha256": digest.hexdigest()},
-        )
-    except (BotoCoreError, ClientError) as exc:
-        raise translate(exc, config, f"save {key}") from exc
-
-
 def _read_jsonl(path: Path) -> list[Any]:
     """The parsed lines of an archived ``articles`` or ``events`` file (verified on download)."""
     with gzip.open(path, "rt", encoding="utf-8") as fh:
@@ -110,8 +88,7 @@ def _read_jsonl(path: Path) -> list[Any]:
 
 
 def fold_run(
-    client: S3Client,
-    config: StoreConfig,
+    store: Store,
     state: SiteState,
     index: CaptureIndex,
     run: ArchivedRun,
@@ -123,26 +100,24 @@ def fold_run(
     events: list[FoldedEvent] = []
     articles = run.one("articles")
     if articles is not None:
-        records = _read_jsonl(fetch_verified(client, config, articles, cache / "articles.jsonl.gz"))
+        records = _read_jsonl(fetch_verified(store, articles, cache / "articles.jsonl.gz"))
     entry = run.one("events")
     if entry is not None:
-        events = _read_jsonl(fetch_verified(client, config, entry, cache / "events.jsonl.gz"))
+        events = _read_jsonl(fetch_verified(store, entry, cache / "events.jsonl.gz"))
     entry = run.one("captures")
     if entry is not None:
-        index.load(read_entries(fetch_verified(client, config, entry, cache / CAPTURES_NAME)))
+        index.load(read_entries(fetch_verified(store, entry, cache / CAPTURES_NAME)))
     else:
         logger.warning("run %s has no digest index; its payloads are not deduplicated", run.run_id)
     state.apply_run(run.run_id, str(articles["key"]) if articles else "", records, events)
 
 
-def rebuild(
-    client: S3Client, config: StoreConfig, site: str, workdir: Path, logger: Logger = log
-) -> LoadedState:
+def rebuild(store: Store, site: str, workdir: Path, logger: Logger = log) -> LoadedState:
     """The state from the archive alone: every run, oldest first."""
     workdir.mkdir(parents=True, exist_ok=True)
     state, index = SiteState(site), CaptureIndex()
     try:
-        runs = site_runs(client, config, site)
+        runs = site_runs(store, site)
     except ConfigError:
         runs = None  # no runs yet
     if runs is not None:
@@ -150,7 +125,7 @@ def rebuild(
             logger.warning("state rebuild: %s", problem)
         for run in runs.runs:
             try:
-                fold_run(client, config, state, index, run, logger)
+                fold_run(store, state, index, run, logger)
             except StoreVerifyError as exc:
                 logger.error("state rebuild: run %s skipped: %s", run.run_id, exc)
     captures = workdir / CAPTURES_NAME
@@ -159,11 +134,10 @@ def rebuild(
     return LoadedState(state, captures, "rebuilt" if state.runs else "new")
 
 
-def load_state(
-    client: S3Client, config: StoreConfig, site: str, workdir: Path, logger: Logger = log
-) -> LoadedState:
+def load_state(store: Store, site: str, workdir: Path, logger: Logger = log) -> LoadedState:
     workdir.mkdir(parents=True, exist_ok=True)
-    raw = get_bytes(client, config, state_key(config.prefix, site, STATE_NAME))
+    keys = SiteKeys(store.config.prefix, site)
+    raw = store.get(keys.state(STATE_NAME))
     problem: str | None = None
     if raw is None:
         problem = "missing"
@@ -172,7 +146,7 @@ def load_state(
             state = SiteState.from_bytes(raw)
             if state.site != site:
                 raise ValueError(f"it belongs to site {state.site!r}")
-            captures_raw = get_bytes(client, config, state_key(config.prefix, site, CAPTURES_NAME))
+            captures_raw = store.get(keys.state(CAPTURES_NAME))
             if captures_raw is None:
                 raise ValueError(f"{CAPTURES_NAME} is missing")
             if hashlib.sha256(captures_raw).hexdigest() != state.captures_sha256:
@@ -182,25 +156,25 @@ def load_state(
             loaded = LoadedState(
                 state, captures, "saved", checkpoint_bytes=len(raw) + len(captures_raw)
             )
-            _catch_up(client, config, loaded, logger)
+            _catch_up(store, loaded, logger)
             return loaded
         except ValueError as exc:
             problem = f"corrupt ({exc})"
     if problem != "missing":
         logger.warning("the saved state of %s is %s: rebuilding it from the archive", site, problem)
-    loaded = rebuild(client, config, site, workdir, logger)
+    loaded = rebuild(store, site, workdir, logger)
     if problem == "missing" and loaded.state.runs:
         logger.warning("the saved state of %s is missing: rebuilt it from the archive", site)
     loaded.problem = None if loaded.source == "new" else problem
     return loaded
 
 
-def _catch_up(client: S3Client, config: StoreConfig, loaded: LoadedState, logger: Logger) -> None:
+def _catch_up(store: Store, loaded: LoadedState, logger: Logger) -> None:
     """Fold archived runs newer than the state (their state save failed after their upload)."""
     known = set(loaded.state.runs)
     last = max(known) if known else ""
     try:  # manifests of the runs after the checkpoint only: the listing names the rest
-        runs = site_runs(client, config, loaded.state.site, after=last)
+        runs = site_runs(store, loaded.state.site, after=last)
     except ConfigError as exc:
         raise ValueError("it names runs the archive does not hold") from exc
     if not known <= set(runs.ids):
@@ -216,7 +190,7 @@ def _catch_up(client: S3Client, config: StoreConfig, loaded: LoadedState, logger
     )
     for run in newer:
         try:
-            fold_run(client, config, loaded.state, index, run, logger)
+            fold_run(store, loaded.state, index, run, logger)
         except StoreVerifyError as exc:
             raise ValueError(f"run {run.run_id} after it fails verification: {exc}") from exc
         loaded.runs_since_checkpoint += 1
@@ -258,8 +232,7 @@ def advance_run(
 
 
 def save_state(
-    client: S3Client,
-    config: StoreConfig,
+    store: Store,
     loaded: LoadedState,
     policy: CheckpointPolicy | None = None,
     force: bool = False,
@@ -283,24 +256,23 @@ def save_state(
     site = loaded.state.site
     captures = loaded.captures.read_bytes()
     state = loaded.state.to_bytes()
-    _put(client, config, state_key(config.prefix, site, CAPTURES_NAME), captures)
-    _put(client, config, state_key(config.prefix, site, STATE_NAME), state)
+    keys = SiteKeys(store.config.prefix, site)
+    store.put_bytes(keys.state(CAPTURES_NAME), captures)
+    store.put_bytes(keys.state(STATE_NAME), state)
     loaded.source, loaded.problem = "saved", None
     loaded.runs_since_checkpoint, loaded.log_bytes = 0, 0
     loaded.checkpoint_bytes = len(captures) + len(state)
     return True
 
 
-def previous_text_loader(
-    client: S3Client, config: StoreConfig
-) -> Callable[[ArticleEntry], str | None]:
+def previous_text_loader(store: Store) -> Callable[[ArticleEntry], str | None]:
     """Reads an article's current version text back from the archived JSONL (for diffs)."""
     cache: dict[str, dict[tuple[str, int], str]] = {}
 
     def load(entry: ArticleEntry) -> str | None:
         key = entry.record_key
         if key not in cache:
-            raw = get_bytes(client, config, key)
+            raw = store.get(key)
             texts: dict[tuple[str, int], str] = {}
             if raw is not None:
                 for line in gzip.decompress(raw).decode("utf-8").splitlines():

@@ -1,14 +1,14 @@
 """One archive run per site at a time: an S3 lease object plus a local lock on the spool.
 
-S3 (any machine): ``{prefix}sites/{site}/lock.json`` is created with a conditional write
-(``If-None-Match: *``; SeaweedFS, AWS and MinIO refuse the second writer with 412). It names its
-owner (host, pid, a random token) and an expiry. A lock whose expiry has passed, or whose owner
-ran on this host under a pid that no longer lives, is stale: it is taken over with
-``If-Match: <its ETag>`` (so of two runs finding the same stale lock only one wins) and the
-takeover is reported. While the run lives, a thread renews the expiry (``If-Match`` on our own
-ETag), so the TTL can be short: a run that died on another host blocks the site for at most one
-TTL. A renewal that finds the lock taken marks the lease lost, and the run checks it before it
-commits the site's state. Release deletes the object only if it still holds our token.
+S3 (any machine): ``{prefix}sites/{site}/lock.json`` (``SiteKeys.lock``) is created with a
+conditional write (``If-None-Match: *``; SeaweedFS, AWS and MinIO refuse the second writer with
+412; ``Store.put_if``). It names its owner (host, pid, a random token) and an expiry. A lock whose
+expiry has passed, or whose owner ran on this host under a pid that no longer lives, is stale: it
+is taken over with ``If-Match: <its ETag>`` (so of two runs finding the same stale lock only one
+wins) and the takeover is reported. While the run lives, a thread renews the expiry (``If-Match``
+on our own ETag), so the TTL can be short: a run that died on another host blocks the site for at
+most one TTL. A renewal that finds the lock taken marks the lease lost, and the run checks it
+before it commits the site's state. Release deletes the object only if it still holds our token.
 
 Local (same spool): ``fcntl.flock`` on ``SPOOL/SITE/.lock``, released by the kernel even when the
 process is killed, so two runs never pick up each other's spooled runs.
@@ -28,20 +28,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
-
-from botocore.exceptions import BotoCoreError, ClientError
+from typing import IO, Any
 
 from flows.errors import NewsvaultError
-from flows.store import StoreConfig, translate
-
-if TYPE_CHECKING:
-    from types_boto3_s3 import S3Client
+from flows.store import SiteKeys, Store
 
 log = logging.getLogger(__name__)
 Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]
 DEFAULT_TTL = timedelta(hours=1)  # renewed every TTL/4 while the run lives
-LOCK_NAME = "lock.json"
 
 
 class SiteLockedError(NewsvaultError):
@@ -98,34 +92,12 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def lock_key(config: StoreConfig, site: str) -> str:
-    return f"{config.prefix}sites/{site}/{LOCK_NAME}"
-
-
-def _status(exc: ClientError) -> tuple[int | None, str]:
-    return (
-        exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode"),
-        str(exc.response.get("Error", {}).get("Code", "")),
-    )
-
-
 class S3Lease:
     def __init__(
-        self,
-        client: S3Client,
-        config: StoreConfig,
-        site: str,
-        ttl: timedelta = DEFAULT_TTL,
-        logger: Logger = log,
+        self, store: Store, site: str, ttl: timedelta = DEFAULT_TTL, logger: Logger = log
     ) -> None:
-        self.client, self.config, self.site, self.ttl, self.logger = (
-            client,
-            config,
-            site,
-            ttl,
-            logger,
-        )
-        self.key = lock_key(config, site)
+        self.store, self.site, self.ttl, self.logger = store, site, ttl, logger
+        self.key = SiteKeys(store.config.prefix, site).lock
         self.owner: Owner | None = None
         self.etag: str | None = None  # of our lock object, for renewals
         self.took_over: str | None = None  # why an earlier lock was stale, when we replaced it
@@ -141,42 +113,23 @@ class S3Lease:
             (now + self.ttl).isoformat(timespec="seconds"),
         )
 
-    def _put(self, owner: Owner, **condition: str) -> str | None:
-        """Conditional write: the new ETag, or None when the condition failed (someone else
-        holds it)."""
-        try:
-            written = self.client.put_object(
-                Bucket=self.config.bucket,
-                Key=self.key,
-                Body=owner.to_bytes(),
-                ContentType="application/json",
-                **condition,  # type: ignore[arg-type]
-            )
-        except ClientError as exc:
-            status, code = _status(exc)
-            if status in (409, 412) or code in ("PreconditionFailed", "ConditionalRequestConflict"):
-                return None
-            raise translate(exc, self.config, f"write the lock {self.key}") from exc
-        except BotoCoreError as exc:
-            raise translate(exc, self.config, f"write the lock {self.key}") from exc
-        return str(written.get("ETag", ""))
+    def _put(self, owner: Owner, if_match: str | None = None) -> str | None:
+        """Conditional write (create when ``if_match`` is None, else replace that ETag): the new
+        ETag, or None when the condition failed (someone else holds it)."""
+        return self.store.put_if(
+            self.key, owner.to_bytes(), if_match=if_match, content_type="application/json"
+        )
 
     def _read(self) -> tuple[Owner | None, str] | None:
-        try:
-            got = self.client.get_object(Bucket=self.config.bucket, Key=self.key)
-            raw = got["Body"].read()
-        except ClientError as exc:
-            if _status(exc)[1] in ("NoSuchKey", "404"):
-                return None
-            raise translate(exc, self.config, f"read the lock {self.key}") from exc
-        except BotoCoreError as exc:
-            raise translate(exc, self.config, f"read the lock {self.key}") from exc
-        return Owner.from_bytes(raw), str(got.get("ETag", ""))
+        found = self.store.get_with_etag(self.key)
+        if found is None:
+            return None
+        return Owner.from_bytes(found[0]), found[1]
 
     def acquire(self) -> Owner:
         for _ in range(3):
             owner = self._new_owner()
-            etag = self._put(owner, IfNoneMatch="*")
+            etag = self._put(owner)
             if etag is not None:
                 self.owner, self.etag = owner, etag
                 return owner
@@ -188,10 +141,11 @@ class S3Lease:
             if why is None:
                 assert held is not None
                 raise SiteLockedError(
-                    f"site {self.site!r} is already being archived (lock s3://{self.config.bucket}/"
-                    f"{self.key} held by {held.describe()}); this run is refused: wait for it"
+                    f"site {self.site!r} is already being archived (lock "
+                    f"{self.store.url(self.key)} held by {held.describe()}); this run is refused: "
+                    "wait for it"
                 )
-            taken = self._put(owner, IfMatch=etag)
+            taken = self._put(owner, if_match=etag)
             if taken is not None:
                 self.owner, self.etag, self.took_over = owner, taken, why
                 self.logger.warning(
@@ -202,7 +156,7 @@ class S3Lease:
                 )
                 return owner
         raise SiteLockedError(
-            f"site {self.site!r}: could not take the lock s3://{self.config.bucket}/{self.key} "
+            f"site {self.site!r}: could not take the lock {self.store.url(self.key)} "
             "(another run keeps changing it); retry later"
         )
 
@@ -213,7 +167,7 @@ class S3Lease:
         owner = replace(
             self.owner, expires=(datetime.now(UTC) + self.ttl).isoformat(timespec="seconds")
         )
-        etag = self._put(owner, IfMatch=self.etag or "*")
+        etag = self._put(owner, if_match=self.etag or "*")
         if etag is None:
             found = self._read()
             holder = found[0].describe() if found and found[0] else "nobody (deleted)"
@@ -242,8 +196,8 @@ class S3Lease:
                 and found[0] is not None
                 and found[0].token == self.owner.token
             ):
-                self.client.delete_object(Bucket=self.config.bucket, Key=self.key)
-        except (NewsvaultError, BotoCoreError, ClientError) as exc:
+                self.store.delete(self.key)
+        except NewsvaultError as exc:
             # Not fatal: the lease expires (or is found dead) and the next run takes it over.
             self.logger.warning("could not release the lock %s: %s", self.key, exc)
         self.owner = None
@@ -284,8 +238,7 @@ class SpoolLock:
 
 @contextlib.contextmanager
 def site_lock(
-    client: S3Client,
-    config: StoreConfig,
+    store: Store,
     root: Path,
     site: str,
     logger: Logger = log,
@@ -296,7 +249,7 @@ def site_lock(
     spool = SpoolLock(root, site)
     spool.acquire()
     try:
-        lease = S3Lease(client, config, site, ttl, logger)
+        lease = S3Lease(store, site, ttl, logger)
         lease.acquire()
         stop = threading.Event()
         renewer = threading.Thread(
@@ -321,5 +274,5 @@ def _renew_until(lease: S3Lease, stop: threading.Event) -> None:
         try:
             if not lease.renew():
                 return
-        except (NewsvaultError, BotoCoreError, ClientError) as exc:
+        except NewsvaultError as exc:
             lease.logger.warning("could not renew the lock of %s: %s", lease.site, exc)

@@ -1,5 +1,6 @@
-"""Store: the S3 boundary. Run identity and keys, the spool layout, verified uploads, verified
-reads and the manifest. The only package that talks to boto3."""
+"""Store: the S3 boundary. Run identity and every key, the spool layout, the ``Store`` object
+(the one client of S3 and the one translation of its errors), verified uploads, verified reads
+and the manifest. The only package that talks to boto3."""
 
 from flows.store.manifest import (
     Manifest,
@@ -10,34 +11,37 @@ from flows.store.manifest import (
     sha256_file,
     write_manifest,
 )
-from flows.store.remote import ArchivedRun, cache_root, fetch_verified, get_bytes, site_runs
+from flows.store.remote import ArchivedRun, cache_root, fetch_verified, site_runs
 from flows.store.runs import (
     ARTICLES,
     EVENTS,
     SPILL_DIR,
     Keys,
     RunPaths,
+    SiteKeys,
     check_run_id,
     default_spool_root,
     pending_runs,
     state_key,
     unprocessed_runs,
 )
-from flows.store.s3 import StoreConfig, check_store, make_client, translate
-from flows.store.upload import SHA256_META, StoreResult, discard_spool, list_run_objects, upload_run
+from flows.store.s3 import ObjectInfo, Store, StoreConfig, check_store
+from flows.store.upload import StoreResult, discard_spool, list_run_objects, upload_run
 
 __all__ = [
     "ARTICLES",
     "EVENTS",
-    "SHA256_META",
     "SPILL_DIR",
     "ArchivedRun",
     "Keys",
     "Manifest",
     "ManifestEntry",
+    "ObjectInfo",
     "ObjectKind",
     "RunCounts",
     "RunPaths",
+    "SiteKeys",
+    "Store",
     "StoreConfig",
     "StoreResult",
     "build_manifest",
@@ -47,14 +51,11 @@ __all__ = [
     "default_spool_root",
     "discard_spool",
     "fetch_verified",
-    "get_bytes",
     "list_run_objects",
-    "make_client",
     "pending_runs",
     "sha256_file",
     "site_runs",
     "state_key",
-    "translate",
     "unprocessed_runs",
     "upload_run",
     "write_manifest",

@@ -9,28 +9,20 @@ bad and report it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
-
-from botocore.exceptions import BotoCoreError, ClientError
+from typing import Any, cast
 
 from flows.errors import ConfigError, StoreVerifyError
 from flows.store.manifest import Manifest, ManifestEntry, ObjectKind
-from flows.store.runs import MANIFEST, RUN_ID_RE
-from flows.store.s3 import StoreConfig, translate
+from flows.store.runs import MANIFEST, RUN_ID_RE, SiteKeys
+from flows.store.s3 import Store
 from flows.warc import write_compacted
 
-if TYPE_CHECKING:
-    from types_boto3_s3 import S3Client
-
 log = logging.getLogger(__name__)
-_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -60,37 +52,8 @@ def cache_root() -> Path:
     return Path(os.environ.get("NEWSVAULT_HOME", ".newsvault")).resolve() / "cache"
 
 
-def _run_ids(client: S3Client, config: StoreConfig, site: str) -> list[str]:
-    prefix = f"{config.prefix}sites/{site}/runs/"
-    found: list[str] = []
-    try:
-        pages = client.get_paginator("list_objects_v2").paginate(
-            Bucket=config.bucket, Prefix=prefix, Delimiter="/"
-        )
-        for page in pages:
-            for common in page.get("CommonPrefixes", []):
-                name = common.get("Prefix", "")[len(prefix) :].strip("/")
-                if RUN_ID_RE.match(name):
-                    found.append(name)
-    except (BotoCoreError, ClientError) as exc:
-        raise translate(exc, config, f"list {prefix}") from exc
-    return sorted(found)
-
-
-def get_bytes(client: S3Client, config: StoreConfig, key: str) -> bytes | None:
-    """An object's bytes, or None when it does not exist (other errors translated)."""
-    try:
-        return bytes(client.get_object(Bucket=config.bucket, Key=key)["Body"].read())
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-            return None
-        raise translate(exc, config, f"read {key}") from exc
-    except BotoCoreError as exc:
-        raise translate(exc, config, f"read {key}") from exc
-
-
-def _get_json(client: S3Client, config: StoreConfig, key: str) -> dict[str, Any] | None:
-    body = get_bytes(client, config, key)
+def _get_json(store: Store, key: str) -> dict[str, Any] | None:
+    body = store.get(key)
     if body is None:
         return None
     data = json.loads(body)
@@ -98,8 +61,7 @@ def _get_json(client: S3Client, config: StoreConfig, key: str) -> dict[str, Any]
 
 
 def site_runs(
-    client: S3Client,
-    config: StoreConfig,
+    store: Store,
     site: str,
     *,
     only: str | None = None,
@@ -110,22 +72,22 @@ def site_runs(
 
     A site archived hourly holds thousands of runs: ``after`` (run ids greater than it) and
     ``last`` (the newest N) limit which manifests are read; ``ids`` always lists them all."""
-    ids = _run_ids(client, config, site)
+    keys = SiteKeys(store.config.prefix, site)
+    ids = [name for name in store.list_dirs(keys.runs) if RUN_ID_RE.match(name)]
     if not ids:
-        raise ConfigError(f"no archived runs of site {site!r} in {config.where}")
+        raise ConfigError(f"no archived runs of site {site!r} in {store.config.where}")
     result = SiteRuns(site, ids=list(ids))
     if only is not None:
         if only not in ids:
-            raise ConfigError(f"run {only!r} of site {site!r} is not in {config.where}")
+            raise ConfigError(f"run {only!r} of site {site!r} is not in {store.config.where}")
         ids = [only]
     if after is not None:
         ids = [i for i in ids if i > after]
     if last is not None:
         ids = ids[-last:] if last > 0 else []
     for run_id in ids:
-        key = f"{config.prefix}sites/{site}/runs/{run_id}/{MANIFEST}"
         try:
-            manifest = _get_json(client, config, key)
+            manifest = _get_json(store, keys.run(run_id).manifest)
         except ValueError:
             manifest = None
         if manifest is None:
@@ -151,7 +113,7 @@ def is_verified(path: Path, size: int, sha256: str) -> bool:
     )
 
 
-def fetch_verified(client: S3Client, config: StoreConfig, entry: ManifestEntry, dest: Path) -> Path:
+def fetch_verified(store: Store, entry: ManifestEntry, dest: Path) -> Path:
     """Download one manifest object to ``dest`` unless already verified there.
 
     Raises ``StoreVerifyError`` naming the object when its size or SHA-256 does not match the
@@ -161,22 +123,17 @@ def fetch_verified(client: S3Client, config: StoreConfig, entry: ManifestEntry, 
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
-    digest, got = hashlib.sha256(), 0
     try:
-        body = client.get_object(Bucket=config.bucket, Key=key)["Body"]
         with open(part, "wb") as fh:
-            for chunk in _chunks(body):
-                digest.update(chunk)
-                got += len(chunk)
-                fh.write(chunk)
-    except (BotoCoreError, ClientError) as exc:
+            got, digest = store.download(key, fh)
+    except BaseException:
         part.unlink(missing_ok=True)
-        raise translate(exc, config, f"download {key}") from exc
-    if got != size or digest.hexdigest() != sha256:
+        raise
+    if got != size or digest != sha256:
         part.unlink(missing_ok=True)
         _sidecar(dest).unlink(missing_ok=True)
         raise StoreVerifyError(
-            f"{key}: {got} bytes, sha256 {digest.hexdigest()[:12]}… do not match its manifest "
+            f"{key}: {got} bytes, sha256 {digest[:12]}… do not match its manifest "
             f"({size} bytes, {sha256[:12]}…)"
         )
     os.replace(part, dest)
@@ -184,14 +141,8 @@ def fetch_verified(client: S3Client, config: StoreConfig, entry: ManifestEntry, 
     return dest
 
 
-def _chunks(body: Any) -> Iterator[bytes]:
-    while chunk := body.read(_CHUNK):
-        yield bytes(chunk)
-
-
 def load_prior_captures(
-    client: S3Client,
-    config: StoreConfig,
+    store: Store,
     site: str,
     out: Path,
     *,
@@ -205,7 +156,7 @@ def load_prior_captures(
     Returns the number of entries written; with no earlier runs nothing is written and 0 is
     returned."""
     try:
-        runs = site_runs(client, config, site)
+        runs = site_runs(store, site)
     except ConfigError:
         return 0  # the site's first run
     for problem in runs.problems:
@@ -220,7 +171,7 @@ def load_prior_captures(
             continue
         dest = cache_root() / site / run.run_id / "captures.jsonl.gz"
         try:
-            sources.append(fetch_verified(client, config, entry, dest))
+            sources.append(fetch_verified(store, entry, dest))
         except StoreVerifyError as exc:
             logger.warning("digest index of run %s skipped: %s", run.run_id, exc)
     if not sources:

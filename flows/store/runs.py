@@ -1,8 +1,8 @@
-"""Run identity, the local spool layout and the deterministic S3 keys of a run.
+"""Run identity, the local spool layout and every S3 key of the archive.
 
 A run id is fixed when the run starts (UTC time plus a random suffix); every key in S3 is derived
 from (prefix, site, run id, file name), so a retried upload writes the same keys and can never
-duplicate an object.
+duplicate an object. This module is the only place that spells a key.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ CAPTURES = "captures.jsonl.gz"  # this run's digest index (flows.warc.captures)
 CDXJ = "index.cdxj"  # this run's sorted CDXJ index of its WARC files
 PRIOR_CAPTURES = "prior-captures.jsonl.gz"  # earlier runs' captures, compacted (not uploaded)
 SPILL_DIR = "spill"  # article records spilled while processing (flows.derive.spill); not uploaded
+LOCK = "lock.json"  # a site's lease object (flows.state.lock)
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -144,8 +145,46 @@ def unprocessed_runs(root: Path, site: str) -> list[RunPaths]:
 
 
 @dataclass(frozen=True)
+class SiteKeys:
+    """A site's keys outside its runs: ``{prefix}sites/{site}/...``."""
+
+    prefix: str
+    site: str
+
+    @property
+    def root(self) -> str:
+        return f"{self.prefix}sites/{self.site}/"
+
+    @property
+    def runs(self) -> str:
+        """The prefix every run of the site lives under (one ``{run_id}/`` level below)."""
+        return self.root + "runs/"
+
+    def run(self, run_id: str) -> Keys:
+        return Keys(self.prefix, self.site, run_id)
+
+    @property
+    def lock(self) -> str:
+        """The lease object of ``flows.state.lock`` (beside ``state/``, not in it)."""
+        return self.root + LOCK
+
+    @property
+    def index(self) -> str:
+        """The site's merged CDXJ index (``newsvault index``)."""
+        return self.root + CDXJ
+
+    def state(self, name: str) -> str:
+        """The site's state objects (mutable, unlike everything under runs/)."""
+        return f"{self.root}state/{safe_name(name)}"
+
+    def derived(self, cleaner_version: str, run_id: str) -> str:
+        """Where a reprocessing with another cleaner writes a run's re-derived outputs."""
+        return f"{self.root}derived/{cleaner_version}/runs/{run_id}/"
+
+
+@dataclass(frozen=True)
 class Keys:
-    """Deterministic S3 keys: ``{prefix}sites/{site}/runs/{run_id}/...``."""
+    """Deterministic S3 keys of one run: ``{prefix}sites/{site}/runs/{run_id}/...``."""
 
     prefix: str
     site: str
@@ -153,7 +192,7 @@ class Keys:
 
     @property
     def run_prefix(self) -> str:
-        return f"{self.prefix}sites/{self.site}/runs/{self.run_id}/"
+        return f"{SiteKeys(self.prefix, self.site).runs}{self.run_id}/"
 
     def warc(self, filename: str) -> str:
         return f"{self.run_prefix}warc/{safe_name(filename)}"
@@ -164,7 +203,7 @@ class Keys:
 
     @property
     def manifest(self) -> str:
-        return self.run_prefix + MANIFEST
+        return manifest_key(self.run_prefix)
 
     @property
     def stats(self) -> str:
@@ -183,6 +222,11 @@ class Keys:
         return self.run_prefix + EVENTS
 
 
+def manifest_key(run_prefix: str) -> str:
+    """A run's manifest, from the ``run_prefix`` its manifest records."""
+    return run_prefix + MANIFEST
+
+
 def state_key(prefix: str, site: str, name: str) -> str:
     """Keys of a site's state objects (mutable, unlike everything under runs/)."""
-    return f"{prefix}sites/{site}/state/{safe_name(name)}"
+    return SiteKeys(prefix, site).state(name)

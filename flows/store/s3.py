@@ -1,30 +1,44 @@
-"""The S3 boundary: configuration from the environment, the client, and error translation.
+"""The S3 boundary: configuration from the environment, the client, and the ``Store`` object
+through which every request goes.
 
 Credentials are never held in our objects: boto3 reads ``AWS_ACCESS_KEY_ID`` and
 ``AWS_SECRET_ACCESS_KEY`` (or any other standard source) itself, so they cannot leak through a
-repr, a log line or an artifact. Every botocore error is translated here, once, into
+repr, a log line or an artifact (the local stack hands its generated ones straight to boto3).
+Every botocore error is translated in ``Store._calling``, once (``flows.store.translate``), into
 ``flows.errors`` with a message that says what to do.
+
+Every object newsvault writes carries its SHA-256 twice: as ``x-amz-checksum-sha256``, which the
+server checks against the bytes it receives and refuses the write if they differ (``BadDigest``),
+and as ``x-amz-meta-sha256``, which any S3 keeps (some keep no checksums). So the client sends a
+body without hashing it (no signed payload: the signed checksum header protects the bytes
+instead), and a file is read once, as it streams.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
+import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectionClosedError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    PartialCredentialsError,
-)
+from botocore.exceptions import BotoCoreError, ClientError
 
-from flows.errors import ConfigError, StoreAuthError, StoreError, StoreUnreachableError
+from flows.errors import (
+    ConfigError,
+    StoreNoBucketError,
+    StoreNotFoundError,
+    StorePreconditionError,
+    StoreVerifyError,
+)
+from flows.store.manifest import sha256_file
+from flows.store.translate import translate
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
@@ -32,18 +46,8 @@ else:
     S3Client = Any
 
 DEFAULT_BUCKET = "newsvault"
-FIX_CREDENTIALS = (
-    'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (for the local stack: eval "$(newsvault env)")'
-)
-_TRANSIENT_CODES = {"InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout"}
-_AUTH_CODES = {
-    "InvalidAccessKeyId",
-    "SignatureDoesNotMatch",
-    "AccessDenied",
-    "InvalidToken",
-    "ExpiredToken",
-    "403",
-}
+SHA256_META = "sha256"  # x-amz-meta-sha256: the object's SHA-256, hex
+_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -93,65 +97,273 @@ class StoreConfig:
         return f"s3://{self.bucket}/{self.prefix} at {self.endpoint or 'AWS'}"
 
 
-def make_client(config: StoreConfig, *, max_attempts: int | None = None) -> S3Client:
-    botocore_config = Config(
-        connect_timeout=config.connect_timeout,
-        read_timeout=config.read_timeout,
-        retries={"max_attempts": max_attempts or config.max_attempts, "mode": "standard"},
-        request_checksum_calculation="when_required",
-        response_checksum_validation="when_required",
-        s3={"addressing_style": "path"},
-    )
+def client_config(config: StoreConfig, max_attempts: int | None = None, **overrides: Any) -> Config:
+    """botocore settings: path-style (SeaweedFS, MinIO), checksums only where we send them (the
+    SDK's default CRC trips SeaweedFS), and no payload hashing for the signature (every body we
+    send carries a signed ``x-amz-checksum-sha256`` the server verifies)."""
+    settings: dict[str, Any] = {
+        "connect_timeout": config.connect_timeout,
+        "read_timeout": config.read_timeout,
+        "retries": {"max_attempts": max_attempts or config.max_attempts, "mode": "standard"},
+        "request_checksum_calculation": "when_required",
+        "response_checksum_validation": "when_required",
+        "s3": {"addressing_style": "path", "payload_signing_enabled": False},
+    }
+    settings.update(overrides)
+    return Config(**settings)
+
+
+def make_client(
+    config: StoreConfig,
+    *,
+    max_attempts: int | None = None,
+    credentials: tuple[str, str] | None = None,
+) -> S3Client:
+    """A boto3 client; ``credentials`` (access key, secret) for the local stack, else boto3
+    finds them itself."""
+    key, secret = credentials if credentials is not None else (None, None)
     client: S3Client = boto3.client(
-        "s3", endpoint_url=config.endpoint, region_name=config.region, config=botocore_config
+        "s3",
+        endpoint_url=config.endpoint,
+        region_name=config.region,
+        config=client_config(config, max_attempts),
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
     )
     return client
 
 
-def translate(exc: Exception, config: StoreConfig, action: str) -> StoreError:
-    """One line that says what failed and what to do; the caller raises it ``from exc``."""
-    endpoint = config.endpoint or "AWS S3"
-    if isinstance(exc, EndpointConnectionError | ConnectionClosedError | ConnectionError):
-        return StoreUnreachableError(
-            f"cannot reach S3 at {endpoint} while trying to {action}: is the server running? "
-            "start it with `newsvault up` or set NEWSVAULT_S3_ENDPOINT; the local spool is kept"
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What a HEAD says about an object: ``checksum`` is the SHA-256 (hex) the server verified
+    when the object was written (None if it keeps none), ``meta_sha256`` the one its metadata
+    names."""
+
+    key: str
+    size: int
+    etag: str
+    checksum: str | None
+    meta_sha256: str | None
+
+    @property
+    def sha256(self) -> str | None:
+        return self.checksum or self.meta_sha256
+
+
+def _b64(sha256: str) -> str:
+    return base64.b64encode(bytes.fromhex(sha256)).decode("ascii")
+
+
+def _hex(checksum: str) -> str | None:
+    """A full-object ``x-amz-checksum-sha256`` as hex; None for a composite (multipart) one."""
+    try:
+        raw = base64.b64decode(checksum, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return raw.hex() if len(raw) == 32 else None
+
+
+class Store:
+    """One bucket (and key prefix) of S3 through one boto3 client. Every request goes through
+    ``_calling``, which translates botocore's errors into ``flows.errors``: missing objects
+    become ``StoreNotFoundError`` (``head`` and ``get`` return None instead; a missing bucket
+    is always an error), lost conditions ``StorePreconditionError`` (``put_if`` returns None
+    instead), refused checksums ``StoreVerifyError``."""
+
+    def __init__(
+        self,
+        config: StoreConfig,
+        client: S3Client | None = None,
+        *,
+        max_attempts: int | None = None,
+        credentials: tuple[str, str] | None = None,
+    ) -> None:
+        self.config = config
+        self.client = (
+            client
+            if client is not None
+            else make_client(config, max_attempts=max_attempts, credentials=credentials)
         )
-    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
-        return StoreAuthError(f"no S3 credentials to {action} at {endpoint}: {FIX_CREDENTIALS}")
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        code = str(error.get("Code", ""))
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        if code in _AUTH_CODES or status == 403:
-            return StoreAuthError(
-                f"S3 at {endpoint} rejected the credentials ({code or status}) while trying to "
-                f"{action}: {FIX_CREDENTIALS}; the local spool is kept"
-            )
-        if code in ("NoSuchBucket", "404") and action.startswith("check bucket"):
-            return StoreError(
-                f"bucket {config.bucket!r} does not exist at {endpoint}: create it (the local "
-                "stack's `newsvault up` does) or set NEWSVAULT_S3_BUCKET"
-            )
-        if (isinstance(status, int) and status >= 500) or code in _TRANSIENT_CODES:
-            # A server starting up or overloaded (SeaweedFS answers 500 for a moment after a
-            # restart): transient, so retried like an unreachable server.
-            return StoreUnreachableError(
-                f"S3 at {endpoint} failed while trying to {action} ({code or status}); "
-                "the local spool is kept; retry with `newsvault run`"
-            )
-        return StoreError(f"S3 at {endpoint} refused to {action}: {code or status}")
-    if isinstance(exc, BotoCoreError):
-        return StoreUnreachableError(
-            f"S3 at {endpoint} failed while trying to {action} ({type(exc).__name__}); "
-            "the local spool is kept; retry with `newsvault run`"
+
+    @property
+    def bucket(self) -> str:
+        return self.config.bucket
+
+    def url(self, key: str) -> str:
+        return f"s3://{self.config.bucket}/{key}"
+
+    @contextlib.contextmanager
+    def _calling(self, action: str, key: str | None = None) -> Iterator[None]:
+        try:
+            yield
+        except (BotoCoreError, ClientError) as exc:
+            raise translate(
+                exc, action, key, bucket=self.config.bucket, endpoint=self.config.endpoint
+            ) from exc
+
+    # the bucket
+
+    def check(self) -> None:
+        """The bucket exists and the credentials are accepted (or a translated error)."""
+        with self._calling(f"check bucket {self.bucket!r}"):
+            self.client.head_bucket(Bucket=self.bucket)
+
+    def ensure_bucket(self) -> bool:
+        """Create the bucket unless it exists; True if this call created it."""
+        try:
+            self.check()
+            return False
+        except StoreNotFoundError:
+            pass
+        try:
+            with self._calling(f"create bucket {self.bucket!r}"):
+                self.client.create_bucket(Bucket=self.bucket)
+        except StorePreconditionError:
+            return False  # created meanwhile (BucketAlreadyOwnedByYou)
+        return True
+
+    # reading
+
+    def head(self, key: str) -> ObjectInfo | None:
+        """The object's size, ETag and SHA-256, or None if it does not exist."""
+        try:
+            with self._calling(f"check {key}", key):
+                got = self.client.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+        except StoreNoBucketError:
+            raise
+        except StoreNotFoundError:
+            return None
+        meta = {k.lower(): v for k, v in got.get("Metadata", {}).items()}
+        checksum = got.get("ChecksumSHA256")
+        return ObjectInfo(
+            key,
+            int(got.get("ContentLength", -1)),
+            str(got.get("ETag", "")),
+            _hex(checksum) if checksum else None,
+            meta.get(SHA256_META),
         )
-    return StoreError(f"S3 at {endpoint} failed while trying to {action}: {exc}")
+
+    def get_with_etag(self, key: str) -> tuple[bytes, str] | None:
+        """The object's bytes and ETag, or None if it does not exist."""
+        try:
+            with self._calling(f"read {key}", key):
+                got = self.client.get_object(Bucket=self.bucket, Key=key)
+                return bytes(got["Body"].read()), str(got.get("ETag", ""))
+        except StoreNoBucketError:
+            raise
+        except StoreNotFoundError:
+            return None
+
+    def get(self, key: str) -> bytes | None:
+        """The object's bytes, or None if it does not exist."""
+        found = self.get_with_etag(key)
+        return None if found is None else found[0]
+
+    def get_range(self, key: str, start: int, length: int) -> bytes:
+        """``length`` bytes from ``start`` (fewer at the object's end)."""
+        with self._calling(f"read bytes {start}+{length} of {key}", key):
+            got = self.client.get_object(
+                Bucket=self.bucket, Key=key, Range=f"bytes={start}-{start + length - 1}"
+            )
+            return bytes(got["Body"].read())
+
+    def download(self, key: str, out: IO[bytes]) -> tuple[int, str]:
+        """Stream the object into ``out``, hashing it on the way; (bytes, SHA-256 hex)."""
+        digest, size = hashlib.sha256(), 0
+        with self._calling(f"download {key}", key):
+            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+            while chunk := body.read(_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+                out.write(chunk)
+        return size, digest.hexdigest()
+
+    def list_objects(self, prefix: str) -> list[tuple[str, int]]:
+        """(key, size) of every object under ``prefix``, in key order."""
+        found: list[tuple[str, int]] = []
+        with self._calling(f"list {prefix}"):
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix
+            )
+            for page in pages:
+                found += [(obj["Key"], obj["Size"]) for obj in page.get("Contents", [])]
+        return sorted(found)
+
+    def list_dirs(self, prefix: str) -> list[str]:
+        """The names one ``/`` level below ``prefix`` (``a/b/`` under ``a/`` is ``b``), sorted."""
+        found: list[str] = []
+        with self._calling(f"list {prefix}"):
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix, Delimiter="/"
+            )
+            for page in pages:
+                for common in page.get("CommonPrefixes", []):
+                    found.append(common.get("Prefix", "")[len(prefix) :].strip("/"))
+        return sorted(found)
+
+    # writing
+
+    def _put(self, key: str, body: bytes | IO[bytes], size: int, sha256: str, **extra: Any) -> str:
+        """One PUT with the body's SHA-256 for the server to verify; the new ETag."""
+        with self._calling(f"upload {key}", key):
+            written = self.client.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=body,
+                ContentLength=size,
+                ChecksumSHA256=_b64(sha256),
+                Metadata={SHA256_META: sha256},
+                **extra,
+            )
+        return str(written.get("ETag", ""))
+
+    def put_bytes(self, key: str, data: bytes, *, content_type: str | None = None) -> str:
+        """Write ``data``; the server verifies its SHA-256 before storing it. The new ETag."""
+        extra = {"ContentType": content_type} if content_type else {}
+        return self._put(key, data, len(data), hashlib.sha256(data).hexdigest(), **extra)
+
+    def put_file(self, key: str, path: Path, *, size: int, sha256: str) -> ObjectInfo:
+        """Upload a file whose size and SHA-256 are known (from its manifest) and prove the
+        object has them: the server refuses bytes that do not hash to ``sha256``
+        (``StoreVerifyError``), and a HEAD afterwards must show both. The file is read once; a
+        server that keeps no checksum proves nothing, so then the file is hashed here."""
+        with open(path, "rb") as body:
+            self._put(key, body, size, sha256)
+        head = self.head(key)
+        proven = head is not None and head.size == size and head.sha256 == sha256
+        if proven and head is not None and head.checksum is None:
+            proven = sha256_file(path) == sha256  # the server kept no checksum: it proved nothing
+        if head is None or not proven:
+            raise StoreVerifyError(
+                f"{self.url(key)} does not match {path} after upload (size or sha256); "
+                "the local spool is kept; rerun to retry"
+            )
+        return head
+
+    def put_if(
+        self,
+        key: str,
+        data: bytes,
+        *,
+        if_match: str | None = None,
+        content_type: str | None = None,
+    ) -> str | None:
+        """Conditional write: only if ``key`` does not exist (``if_match`` None) or still has
+        the ETag ``if_match``. The new ETag, or None when the condition failed."""
+        condition = {"IfNoneMatch": "*"} if if_match is None else {"IfMatch": if_match}
+        extra = {"ContentType": content_type} if content_type else {}
+        try:
+            return self._put(
+                key, data, len(data), hashlib.sha256(data).hexdigest(), **condition, **extra
+            )
+        except StorePreconditionError:
+            return None
+
+    def delete(self, key: str) -> None:
+        with self._calling(f"delete {key}", key):
+            self.client.delete_object(Bucket=self.bucket, Key=key)
 
 
 def check_store(config: StoreConfig) -> None:
     """Fail fast, before crawling, when the store can't be written."""
-    client = make_client(config, max_attempts=2)
-    try:
-        client.head_bucket(Bucket=config.bucket)
-    except (BotoCoreError, ClientError) as exc:
-        raise translate(exc, config, f"check bucket {config.bucket!r}") from exc
+    Store(config, max_attempts=2).check()

@@ -37,15 +37,8 @@ from infra.local import prefect_server, processes, replica_service, seaweed
 from infra.local.prefect_server import prefect_command
 from infra.local.processes import HOST, find_executable, http_status, port_is_free, wait_for_http
 from infra.local.replica_service import DEFAULT_REPLICA_PORT, start_replica
-from infra.local.seaweed import (
-    boto_config,
-    credentials,
-    ensure_bucket,
-    ensure_credentials,
-    ensure_security_toml,
-    s3_client,
-    weed_command,
-)
+from infra.local.seaweed import ensure_bucket, s3_store, weed_command
+from infra.local.seaweed_secrets import credentials, ensure_credentials, ensure_security_toml
 from infra.local.stack import (
     DEFAULT_BUCKET,
     DEFAULT_HOME_DIRNAME,
@@ -225,7 +218,6 @@ __all__ = [
     "StackReport",
     "StatusResult",
     "UpResult",
-    "boto_config",
     "credentials",
     "down",
     "ensure_bucket",
@@ -237,7 +229,7 @@ __all__ = [
     "http_status",
     "port_is_free",
     "prefect_command",
-    "s3_client",
+    "s3_store",
     "stack_environment",
     "start_replica",
     "status",

@@ -1,5 +1,5 @@
-"""SeaweedFS (``weed mini``) as the local stack's S3: command line, credentials, security.toml,
-the bucket, a boto3 client, and starting/recognising/cleaning up the server.
+"""SeaweedFS (``weed mini``) as the local stack's S3: command line, the bucket, a ``Store`` on it,
+and starting/recognising/cleaning up the server (its secrets: ``infra.local.seaweed_secrets``).
 
 Every SeaweedFS port (master, volume, filer, S3, admin and their gRPC ports) moves with the S3
 port: ``NEWSVAULT_S3_PORT=18333`` shifts them all by +10000, so a second stack never clashes with
@@ -14,24 +14,22 @@ behind.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import re
-import secrets
 import stat
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flows.errors import InfraError
+from flows.errors import InfraError, StoreError, StoreUnreachableError
 from infra.local import processes
 from infra.local.processes import HOST, find_executable, port_is_free, wait_for_http
+from infra.local.seaweed_secrets import credentials, ensure_credentials, ensure_security_toml
 from infra.local.stack import ENV_S3_PORT, LocalStack, ServiceState
 
 if TYPE_CHECKING:
-    from botocore.config import Config
-    from types_boto3_s3 import S3Client
+    from flows.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -56,131 +54,6 @@ _WEED_ENV_DROP = (
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
 )
-
-
-# --------------------------------------------------------------------------------------------
-# boto3
-
-
-def boto_config(**overrides: object) -> Config:
-    """botocore settings that work with SeaweedFS (path-style, checksums only when required)."""
-    from botocore.config import Config
-
-    settings: dict[str, object] = {
-        "request_checksum_calculation": "when_required",
-        "response_checksum_validation": "when_required",
-        "s3": {"addressing_style": "path"},
-        "retries": {"max_attempts": 3, "mode": "standard"},
-        "connect_timeout": 5,
-        "read_timeout": 60,
-    }
-    settings.update(overrides)
-    return Config(**settings)  # type: ignore[arg-type]
-
-
-def s3_client(stack: LocalStack, **config_overrides: object) -> S3Client:
-    """A boto3 S3 client for the local stack, with its generated credentials."""
-    import boto3
-
-    access_key, secret_key = credentials(stack)
-    return boto3.client(
-        "s3",
-        endpoint_url=stack.s3_endpoint,
-        aws_access_key_id=access_key,
-        aws_secret_access_key=secret_key,
-        region_name="us-east-1",
-        config=boto_config(**config_overrides),
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# credentials and security.toml
-
-
-def credentials(stack: LocalStack) -> tuple[str, str]:
-    """(access key, secret key) from ``HOME/s3.json``; InfraError if ``up`` never ran."""
-    path = stack.s3_config_path
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InfraError(
-            f"no local stack credentials in {stack.home} (no s3.json); run `newsvault up` first"
-        ) from None
-    except OSError as exc:
-        raise InfraError(f"cannot read {path}: {exc.strerror}") from exc
-    try:
-        data = json.loads(text)
-        cred = data["identities"][0]["credentials"][0]
-        access_key, secret_key = cred["accessKey"], cred["secretKey"]
-    except (ValueError, LookupError, TypeError):
-        access_key = secret_key = None
-    if not (isinstance(access_key, str) and access_key and isinstance(secret_key, str)):
-        raise InfraError(
-            f"{path} is not a valid SeaweedFS S3 config; fix it, or delete it and run "
-            "`newsvault up` to generate new credentials"
-        )
-    if not secret_key:
-        raise InfraError(f"{path} has an empty secret key; delete it and run `newsvault up`")
-    return access_key, secret_key
-
-
-def ensure_credentials(stack: LocalStack) -> tuple[str, str]:
-    """Reuse the credentials in ``HOME/s3.json``, or generate and write them (mode 0600)."""
-    path = stack.s3_config_path
-    if path.exists():
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077:
-            path.chmod(0o600)
-        return credentials(stack)
-    access_key = "NV" + secrets.token_hex(9).upper()
-    secret_key = secrets.token_hex(20)
-    config = {
-        "identities": [
-            {
-                "name": "newsvault",
-                "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
-                "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-            }
-        ]
-    }
-    processes.mkdir_private(stack.home)
-    _write_private(path, json.dumps(config, indent=2) + "\n")
-    log.info("generated S3 credentials in %s (access key %s)", path, access_key)
-    return access_key, secret_key
-
-
-def ensure_security_toml(stack: LocalStack) -> Path:
-    """Write weed's ``security.toml`` with random JWT keys once (mode 0600), so the filer,
-    volume and master HTTP ports refuse unsigned writes and reads: without it anyone on the
-    machine could bypass the S3 credentials through the filer (``GET :8888/buckets/...``)."""
-    path = stack.seaweed_config_dir / "security.toml"
-    if path.exists():
-        if stat.S_IMODE(path.stat().st_mode) & 0o077:
-            path.chmod(0o600)
-        return path
-    sections = ("jwt.signing", "jwt.signing.read", "jwt.filer_signing", "jwt.filer_signing.read")
-    text = "# generated by newsvault up; random keys, keep private\n" + "".join(
-        f'\n[{section}]\nkey = "{secrets.token_hex(32)}"\n' for section in sections
-    )
-    processes.mkdir_private(stack.seaweed_config_dir)
-    _write_private(path, text)
-    return path
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Atomically write ``text`` to ``path`` with mode 0600 (never readable by others)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
 
 
 # --------------------------------------------------------------------------------------------
@@ -353,45 +226,37 @@ def _last_fatal_line(path: Path) -> str:
     return ""
 
 
+def s3_store(stack: LocalStack, max_attempts: int | None = None) -> Store:
+    """A ``Store`` on the local stack's bucket, with its generated credentials."""
+    from flows.store import Store, StoreConfig  # boto3 is slow to import; `newsvault env` is not
+
+    config = StoreConfig(bucket=stack.bucket, endpoint=stack.s3_endpoint, max_attempts=3)
+    return Store(config, max_attempts=max_attempts, credentials=credentials(stack))
+
+
 def ensure_bucket(stack: LocalStack, timeout: float = 15.0) -> bool:
     """Create ``stack.bucket`` if missing. True if it was created."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    client = s3_client(stack, retries={"max_attempts": 1, "mode": "standard"})
+    store = s3_store(stack, max_attempts=1)
     deadline = time.monotonic() + timeout
     while True:
         try:
-            try:
-                client.head_bucket(Bucket=stack.bucket)
-                return False
-            except ClientError as exc:
-                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-                if status != 404:
-                    raise
-            try:
-                client.create_bucket(Bucket=stack.bucket)
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") != "BucketAlreadyOwnedByYou":
-                    raise
-                return False
-            log.info("created bucket %s", stack.bucket)
-            return True
-        except (ClientError, BotoCoreError) as exc:
-            status = 0
-            if isinstance(exc, ClientError):
-                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-                if status in (400, 401, 403, 409):
-                    code = exc.response.get("Error", {}).get("Code", "")
-                    raise InfraError(
-                        f"SeaweedFS refused to create bucket {stack.bucket!r} at "
-                        f"{stack.s3_endpoint}: {code or status}; check {stack.s3_config_path}"
-                    ) from exc
+            created = store.ensure_bucket()
+        except StoreUnreachableError as exc:  # still starting
             if time.monotonic() >= deadline:
                 raise InfraError(
                     f"could not create bucket {stack.bucket!r} at {stack.s3_endpoint}: "
-                    f"{type(exc).__name__}; see {stack.seaweed_log}"
+                    f"{type(exc.__cause__).__name__}; see {stack.seaweed_log}"
                 ) from exc
             time.sleep(0.3)
+            continue
+        except StoreError as exc:  # refused: credentials, name
+            raise InfraError(
+                f"SeaweedFS refused to create bucket {stack.bucket!r} at {stack.s3_endpoint} "
+                f"({exc}); check {stack.s3_config_path}"
+            ) from exc
+        if created:
+            log.info("created bucket %s", stack.bucket)
+        return created
 
 
 READY_KEY = "_newsvault/ready"
@@ -404,28 +269,20 @@ def ensure_ready(stack: LocalStack, timeout: float = 30.0) -> None:
     objects fail with InternalError for a moment), so read a marker object written on the first
     start; on a new store, write it first.
     """
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    client = s3_client(stack, retries={"max_attempts": 1, "mode": "standard"})
+    store = s3_store(stack, max_attempts=1)
     deadline = time.monotonic() + timeout
     while True:
         try:
-            client.get_object(Bucket=stack.bucket, Key=READY_KEY)["Body"].read()
-            return
-        except ClientError as exc:
-            error: Exception = exc
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-                try:
-                    client.put_object(Bucket=stack.bucket, Key=READY_KEY, Body=b"ready\n")
-                    continue  # read it back
-                except (ClientError, BotoCoreError) as put_exc:
-                    error = put_exc
-        except BotoCoreError as exc:
+            if store.get(READY_KEY) is not None:
+                return
+            store.put_bytes(READY_KEY, b"ready\n")
+            continue  # read it back
+        except StoreError as exc:
             error = exc
         if time.monotonic() >= deadline:
             raise InfraError(
                 f"SeaweedFS at {stack.s3_endpoint} answers but cannot read stored data "
-                f"({type(error).__name__}); see {stack.seaweed_log}"
+                f"({type(error.__cause__ or error).__name__}); see {stack.seaweed_log}"
             ) from error
         time.sleep(0.3)
 
