@@ -1,4 +1,5 @@
-"""The archive-reading commands: ``newsvault index``, ``replay serve`` and ``export wacz``.
+"""The archive-reading commands: ``newsvault ls``, ``index``, ``replay serve|reprocess`` and
+``export wacz``.
 
 Each reads the site's runs back from S3 through a verified local mirror (``flows.replay.mirror``);
 problems with single runs or files are printed by name on stderr and skipped, unknown sites and
@@ -7,23 +8,103 @@ runs are ``ConfigError``s (one line, non-zero exit).
 
 from __future__ import annotations
 
+import argparse
+import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flows.errors import NewsvaultError
-from flows.replay import Mirror, mirror_site
-from flows.store import (
-    SiteKeys,
-    Store,
-    StoreConfig,
-    cache_root,
-    check_run_id,
-    fetch_verified,
-    sha256_file,
-    site_runs,
-)
-from flows.warc import merge_indexes
+from flows.cli.common import positive, use_local_stack_defaults
+
+if TYPE_CHECKING:  # the commands import what they use when they run: `--help` stays quick
+    from flows.cli.common import Subparsers
+    from flows.replay import Mirror
+    from flows.store import Store, StoreConfig
+
+
+def register(sub: Subparsers) -> None:
+    ls = sub.add_parser("ls", help="list a site's archived runs and objects in S3")
+    ls.add_argument("site")
+    ls.add_argument("--run", default=None, help="only this run id")
+    ls.add_argument("--last", action="store_true", help="only the most recent run")
+    ls.set_defaults(handler=_ls)
+
+    index = sub.add_parser("index", help="merge a site's run indexes into sites/SITE/index.cdxj")
+    index.add_argument("site")
+    index.set_defaults(handler=_index)
+
+    replay = sub.add_parser("replay", help="browse a site's archive in pywb")
+    replay_sub = replay.add_subparsers(dest="replay_command", required=True, metavar="ACTION")
+    serve = replay_sub.add_parser("serve", help="mirror the site's archive and serve it in pywb")
+    serve.add_argument("site")
+    serve.add_argument("--port", type=int, default=8080, help="pywb port on 127.0.0.1")
+    serve.set_defaults(handler=_replay_serve)
+    reprocess = replay_sub.add_parser(
+        "reprocess", help="re-derive article JSON from the archived WARCs (current cleaner)"
+    )
+    reprocess.add_argument("site")
+    when = reprocess.add_mutually_exclusive_group()
+    when.add_argument("--run", default=None, help="only this run id")
+    when.add_argument("--since", default=None, help="runs from this date on (YYYY-MM-DD)")
+    reprocess.add_argument(
+        "--workers", type=positive, default=None, help="processes (default: CPU count)"
+    )
+    reprocess.add_argument("--dask", default=None, help="address of a Dask scheduler to use")
+    reprocess.set_defaults(handler=_reprocess)
+
+    export = sub.add_parser("export", help="export a site's archive")
+    export_sub = export.add_subparsers(dest="export_command", required=True, metavar="FORMAT")
+    wacz = export_sub.add_parser("wacz", help="write a WACZ 1.1.1 file")
+    wacz.add_argument("site")
+    wacz.add_argument("--run", default=None, help="only this run id")
+    wacz.add_argument("-o", "--output", required=True, type=Path, help="the .wacz file to write")
+    wacz.set_defaults(handler=_export_wacz)
+
+
+def _index(args: argparse.Namespace) -> int:
+    use_local_stack_defaults()
+    return cmd_index(args.site)
+
+
+def _replay_serve(args: argparse.Namespace) -> int:
+    use_local_stack_defaults()
+    return cmd_replay_serve(args.site, args.port)
+
+
+def _export_wacz(args: argparse.Namespace) -> int:
+    use_local_stack_defaults()
+    return cmd_export_wacz(args.site, args.run, args.output)
+
+
+def _ls(args: argparse.Namespace) -> int:
+    from flows.store import Store, StoreConfig, check_run_id, list_run_objects
+
+    use_local_stack_defaults()
+    config = StoreConfig.from_env()
+    run_id = check_run_id(args.run) if args.run else None
+    objects = list_run_objects(Store(config), args.site, run_id)
+    if args.last and objects:
+        last_run = max(key.split("/runs/", 1)[1].split("/", 1)[0] for key, _ in objects)
+        objects = [(k, n) for k, n in objects if f"/runs/{last_run}/" in k]
+    if not objects:
+        print(f"no archived objects for {args.site} in {config.where}")
+        return 1
+    print(f"{config.where}:")
+    for key, size in objects:
+        print(f"{size:>12,}  {key}")
+    return 0
+
+
+def _reprocess(args: argparse.Namespace) -> int:
+    from flows.orchestrate import run_reprocess
+
+    use_local_stack_defaults()
+    summary = run_reprocess(
+        args.site, run=args.run, since=args.since, workers=args.workers, dask=args.dask
+    )
+    print(json.dumps(summary, indent=1))
+    return 0
 
 
 def _report(problems: list[str]) -> None:
@@ -33,6 +114,10 @@ def _report(problems: list[str]) -> None:
 
 def build_site_index(store: Store, site: str) -> tuple[str, int]:
     """Merge every run's ``index.cdxj`` into ``sites/{site}/index.cdxj``; (key, lines)."""
+    from flows.errors import NewsvaultError
+    from flows.store import SiteKeys, cache_root, fetch_verified, sha256_file, site_runs
+    from flows.warc import merge_indexes
+
     runs = site_runs(store, site)
     problems = list(runs.problems)
     sources: list[Path] = []
@@ -55,6 +140,9 @@ def build_site_index(store: Store, site: str) -> tuple[str, int]:
 
 
 def _mirror(site: str, run_id: str | None, *, articles: bool) -> tuple[Mirror, StoreConfig]:
+    from flows.replay import mirror_site
+    from flows.store import Store, StoreConfig, check_run_id
+
     config = StoreConfig.from_env()
     mirror = mirror_site(
         Store(config),
@@ -67,6 +155,8 @@ def _mirror(site: str, run_id: str | None, *, articles: bool) -> tuple[Mirror, S
 
 
 def cmd_index(site: str) -> int:
+    from flows.store import Store, StoreConfig
+
     config = StoreConfig.from_env()
     key, lines = build_site_index(Store(config), site)
     print(f"s3://{config.bucket}/{key}: {lines} lines")

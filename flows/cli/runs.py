@@ -1,0 +1,73 @@
+"""``newsvault run | serve``: archive a site once, or serve its schedule."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TYPE_CHECKING
+
+from flows.cli.common import positive, use_local_stack_defaults
+
+if TYPE_CHECKING:
+    from flows.cli.common import Subparsers
+
+
+def register(sub: Subparsers) -> None:
+    run = sub.add_parser("run", help="archive a site once (the archive-site flow)")
+    run.add_argument("site", help="site profile name, e.g. replica or fortruss")
+    run.add_argument("--max-pages", type=positive, default=None, help="stop after N articles")
+    run.add_argument("--base-url", default=None, help="point the profile at another address")
+    run.add_argument("--spool", default=None, help="local spool directory")
+    run.add_argument(
+        "--full", action="store_true", help="fetch every article in full (no lastmod, no 304s)"
+    )
+    run.set_defaults(handler=_run)
+
+    serve_sites = sub.add_parser(
+        "serve", help="serve one scheduled deployment per site (the cron of its profile)"
+    )
+    serve_sites.add_argument("sites", nargs="*", metavar="SITE", help="default: every profile")
+    serve_sites.add_argument("--cron", default=None, help="override every profile's cron")
+    serve_sites.add_argument("--max-pages", type=positive, default=None)
+    serve_sites.add_argument(
+        "--pool", default=None, help="register the deployments with this work pool and exit"
+    )
+    serve_sites.set_defaults(handler=_serve)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from flows.sites import load_profile
+    from flows.store import StoreConfig, check_store
+
+    load_profile(args.site, args.base_url)  # unknown site: fail before starting anything
+    use_local_stack_defaults()
+    check_store(StoreConfig.from_env())  # unreachable or refusing S3: fail before crawling
+    from flows.orchestrate import archive_site
+
+    summary = archive_site(
+        site=args.site,
+        max_pages=args.max_pages,
+        base_url=args.base_url,
+        spool_root=args.spool,
+        full=args.full,
+    )
+    print(json.dumps(summary, indent=1))
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from flows.orchestrate import deploy_sites, serve_sites, site_deployment
+    from flows.sites import available_profiles
+
+    sites = args.sites or sorted(available_profiles())
+    for site in sites:  # unknown site or bad cron: one line before anything starts
+        site_deployment(site, args.cron, args.max_pages)
+    use_local_stack_defaults()
+    if args.pool:
+        for site, deployment_id in zip(
+            sites, deploy_sites(sites, args.pool, args.cron, args.max_pages), strict=True
+        ):
+            print(f"deployed archive-site/{site} ({deployment_id}) to work pool {args.pool}")
+        return 0
+    serve_sites(sites, args.cron, args.max_pages)
+    return 0
