@@ -581,7 +581,10 @@ def test_module_entry_point_serves_until_sigterm() -> None:
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline().strip()
-        assert line == f"replica: serving 12 articles at http://127.0.0.1:{port}/"
+        assert line == (
+            f"replica: serving 12 articles at http://127.0.0.1:{port}/ "
+            f"(images also at http://127.0.0.2:{port}/)"
+        )
         assert fetch(port, SEED_PATH).status == 200
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0
