@@ -10,9 +10,9 @@ What a page loads, as a WordPress site with the tagDiv theme and Jetpack does:
 - the logo, the header and sidebar adverts (house banners), the featured image with a ``srcset``
   of its sizes (all on the site's host, so the cleaner's ``featured_image`` stays the ``src``);
 - teaser thumbnails from the image CDN (``http://127.0.0.2:<port>/<site-host>/wp-content/
-  uploads/...``, as ``i0.wp.com`` serves them), eager with a ``srcset`` in listings and related
-  posts, lazy in sidebar and footer blocks: a tiny placeholder in ``src`` and the image in
-  ``data-src``/``data-srcset``, which ``lazyload.min.js`` swaps in;
+  uploads/...``, as ``i0.wp.com`` serves them), eager with a 2x ``srcset`` in listings and
+  related posts, lazy in sidebar and footer blocks: a tiny placeholder in ``src`` and the image in
+  ``data-src``, which ``lazyload.min.js`` swaps in;
 - at the end: the footer's background in a ``style`` attribute, the theme's and the lazy-load
   plugin's scripts, and the WordAds and Jetpack stats scripts (external hosts, never served).
 
@@ -120,22 +120,18 @@ def featured_img(base: str, path: str, title: str) -> str:
 
 
 def thumb_img(base: str, cdn: Cdn | None, path: str, title: str, lazy: bool) -> str:
-    """A teaser's thumbnail from the CDN: eager (218x150 with a 2x ``srcset``) or lazy
-    (100x70: a placeholder in ``src``, the image in ``data-src`` and ``data-srcset``)."""
+    """A teaser's thumbnail from the CDN: eager (218x150, ``srcset`` 2x) or lazy (100x70: a
+    placeholder in ``src``, the image in ``data-src``, as WordPress lazy-load plugins write it)."""
     if lazy:
-        small = image_url(base, cdn, sized(path, SMALL))
-        big = image_url(base, cdn, sized(path, THUMB))
         return (
             f'<img width="{SMALL[0]}" height="{SMALL[1]}" class="entry-thumb lazy lazy-hidden" '
-            f'src="{base}{PLACEHOLDER}" data-src="{small}" data-srcset="{small} {SMALL[0]}w, '
-            f'{big} {THUMB[0]}w" alt="" title="{title}"/>'
+            f'src="{base}{PLACEHOLDER}" data-src="{image_url(base, cdn, sized(path, SMALL))}" '
+            f'alt="" title="{title}"/>'
         )
     one, two = image_url(base, cdn, sized(path, THUMB)), image_url(base, cdn, sized(path, THUMB_2X))
     return (
         f'<img width="{THUMB[0]}" height="{THUMB[1]}" class="entry-thumb" src="{one}" '
-        f'srcset="{one} {THUMB[0]}w, {two} {THUMB_2X[0]}w" sizes="(-webkit-min-device-pixel-ratio:'
-        f' 2) {THUMB_2X[0]}px, (min-resolution: 192dpi) {THUMB_2X[0]}px, {THUMB[0]}px" alt="" '
-        f'title="{title}"/>'
+        f'srcset="{two} 2x" alt="" title="{title}"/>'
     )
 
 

@@ -167,16 +167,24 @@ def banner(width: int, height: int, text: str) -> bytes:
 
 @lru_cache(maxsize=8)
 def backdrop(name: str, width: int, height: int) -> bytes:
-    """JPEG of a subtle texture for a header or footer background."""
-    rng = _rng("backdrop", name)
-    hue = rng.random()
-    img = _gradient((width, height), _hsv(hue, 0.08, 0.98), _hsv(hue, 0.12, 0.9))
-    if name.startswith("footer"):
-        img = _gradient((width, height), _hsv(hue, 0.3, 0.16), _hsv(hue, 0.2, 0.05))
-    draw = ImageDraw.Draw(img)
-    for x in range(-height, width, 14):
-        draw.line((x, height, x + height, 0), fill=(*_hsv(hue, 0.15, 0.8), 255), width=1)
-    return _encode(img.convert("RGB"), "JPEG")
+    """JPEG of a quiet texture for a header (light) or footer (``footer*``: dark) background:
+    a gradient crossed by faint diagonal bands."""
+    hue = _rng("backdrop", name).random()
+    dark = name.startswith("footer")
+    top, bottom = (
+        (_hsv(hue, 0.3, 0.16), _hsv(hue, 0.2, 0.06))
+        if dark
+        else (
+            _hsv(hue, 0.06, 0.99),
+            _hsv(hue, 0.1, 0.92),
+        )
+    )
+    img = _gradient((width, height), top, bottom)
+    layer = Image.new("RGBA", (width, height), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    for x in range(-height, width, 48):
+        draw.line((x, height, x + height, 0), fill=(255, 255, 255, 10 if dark else 40), width=12)
+    return _encode(Image.alpha_composite(img, layer), "JPEG")
 
 
 @lru_cache(maxsize=8)
