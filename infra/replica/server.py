@@ -59,7 +59,7 @@ class ReplicaServer:
         self._day_lock = threading.Lock()
         self._httpd: ReplicaHTTPServer | None = None
         self._cdn_httpd: ReplicaHTTPServer | None = None
-        self._threads: list[threading.Thread] = []
+        self._threads: dict[bool, threading.Thread] = {}  # serving threads by "is the CDN"
 
     def bind(self) -> ReplicaHTTPServer:
         """Bind the sockets (InfraError if a port is taken) without serving yet.
@@ -97,23 +97,32 @@ class ReplicaServer:
                 raise InfraError(
                     f"port {port} on {host} is taken; stop what uses it or pass {flag}"
                 ) from exc
-            raise InfraError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+            hint = " (pass --no-cdn to serve images from the site)" if cdn else ""
+            raise InfraError(f"cannot listen on {host}:{port}: {exc.strerror}{hint}") from exc
 
     def start(self) -> ReplicaServer:
+        """Serve the site and the CDN in background threads."""
         httpd = self.bind()
         if not self._threads:
-            for server in (httpd, self._cdn_httpd):
-                if server is None:
-                    continue
-                thread = threading.Thread(
-                    target=server.serve_forever,
-                    kwargs={"poll_interval": 0.1},
-                    name=f"replica-{'cdn' if server.cdn else 'site'}-{self.port}",
-                    daemon=True,
-                )
-                thread.start()
-                self._threads.append(thread)
+            self._in_thread(httpd)
+            self.start_cdn()
         return self
+
+    def start_cdn(self) -> None:
+        """Serve the CDN in a background thread (``serve_forever`` serves the site itself)."""
+        self.bind()
+        if self._cdn_httpd is not None and True not in self._threads:
+            self._in_thread(self._cdn_httpd)
+
+    def _in_thread(self, httpd: ReplicaHTTPServer) -> None:
+        thread = threading.Thread(
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"replica-{self.port}-{'cdn' if httpd.cdn else 'site'}",
+            daemon=True,
+        )
+        thread.start()
+        self._threads[httpd.cdn] = thread
 
     @property
     def day(self) -> int:
@@ -149,15 +158,15 @@ class ReplicaServer:
         return f"http://{self.cdn.host}:{self._cdn_httpd.server_address[1]}"
 
     def stop(self) -> None:
-        running = bool(self._threads)
+        """Stop serving (threads, or what ``serve_forever`` left) and close the sockets."""
         for httpd in (self._httpd, self._cdn_httpd):
             if httpd is not None:
-                if running:
+                if httpd.cdn in self._threads:
                     httpd.shutdown()
                 httpd.server_close()
-        for thread in self._threads:
+        for thread in self._threads.values():
             thread.join()
-        self._httpd, self._cdn_httpd, self._threads = None, None, []
+        self._httpd, self._cdn_httpd, self._threads = None, None, {}
 
     def __enter__(self) -> ReplicaServer:
         return self.start()
@@ -215,27 +224,17 @@ def serve_forever(
     if faults:
         server.behaviour = FaultBehaviour.parse(faults, day_of=lambda: server.day)
     httpd = server.bind()
-    cdn_httpd = server._cdn_httpd
     if announce:
         images = f" (images also at {server.cdn_url}/)" if server.cdn_url else ""
         print(f"replica: serving {articles} articles at {server.base_url}/{images}", flush=True)
     main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if main else None
-    cdn_thread = None
-    if cdn_httpd is not None:
-        cdn_thread = threading.Thread(
-            target=cdn_httpd.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True
-        )
-        cdn_thread.start()
     try:
+        server.start_cdn()
         httpd.serve_forever(poll_interval=0.2)
     except (KeyboardInterrupt, _Terminate):
         pass
     finally:
-        if cdn_httpd is not None and cdn_thread is not None:
-            cdn_httpd.shutdown()
-            cdn_thread.join()
-            cdn_httpd.server_close()
-        httpd.server_close()
+        server.stop()
         if main:
             signal.signal(signal.SIGTERM, previous)
