@@ -375,3 +375,16 @@ def test_asset_makers_refuse_unknown_names() -> None:
     ):
         with pytest.raises(KeyError):
             make(name)
+
+
+def test_images_of_posts_published_on_later_days_are_served() -> None:
+    site = Site(30, 1, 3)
+    router = Router(site)
+    published = [e for e in site.events(3) if e.kind in ("new", "republish_copy")]
+    assert {e.kind for e in published} == {"new", "republish_copy"}
+    for event in published:
+        image = site.article(event.post_id).featured_image
+        for path in (image, image.replace(".jpg", "-100x70.jpg")):
+            assert router.resolve(path, "http://h").status == 200, path
+    fresh = site.article(next(e for e in published if e.kind == "new").post_id).featured_image
+    assert Router(Site(30, 1, 0)).resolve(fresh, "http://h").status == 404  # not uploaded yet
