@@ -48,6 +48,7 @@ from flows.clean.generic import GenericResult, extract_generic
 from flows.clean.language import pick_language
 from flows.clean.metadata import PageMeta, iso_utc, read_page
 from flows.clean.normalize import decode_html, normalize_paragraph, normalize_paragraphs
+from flows.clean.people import people
 from flows.errors import ConfigError, ExtractionError
 
 __all__ = [
@@ -64,7 +65,7 @@ __all__ = [
     "clean_html",
 ]
 
-CLEANER_VERSION = "0.2.0"
+CLEANER_VERSION = "0.3.0"
 TAGDIV_THEME = "tagdiv-newspaper"
 THEME_SELECTORS: dict[str, str] = {TAGDIV_THEME: tagdiv.CONTENT_SELECTOR}
 EXTRACTOR_SITE = "newsvault-tagdiv"
@@ -281,11 +282,19 @@ def _assemble(
     if published is None:
         published = iso_utc(fb.date)
 
-    if byline is not None and byline.author:
-        authors: tuple[str, ...] = (byline.author,)
+    if site_path:
+        if byline is not None and byline.author:
+            authors: tuple[str, ...] = (byline.author,)
+        else:
+            authors = page.authors or unique(
+                normalize_paragraph(a) for a in re.split(r";|\band\b", fb.author or "")
+            )
     else:
-        authors = page.authors or unique(
-            normalize_paragraph(a) for a in re.split(r";|\band\b", fb.author or "")
+        # JSON-LD, meta and the byline near the headline (read_page), else the text's byline.
+        # trafilatura's author is not used: it picks teaser bylines and the site's name.
+        byline_author = byline.author if byline is not None else None
+        authors = unique(p for a in page.authors for p in people(a, page.site)) or (
+            people(byline_author, page.site) if byline_author else ()
         )
 
     text = "\n".join(paragraphs)
