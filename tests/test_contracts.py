@@ -28,6 +28,7 @@ from typing_extensions import ReadOnly, get_type_hints, is_typeddict
 import flows
 from flows.derive import (
     AliasEvent,
+    ArticleQuality,
     ArticleRecord,
     CoreRecord,
     DeletedEvent,
@@ -70,6 +71,7 @@ Schema = dict[str, Any]
 CONTRACTS: list[tuple[Any, str, str]] = [
     (ArticleRecord, "article", "#"),
     (RecordProvenance, "article", "#/properties/provenance"),
+    (ArticleQuality, "article", "#/properties/quality"),
     (DiffOp, "article", "#/properties/diff/items"),
     (Event, "events", "#"),
     (AliasEvent, "events", "#/$defs/alias"),

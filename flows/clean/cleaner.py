@@ -49,6 +49,7 @@ from flows.clean.language import pick_language
 from flows.clean.metadata import PageMeta, iso_utc, read_page
 from flows.clean.normalize import decode_html, normalize_paragraph, normalize_paragraphs
 from flows.clean.people import people
+from flows.clean.quality import assess, link_texts, main_text_chars
 from flows.errors import ConfigError, ExtractionError
 
 __all__ = [
@@ -113,6 +114,9 @@ class CleanedArticle:
     featured_image: str | None
     extractor: str
     extractor_version: str
+    # how far the extraction can be trusted (flows.clean.quality): 0..1 and what lowered it
+    quality: float = 1.0
+    quality_reasons: tuple[str, ...] = ()
 
 
 class CleanError(ExtractionError):
@@ -164,6 +168,7 @@ def clean_html(
     page = read_page(tree, url, site_names)
     if page.listing:
         raise _no_text(url, selector)
+    judge = _Judge(main_text_chars(tree, page.ld_body), link_texts(tree))
 
     if matcher is not None:
         containers = elements(matcher(tree))
@@ -171,7 +176,7 @@ def clean_html(
             tagdiv.strip_noise(containers[0])
             blocks = tagdiv.junk_filtered(tagdiv.blocks(containers[0]))
             article = _assemble(
-                blocks, page, url, EXTRACTOR_SITE, site_names=site_names, site_path=True
+                blocks, page, url, EXTRACTOR_SITE, judge, site_names=site_names, site_path=True
             )
             if article is not None:
                 return article
@@ -181,7 +186,13 @@ def clean_html(
     if not blocks and page.ld_body:
         blocks = [Block(p, "p") for p in normalize_paragraphs(page.ld_body.splitlines())]
     article = _assemble(
-        tagdiv.junk_filtered(blocks), page, url, EXTRACTOR_GENERIC, generic, site_names=site_names
+        tagdiv.junk_filtered(blocks),
+        page,
+        url,
+        EXTRACTOR_GENERIC,
+        judge,
+        generic,
+        site_names=site_names,
     )
     if article is None or (
         not page.marked_article and len(article.text.split()) < MIN_UNMARKED_WORDS
@@ -251,11 +262,20 @@ def _check_text(text: str, url: str) -> None:
 # putting it together
 
 
+@dataclass(frozen=True)
+class _Judge:
+    """What the quality score needs from the page before extraction consumes it."""
+
+    main_chars: int
+    links: frozenset[str]
+
+
 def _assemble(
     blocks: list[Block],
     page: PageMeta,
     url: str,
     extractor: str,
+    judge: _Judge,
     generic: GenericResult | None = None,
     *,
     site_names: Sequence[str] = (),
@@ -298,6 +318,7 @@ def _assemble(
         )
 
     text = "\n".join(paragraphs)
+    quality = assess(paragraphs, judge.main_chars, judge.links)
     return CleanedArticle(
         title=title,
         text=text,
@@ -315,4 +336,6 @@ def _assemble(
         featured_image=page.image or (urljoin(url, fb.image) if fb.image else None),
         extractor=extractor,
         extractor_version=EXTRACTOR_VERSION,
+        quality=quality.score,
+        quality_reasons=quality.reasons,
     )

@@ -78,6 +78,14 @@ class CoreRecord(TypedDict):
     word_count: int
 
 
+class ArticleQuality(TypedDict):
+    """How far the extraction can be trusted (``flows.clean.quality``): 0..1, and the reasons
+    that lowered the score (none when it is 1)."""
+
+    score: float
+    reasons: list[str]
+
+
 @final  # lets ``"_spill_ref" in record`` tell it from a spilled record
 class ArticleRecord(CoreRecord):
     """One version of one article: a line of ``articles.jsonl.gz``."""
@@ -95,6 +103,7 @@ class ArticleRecord(CoreRecord):
     featured_image: str | None
     text: str
     duplicate_of: str | None
+    quality: ArticleQuality
 
 
 R = TypeVar("R", bound=CoreRecord)
@@ -167,6 +176,7 @@ def build_record(
         "duplicate_of": None,
         "near_duplicate_of": None,
         "aliases": [],
+        "quality": {"score": article.quality, "reasons": list(article.quality_reasons)},
         "provenance": {
             "warc_key": provenance.warc_key,
             "warc_offset": provenance.warc_offset,
