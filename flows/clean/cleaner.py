@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _pkg_version
@@ -50,6 +50,7 @@ from flows.clean.metadata import PageMeta, iso_utc, read_page
 from flows.clean.normalize import decode_html, normalize_paragraph, normalize_paragraphs
 from flows.clean.people import people
 from flows.clean.quality import assess, link_texts, main_text_chars
+from flows.clean.template import SiteTemplate
 from flows.errors import ConfigError, ExtractionError
 
 __all__ = [
@@ -140,13 +141,17 @@ def clean_html(
     theme: str | None = None,
     encoding: str | None = None,
     site_names: Sequence[str] = (),
+    template: SiteTemplate | None = None,
 ) -> CleanedArticle:
     """Clean one HTML page fetched from ``url``.
 
     ``theme`` selects a site profile (``"tagdiv-newspaper"``); ``content_selector`` (CSS)
     overrides the theme's content container; ``encoding`` is the charset from the HTTP header,
     if any; ``site_names`` are the names the site signs with (the profile's ``[extract]
-    site_names``: stripped from titles, recognised in bylines). Raises :class:`CleanError` (an
+    site_names``: stripped from titles, recognised in bylines); ``template`` is the site's
+    template learned from its archived pages (:mod:`flows.clean.template`): on the generic path
+    its boilerplate paragraphs are dropped, and its digest joins ``extractor_version``. Raises
+    :class:`CleanError` (an
     :class:`ExtractionError`) when the input holds no article and :class:`ConfigError` for an
     unknown theme or an invalid selector.
     """
@@ -183,6 +188,8 @@ def clean_html(
 
     generic = extract_generic(tree, url)
     blocks = [Block(p, "p") for p in generic.paragraphs]
+    if template is not None:  # what repeats across the site's pages is not this article
+        blocks = [b for b in blocks if not template.is_boilerplate(b.text)]
     if not blocks and page.ld_body:
         blocks = [Block(p, "p") for p in normalize_paragraphs(page.ld_body.splitlines())]
     article = _assemble(
@@ -198,6 +205,9 @@ def clean_html(
         not page.marked_article and len(article.text.split()) < MIN_UNMARKED_WORDS
     ):
         raise _no_text(url, selector)
+    if template is not None:
+        version = f"{EXTRACTOR_VERSION}+template-{template.digest()}"
+        article = replace(article, extractor_version=version)
     return article
 
 
