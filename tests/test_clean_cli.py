@@ -100,7 +100,7 @@ def test_missing_charset(tmp_path: Path) -> None:
 
 def test_charset_from_the_http_header(tmp_path: Path) -> None:
     """``--charset`` is the HTTP header's: the page cleans as in the pipeline, where the header
-    overrules a wrong ``<meta charset>``."""
+    comes before ``<meta charset>`` and detection."""
     from flows.clean import clean_html
 
     raw = '<html><body class="single"><div class="td-post-content"><p>Привет, мир!</p></div>'
