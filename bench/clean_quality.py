@@ -276,7 +276,8 @@ def bench_dev(limit: int | None) -> None:
 
 def bench_metadata() -> None:
     """(c) Title, published date and authors against the labelled set (bench/metadata)."""
-    from bench.metadata_quality import FIELDS, Meta, MetaScore, labelled_pages, trafilatura_meta
+    sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script or imported
+    from metadata_quality import FIELDS, Meta, MetaScore, labelled_pages, trafilatura_meta
 
     score_ours, score_theirs = MetaScore(), MetaScore()
     for page in labelled_pages(DEV_DIR):
