@@ -20,6 +20,11 @@ trafilatura with ``extract()`` defaults. Whitespace is collapsed in output and s
 passes when every ``with`` snippet is contained and no ``without`` one. Snippet precision is
 ``TP / (TP + FP)`` and recall ``TP / (TP + FN)`` with TP = ``with`` found, FN = ``with``
 missing, FP = ``without`` found.
+
+(c) **Metadata** (``bench/metadata/labels.json``: pages of the development set and pages made
+for named cases, labelled by reading them; rules in ``bench/metadata_quality.py``): the share
+of pages where title, published date and authors are right, the cleaner (generic path) and
+trafilatura's ``bare_extraction`` metadata on the same pages.
 """
 
 from __future__ import annotations
@@ -269,6 +274,29 @@ def bench_dev(limit: int | None) -> None:
     )
 
 
+def bench_metadata() -> None:
+    """(c) Title, published date and authors against the labelled set (bench/metadata)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script or imported
+    from metadata_quality import FIELDS, Meta, MetaScore, labelled_pages, trafilatura_meta
+
+    score_ours, score_theirs = MetaScore(), MetaScore()
+    for page in labelled_pages(DEV_DIR):
+        try:
+            a = clean_html(page.html, page.url)
+            got = Meta(a.title, a.published, a.authors)
+        except ExtractionError:
+            got = Meta(None, None, ())
+        score_ours.add(page, got)
+        score_theirs.add(page, trafilatura_meta(page.html, page.url))
+    print(f"\n(c) metadata: {score_ours.pages} labelled pages, share of pages right per field")
+    print(f"{'':34}{'cleaner':>12}{'trafilatura':>14}")
+    for name in FIELDS:
+        print(f"{name:34}{score_ours.rate(name):>12.3f}{score_theirs.rate(name):>14.3f}")
+    for name in FIELDS:
+        if score_ours.wrong[name]:
+            print(f"cleaner wrong on {name}: {', '.join(score_ours.wrong[name])}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--articles", type=int, default=300, help="replica pages (a)")
@@ -279,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     bench_replica(args.articles, args.seed)
     if not args.skip_dev:
         bench_dev(args.dev_limit)
+        bench_metadata()
     return 0
 
 

@@ -75,6 +75,10 @@ class Health:
     # cleaned articles / article pages fetched; judged only from min_article_pages pages on
     min_extraction_coverage: float = 0.8
     min_article_pages: int = 5
+    # a cleaned page whose quality score (0..1, flows.clean.quality: share of the main text
+    # kept, link texts, page furniture) is under this counts against the coverage above, as a
+    # page that could not be cleaned does (its record is archived all the same); 0 turns it off
+    min_quality: float = 0.5
     # share of responses that were 403 or 429 (the site blocks or rate-limits the crawler)
     max_blocked_share: float = 0.2
     # fail when this many runs in a row (this one included) archived no new article or version;
@@ -204,6 +208,10 @@ def _profile_from_dict(data: dict[str, Any], path: Path) -> SiteProfile:
         re.compile(profile.discovery.article_pattern)
     except re.error as exc:
         raise ConfigError(f"{where}: discovery.article_pattern is not a regex: {exc}") from exc
+    for key in ("min_extraction_coverage", "min_quality", "max_blocked_share"):
+        value = getattr(profile.health, key)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise ConfigError(f"{where}: health.{key} must be a number from 0 to 1, not {value!r}")
     names = profile.extract.site_names
     if not isinstance(names, tuple) or not all(isinstance(n, str) and n.strip() for n in names):
         raise ConfigError(f"{where}: extract.site_names must be a list of non-empty strings")

@@ -14,6 +14,7 @@ from tests.helpers import NEWSVAULT
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "clean"
 SEED = (FIXTURES / "seed.html").read_bytes()
+TAGDIV = "tagdiv-newspaper"
 
 
 def run_clean(tmp_path: Path, data: bytes, *args: str) -> tuple[int, dict[str, Any], str]:
@@ -95,6 +96,21 @@ def test_missing_charset(tmp_path: Path) -> None:
     )
     assert (code, out["status"], out["encoding"]) == (0, "ok", "cp1252")
     assert "crème brûlée" in out["text"]
+
+
+def test_charset_from_the_http_header(tmp_path: Path) -> None:
+    """``--charset`` is the HTTP header's: the page cleans as in the pipeline, where the header
+    comes before ``<meta charset>`` and detection."""
+    from flows.clean import clean_html
+
+    raw = '<html><body class="single"><div class="td-post-content"><p>Привет, мир!</p></div>'
+    page = raw.encode("cp1251")  # no <meta charset>: too short to detect, the header says it
+    code, out, _ = run_clean(tmp_path, page, "--site", "replica", "--charset", "windows-1251")
+    assert (code, out["status"], out["encoding"]) == (0, "ok", "cp1251")
+    pipeline = clean_html(page, "https://fort-russ.com/x/", theme=TAGDIV, encoding="windows-1251")
+    assert out["text"] == pipeline.text == "Привет, мир!"
+    code, out, _ = run_clean(tmp_path, page, "--site", "replica")
+    assert code == 0 and out["text"] != "Привет, мир!"
 
 
 def test_text_format_failure_goes_to_stderr(tmp_path: Path) -> None:

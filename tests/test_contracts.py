@@ -28,6 +28,7 @@ from typing_extensions import ReadOnly, get_type_hints, is_typeddict
 import flows
 from flows.derive import (
     AliasEvent,
+    ArticleQuality,
     ArticleRecord,
     CoreRecord,
     DeletedEvent,
@@ -70,6 +71,7 @@ Schema = dict[str, Any]
 CONTRACTS: list[tuple[Any, str, str]] = [
     (ArticleRecord, "article", "#"),
     (RecordProvenance, "article", "#/properties/provenance"),
+    (ArticleQuality, "article", "#/properties/quality"),
     (DiffOp, "article", "#/properties/diff/items"),
     (Event, "events", "#"),
     (AliasEvent, "events", "#/$defs/alias"),
@@ -279,7 +281,9 @@ def _typeddicts() -> dict[str, Any]:
             continue
         loaded = importlib.import_module(module.name)
         for value in vars(loaded).values():
-            if is_typeddict(value) and value.__module__ == module.name:
+            # A private base only splits its public subclass (checked with it).
+            private = getattr(value, "__name__", "").startswith("_")
+            if is_typeddict(value) and value.__module__ == module.name and not private:
                 found[f"{module.name}.{value.__qualname__}"] = value
     return found
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _pkg_version
@@ -48,6 +48,9 @@ from flows.clean.generic import GenericResult, extract_generic
 from flows.clean.language import pick_language
 from flows.clean.metadata import PageMeta, iso_utc, read_page
 from flows.clean.normalize import decode_html, normalize_paragraph, normalize_paragraphs
+from flows.clean.people import people
+from flows.clean.quality import assess, link_texts, main_text_chars
+from flows.clean.template import SiteTemplate
 from flows.errors import ConfigError, ExtractionError
 
 __all__ = [
@@ -64,7 +67,7 @@ __all__ = [
     "clean_html",
 ]
 
-CLEANER_VERSION = "0.2.0"
+CLEANER_VERSION = "0.3.0"
 TAGDIV_THEME = "tagdiv-newspaper"
 THEME_SELECTORS: dict[str, str] = {TAGDIV_THEME: tagdiv.CONTENT_SELECTOR}
 EXTRACTOR_SITE = "newsvault-tagdiv"
@@ -112,6 +115,9 @@ class CleanedArticle:
     featured_image: str | None
     extractor: str
     extractor_version: str
+    # how far the extraction can be trusted (flows.clean.quality): 0..1 and what lowered it
+    quality: float = 1.0
+    quality_reasons: tuple[str, ...] = ()
 
 
 class CleanError(ExtractionError):
@@ -135,13 +141,17 @@ def clean_html(
     theme: str | None = None,
     encoding: str | None = None,
     site_names: Sequence[str] = (),
+    template: SiteTemplate | None = None,
 ) -> CleanedArticle:
     """Clean one HTML page fetched from ``url``.
 
     ``theme`` selects a site profile (``"tagdiv-newspaper"``); ``content_selector`` (CSS)
     overrides the theme's content container; ``encoding`` is the charset from the HTTP header,
     if any; ``site_names`` are the names the site signs with (the profile's ``[extract]
-    site_names``: stripped from titles, recognised in bylines). Raises :class:`CleanError` (an
+    site_names``: stripped from titles, recognised in bylines); ``template`` is the site's
+    template learned from its archived pages (:mod:`flows.clean.template`): on the generic path
+    its boilerplate paragraphs are dropped, and its digest joins ``extractor_version``. Raises
+    :class:`CleanError` (an
     :class:`ExtractionError`) when the input holds no article and :class:`ConfigError` for an
     unknown theme or an invalid selector.
     """
@@ -163,6 +173,7 @@ def clean_html(
     page = read_page(tree, url, site_names)
     if page.listing:
         raise _no_text(url, selector)
+    judge = _Judge(main_text_chars(tree, page.ld_body), link_texts(tree))
 
     if matcher is not None:
         containers = elements(matcher(tree))
@@ -170,22 +181,33 @@ def clean_html(
             tagdiv.strip_noise(containers[0])
             blocks = tagdiv.junk_filtered(tagdiv.blocks(containers[0]))
             article = _assemble(
-                blocks, page, url, EXTRACTOR_SITE, site_names=site_names, site_path=True
+                blocks, page, url, EXTRACTOR_SITE, judge, site_names=site_names, site_path=True
             )
             if article is not None:
                 return article
 
     generic = extract_generic(tree, url)
     blocks = [Block(p, "p") for p in generic.paragraphs]
+    if template is not None:  # what repeats across the site's pages is not this article
+        blocks = [b for b in blocks if not template.is_boilerplate(b.text)]
     if not blocks and page.ld_body:
         blocks = [Block(p, "p") for p in normalize_paragraphs(page.ld_body.splitlines())]
     article = _assemble(
-        tagdiv.junk_filtered(blocks), page, url, EXTRACTOR_GENERIC, generic, site_names=site_names
+        tagdiv.junk_filtered(blocks),
+        page,
+        url,
+        EXTRACTOR_GENERIC,
+        judge,
+        generic,
+        site_names=site_names,
     )
     if article is None or (
         not page.marked_article and len(article.text.split()) < MIN_UNMARKED_WORDS
     ):
         raise _no_text(url, selector)
+    if template is not None:
+        version = f"{EXTRACTOR_VERSION}+template-{template.digest()}"
+        article = replace(article, extractor_version=version)
     return article
 
 
@@ -250,11 +272,20 @@ def _check_text(text: str, url: str) -> None:
 # putting it together
 
 
+@dataclass(frozen=True)
+class _Judge:
+    """What the quality score needs from the page before extraction consumes it."""
+
+    main_chars: int
+    links: frozenset[str]
+
+
 def _assemble(
     blocks: list[Block],
     page: PageMeta,
     url: str,
     extractor: str,
+    judge: _Judge,
     generic: GenericResult | None = None,
     *,
     site_names: Sequence[str] = (),
@@ -281,14 +312,23 @@ def _assemble(
     if published is None:
         published = iso_utc(fb.date)
 
-    if byline is not None and byline.author:
-        authors: tuple[str, ...] = (byline.author,)
+    if site_path:
+        if byline is not None and byline.author:
+            authors: tuple[str, ...] = (byline.author,)
+        else:
+            authors = page.authors or unique(
+                normalize_paragraph(a) for a in re.split(r";|\band\b", fb.author or "")
+            )
     else:
-        authors = page.authors or unique(
-            normalize_paragraph(a) for a in re.split(r";|\band\b", fb.author or "")
+        # JSON-LD, meta and the byline near the headline (read_page), else the text's byline.
+        # trafilatura's author is not used: it picks teaser bylines and the site's name.
+        byline_author = byline.author if byline is not None else None
+        authors = unique(p for a in page.authors for p in people(a, page.site)) or (
+            people(byline_author, page.site) if byline_author else ()
         )
 
     text = "\n".join(paragraphs)
+    quality = assess(paragraphs, judge.main_chars, judge.links)
     return CleanedArticle(
         title=title,
         text=text,
@@ -306,4 +346,6 @@ def _assemble(
         featured_image=page.image or (urljoin(url, fb.image) if fb.image else None),
         extractor=extractor,
         extractor_version=EXTRACTOR_VERSION,
+        quality=quality.score,
+        quality_reasons=quality.reasons,
     )

@@ -72,14 +72,21 @@ def ld_list(ld: dict[str, Any], key: str) -> tuple[str, ...]:
     return unique(normalize_paragraph(v) for v in items if isinstance(v, str))
 
 
-def ld_authors(ld: dict[str, Any]) -> list[str]:
+def ld_authors(ld: dict[str, Any], *, persons_only: bool = False) -> list[str]:
+    """The authors' names; with ``persons_only``, nodes typed as anything but ``Person`` (an
+    ``Organization``: the publisher signing) are left out."""
     value = ld.get("author")
     by_id: dict[str, dict[str, Any]] = ld.get("_by_id", {})
     out: list[str] = []
     for item in value if isinstance(value, list) else [value]:
         if isinstance(item, dict) and "name" not in item and isinstance(item.get("@id"), str):
             item = by_id.get(item["@id"], item)
+        if persons_only and isinstance(item, dict) and item.get("@type", "Person") != "Person":
+            continue
         name = item.get("name") if isinstance(item, dict) else item
+        if isinstance(name, list):  # "name": ["A", "B"]
+            out.extend(normalize_paragraph(n) for n in name if isinstance(n, str) and n.strip())
+            continue
         if isinstance(name, str) and name.strip():
             out.append(normalize_paragraph(name))
     return out

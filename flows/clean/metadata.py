@@ -14,17 +14,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin
 
 import lxml.etree as etree
 
 from flows.clean.dom import by_class, els, first, meta, strs, text_of, unique
+from flows.clean.headline import pick_headline
 from flows.clean.jsonld import ld_article, ld_authors, ld_list, ld_str
 from flows.clean.language import language_code
 from flows.clean.normalize import normalize_paragraph
+from flows.clean.people import SiteNames, people
 
 __all__ = ["PageMeta", "iso_utc", "read_page"]
 
@@ -34,6 +37,7 @@ class PageMeta:
     """Metadata read from one page (None or empty where the page does not say)."""
 
     h1: str | None = None
+    headline: str | None = None
     og_title: str | None = None
     ld_headline: str | None = None
     html_title: str | None = None
@@ -49,12 +53,15 @@ class PageMeta:
     ld_body: str | None = None
     listing: bool = False
     marked_article: bool = False
+    site: SiteNames = field(default_factory=SiteNames)
 
     def title(self, generic: str | None = None, *, structured_first: bool = False) -> str | None:
         """The article title: the post header's ``<h1>`` first on a profiled page, structured
-        metadata (JSON-LD, OpenGraph) first on a generic one; trafilatura's and ``<title>`` last."""
+        metadata checked against the ``<h1>`` on a generic one (:mod:`flows.clean.headline`);
+        trafilatura's and ``<title>`` last."""
+        order: tuple[str | None, ...]
         if structured_first:
-            order = (self.ld_headline, self.og_title, self.h1, generic, self.html_title)
+            order = (self.headline, generic, self.html_title)
         else:
             order = (self.h1, self.og_title, self.ld_headline, generic, self.html_title)
         return next((t for t in order if t), None)
@@ -114,12 +121,29 @@ def read_page(tree: etree._Element, url: str, site_names: Sequence[str] = ()) ->
         )
     )
 
+    h1s = [text_of(e) for e in els(tree, "//h1")[:_MAX_H1]]
+    raw_title = text_of(title_el) if title_el is not None else None
+    site = SiteNames.of(
+        url, (*site_names, *meta(tree, "application-name")), _title_segments(raw_title)
+    )
+    headline = pick_headline(
+        normalize_paragraph(ld_str(ld, "headline") or "") or None,
+        first(meta(tree, "og:title")),
+        h1s,
+        raw_title,
+        site,
+    )
     authors = unique(
         text_of(a) for d in by_class(scope, "div", "td-post-author-name") for a in d.iter("a")
     )
     if not authors:
-        authors = unique((*ld_authors(ld), *meta(tree, "author", "article:author")))
-        authors = tuple(a for a in authors if not a.startswith(("http://", "https://")))
+        for source in (ld_authors(ld, persons_only=True), meta(tree, *_AUTHOR_KEYS)):
+            authors = unique(p for value in source for p in people(value, site))
+            if authors:
+                break
+        else:  # the first byline near the headline that names a person
+            found = (people(value, site) for value in _visible_bylines(tree, headline))
+            authors = next((names for names in found if names), ())
 
     cats_ul = by_class(scope if header else _article_scope(tree), "ul", "td-category")
     categories = unique(text_of(a) for a in cats_ul[0].iter("a")) if cats_ul else ()
@@ -146,6 +170,7 @@ def read_page(tree: etree._Element, url: str, site_names: Sequence[str] = ()) ->
 
     return PageMeta(
         h1=h1,
+        headline=headline,
         og_title=_strip_site_suffix(first(meta(tree, "og:title")), site_names),
         ld_headline=normalize_paragraph(ld_str(ld, "headline") or "") or None,
         html_title=html_title,
@@ -160,6 +185,7 @@ def read_page(tree: etree._Element, url: str, site_names: Sequence[str] = ()) ->
         image=_featured_image(tree, url, ld),
         ld_body=ld_str(ld, "articleBody"),
         listing=listing,
+        site=site,
         marked_article=bool(
             ld
             or meta(tree, "article:published_time")
@@ -167,6 +193,67 @@ def read_page(tree: etree._Element, url: str, site_names: Sequence[str] = ()) ->
             or body_classes & {"single", "single-post"}
         ),
     )
+
+
+_MAX_H1 = 3
+_AUTHOR_KEYS = (
+    "author article:author parsely-author sailthru.author dc.creator cxenseparse:author byl"
+).split()
+_TITLE_SEP = re.compile(r"\s+[-–—|·•]\s+")
+_BYLINE_HINTS = ("author", "byline", "auteur", "autor", "verfasser")
+_BYLINE_LEVELS = 5
+_BYLINE_BEFORE, _BYLINE_AFTER = 40, 100  # elements around the <h1>: further away are teasers
+_CREDIT_HINTS = ("image", "img", "photo", "foto", "bild", "credit", "caption", "comment", "source")
+_BYLINE_START = re.compile(r"(?:by|von|par|por|autor|author)\b", re.IGNORECASE)
+
+
+def _title_segments(title: str | None) -> list[str]:
+    """The outer segments of ``<title>`` around its longest one (the headline): the site's
+    name and section, as the page spells them."""
+    parts = _TITLE_SEP.split(title or "")
+    if len(parts) < 2:
+        return []
+    longest = max(parts, key=len)
+    return [p for p in (parts[0], parts[-1]) if p is not longest]
+
+
+def _visible_bylines(tree: etree._Element, headline: str | None) -> list[str]:
+    """Texts of byline elements (class, id, ``rel`` or ``itemprop`` naming the author) in the
+    headline's neighbourhood: the headline's ``<h1>`` (else the first), its ancestors up to five
+    levels, and there the elements just before and after it, so teasers with their own authors
+    are not read."""
+    heads = els(tree, "//h1|//h2")
+    h1 = next((h for h in heads if headline and text_of(h) == headline), None)
+    h1 = h1 if h1 is not None else next(iter(els(tree, "//h1")), None)
+    if h1 is None:
+        return []
+    scope = h1
+    for _ in range(_BYLINE_LEVELS):
+        parent = scope.getparent()
+        if parent is None or parent.tag in {"body", "html"}:
+            break
+        scope = parent
+    out: list[str] = []
+    for sibling in list(h1.itersiblings())[:2]:
+        text = text_of(sibling) if isinstance(sibling.tag, str) else ""
+        if _BYLINE_START.match(text) and len(text) <= 120:
+            out.append(text)
+    nodes = [el for el in scope.iter() if isinstance(el.tag, str)]
+    at = nodes.index(h1)
+    for el in nodes[max(at - _BYLINE_BEFORE, 0) : at + _BYLINE_AFTER]:
+        marks = " ".join(
+            (
+                el.get("class") or "",
+                el.get("id") or "",
+                el.get("rel") or "",
+                el.get("itemprop") or "",
+            )
+        ).casefold()
+        if any(h in marks for h in _BYLINE_HINTS) and not any(c in marks for c in _CREDIT_HINTS):
+            text = text_of(el)
+            if text and len(text) <= 80:
+                out.append(text)
+    return out
 
 
 def _article_scope(tree: etree._Element) -> etree._Element:
@@ -219,6 +306,8 @@ def iso_utc(value: str | None) -> str | None:
     if not value:
         return None
     value = value.strip()
+    if value.startswith("1970-01-01"):  # a CMS's placeholder (Unix time 0), not a date
+        return None
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         try:
             return datetime.fromisoformat(value).date().isoformat()
@@ -227,7 +316,10 @@ def iso_utc(value: str | None) -> str | None:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        return None
+        try:  # RFC 2822, as some JSON-LD has it: "Tue, 4 May 2021 19:18:00 +0200"
+            moment = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     try:

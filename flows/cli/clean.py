@@ -26,6 +26,12 @@ def register(sub: Subparsers) -> None:
     clean.add_argument("--url", default="http://localhost/")
     clean.add_argument("--site", default=None, help="use this site profile's extraction rules")
     clean.add_argument("--format", choices=("json", "text"), default="json")
+    clean.add_argument(
+        "--charset",
+        default=None,
+        help="the charset of the HTTP Content-Type header the page came with (as the pipeline "
+        "passes it: it overrules a wrong <meta charset> the same way)",
+    )
     clean.set_defaults(handler=_clean)
 
 
@@ -51,6 +57,7 @@ def _clean(args: argparse.Namespace) -> int:
             args.url,
             content_selector=extract.content_selector,
             theme=extract.theme,
+            encoding=args.charset,
             site_names=extract.site_names,
         )
     except CleanError as exc:
@@ -63,7 +70,7 @@ def _clean(args: argparse.Namespace) -> int:
     if args.format == "text":
         print(article.text)
     else:
-        encoding = decode_html(data)[1]  # the charset the cleaner read the page in
+        encoding = decode_html(data, args.charset)[1]  # the charset the cleaner read it in
         out = {"status": STATUS_OK, "url": args.url, "encoding": encoding, **asdict(article)}
         print(json.dumps(out, ensure_ascii=False, indent=1))
     return 0

@@ -4,6 +4,7 @@ aliases and deletions; ``articles`` is the contract of ``articles.jsonl.gz`` and
 of ``events.jsonl.gz`` (their JSON Schemas, and the manifest's, are in ``schema/``)."""
 
 from flows.derive.articles import (
+    ArticleQuality,
     ArticleRecord,
     ChangedField,
     CoreRecord,
@@ -35,6 +36,7 @@ from flows.derive.spill import RunRecord, SpilledRecord
 
 __all__ = [
     "AliasEvent",
+    "ArticleQuality",
     "ArticleRecord",
     "ChangedField",
     "CoreRecord",

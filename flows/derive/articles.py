@@ -78,8 +78,24 @@ class CoreRecord(TypedDict):
     word_count: int
 
 
+class ArticleQuality(TypedDict):
+    """How far the extraction can be trusted (``flows.clean.quality``): 0..1, and the reasons
+    that lowered the score (none when it is 1)."""
+
+    score: float
+    reasons: list[str]
+
+
+class _Since030(TypedDict, total=False):
+    """Fields written since cleaner 0.3.0: optional, so records archived before stay valid (a
+    ``total=False`` base rather than ``NotRequired``, which postponed annotations hide from
+    ``__required_keys__`` on Python 3.11)."""
+
+    quality: ArticleQuality
+
+
 @final  # lets ``"_spill_ref" in record`` tell it from a spilled record
-class ArticleRecord(CoreRecord):
+class ArticleRecord(CoreRecord, _Since030):
     """One version of one article: a line of ``articles.jsonl.gz``."""
 
     schema_version: Literal["1.0"]
@@ -167,6 +183,7 @@ def build_record(
         "duplicate_of": None,
         "near_duplicate_of": None,
         "aliases": [],
+        "quality": {"score": article.quality, "reasons": list(article.quality_reasons)},
         "provenance": {
             "warc_key": provenance.warc_key,
             "warc_offset": provenance.warc_offset,

@@ -79,6 +79,8 @@ class ProcessResult:
     responses_by_status: Counter[int] = field(default_factory=Counter)
     article_pages: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
+    # (url, score, reasons) of pages cleaned under the profile's [health] min_quality
+    low_quality: list[tuple[str, float, str]] = field(default_factory=list)
     aliases: int = 0
     listing: Listing = field(default_factory=lambda: Listing())
     gone: list[Gone] = field(default_factory=list)
@@ -177,6 +179,7 @@ class FileResult:
     responses_by_status: Counter[int] = field(default_factory=Counter)
     article_pages: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
+    low_quality: list[tuple[str, float, str]] = field(default_factory=list)
     listing: Listing = field(default_factory=lambda: Listing())
     gone: list[Gone] = field(default_factory=list)
     error_responses: list[tuple[str, int]] = field(default_factory=list)  # (url, 4xx/5xx)
@@ -247,6 +250,9 @@ def _clean_warc(
             log.warning("could not clean %s: %s", capture.url, exc)
             result.failures.append((capture.url, str(exc)))
             continue
+        if article.quality < profile.health.min_quality:
+            reasons = "; ".join(article.quality_reasons)
+            result.low_quality.append((capture.url, article.quality, reasons))
         provenance = Provenance(
             warc_key=warc_key(path.name),
             warc_offset=capture.offset,
@@ -276,6 +282,7 @@ def merge_results(files: list[FileResult], spill_dir: Path | None = None) -> Pro
         result.responses_by_status.update(part.responses_by_status)
         result.article_pages += part.article_pages
         result.failures += part.failures
+        result.low_quality += part.low_quality
         result.gone += part.gone
         result.error_responses += part.error_responses
         listing = result.listing

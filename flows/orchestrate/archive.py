@@ -275,7 +275,14 @@ def _archive_site(
         duration_s=time.monotonic() - started,
         error_responses=processed.process.error_responses,
         fetch_failures=fetch_failures(crawl.stats),
-        health=check_health(profile.name, profile.health, counts, history),
+        low_quality=processed.process.low_quality,
+        health=check_health(
+            profile.name,
+            profile.health,
+            counts,
+            history,
+            low_quality=len(processed.process.low_quality),
+        ),
     )
     create_markdown_artifact(
         report.markdown(), key=f"{profile.name}-run-report", description="archive run report"

@@ -24,20 +24,24 @@ def check_health(
     health: Health,
     counts: DerivedCounts,
     earlier: Sequence[DerivedCounts] = (),
+    low_quality: int = 0,
 ) -> list[str]:
     """Problems of one run. ``counts`` is ``Derived.summary()``; ``earlier`` the counts of the
-    site's earlier archived runs (``RunCounts`` from their manifests), oldest first."""
+    site's earlier archived runs (``RunCounts`` from their manifests), oldest first;
+    ``low_quality`` the pages cleaned under ``health.min_quality``, which count as not cleaned."""
     problems: list[str] = []
     pages = int(counts.get("article_pages", 0))
-    cleaned = pages - int(counts.get("extraction_failures", 0))
+    cleaned = pages - int(counts.get("extraction_failures", 0)) - low_quality
     if pages >= max(health.min_article_pages, 1):
         coverage = cleaned / pages
         if coverage < health.min_extraction_coverage:
+            weak = f", {low_quality} under quality {health.min_quality}" if low_quality else ""
             problems.append(
-                f"extraction coverage {coverage:.0%} ({cleaned} of {pages} article pages cleaned) "
-                f"is under {health.min_extraction_coverage:.0%}: the site's layout may have "
-                f"changed; check [extract] content_selector/theme in the {site} profile against "
-                f"a page listed under 'Pages that could not be cleaned'"
+                f"extraction coverage {coverage:.0%} ({cleaned} of {pages} article pages cleaned"
+                f"{weak}) is under {health.min_extraction_coverage:.0%}: the site's layout may "
+                f"have changed; check [extract] content_selector/theme in the {site} profile "
+                f"against a page listed under 'Pages that could not be cleaned' or 'Pages "
+                f"cleaned under min_quality'"
             )
     statuses = counts.get("responses_by_status", {})
     responses = sum(int(n) for n in statuses.values())

@@ -40,6 +40,8 @@ class RunReport:
     error_responses: list[tuple[str, int]] = field(default_factory=list)
     health: list[str] = field(default_factory=list)
     fetch_failures: list[tuple[str, str]] = field(default_factory=list)  # (url, reason)
+    # (url, score, reasons): pages cleaned under the profile's [health] min_quality
+    low_quality: list[tuple[str, float, str]] = field(default_factory=list)
 
     def summary(self) -> RunSummary:
         return {
@@ -90,6 +92,7 @@ class RunReport:
             f"| revisit records (identical payload or 304) | "
             f"{stats.get('newsvault/warc_revisits', 0)} |",
             f"| extraction failures | {self.counts.get('extraction_failures', 0)} |",
+            f"| cleaned under min_quality | {len(self.low_quality)} |",
             f"| objects archived | {self.objects} |",
             f"| bytes archived | {self.bytes_archived:,} |",
             "",
@@ -124,6 +127,12 @@ class RunReport:
             lines += [f"- {url}: {reason}" for url, reason in self.failures[:50]]
             if len(self.failures) > 50:
                 lines.append(f"- … and {len(self.failures) - 50} more")
+        if self.low_quality:
+            lines += ["", "## Pages cleaned under min_quality", "", "| score | url | why |"]
+            lines.append("|---|---|---|")
+            lines += [f"| {q:.2f} | {url} | {why} |" for url, q, why in self.low_quality[:50]]
+            if len(self.low_quality) > 50:
+                lines.append(f"| … | and {len(self.low_quality) - 50} more | |")
         return "\n".join(lines) + "\n"
 
 
