@@ -21,6 +21,7 @@ class RunSummary(DerivedCounts):
     bytes_archived: int
     duration_s: float
     health: list[str] | Literal["ok"]
+    evidence: str  # "unsigned", or the signature's key and the timestamp's status
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class RunReport:
     error_responses: list[tuple[str, int]] = field(default_factory=list)
     health: list[str] = field(default_factory=list)
     fetch_failures: list[tuple[str, str]] = field(default_factory=list)  # (url, reason)
+    evidence: str = "unsigned"
 
     def summary(self) -> RunSummary:
         return {
@@ -52,6 +54,7 @@ class RunReport:
             "duration_s": round(self.duration_s, 1),
             **self.counts,
             "health": self.health or "ok",
+            "evidence": self.evidence,
         }
 
     def markdown(self) -> str:
@@ -70,6 +73,7 @@ class RunReport:
             f"`{stats.get('finish_reason', 'unknown')}`",
             "",
             f"- Health: {'**FAILED** (see below)' if self.health else 'ok'}",
+            f"- Evidence: {self.evidence}",
             "",
             "| measure | count |",
             "|---|---:|",

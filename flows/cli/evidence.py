@@ -1,0 +1,72 @@
+"""``newsvault verify | keygen``: audit a site's archive from the bucket alone; make a key."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flows.cli.common import use_local_stack_defaults
+from flows.errors import ConfigError
+
+if TYPE_CHECKING:
+    from flows.cli.common import Subparsers
+
+
+def register(sub: Subparsers) -> None:
+    verify = sub.add_parser(
+        "verify",
+        help="check a site's archive: sizes and SHA-256, signatures, timestamps, WARC digests, "
+        "revisits, CDXJ, state",
+    )
+    verify.add_argument("site")
+    verify.add_argument("--run", default=None, metavar="RUN_ID", help="only this run")
+    verify.add_argument(
+        "--tsa-ca",
+        type=Path,
+        default=None,
+        metavar="PEM",
+        help="the TSA roots to trust (default: $NEWSVAULT_TSA_CA, else the local stack's TSA)",
+    )
+    verify.add_argument("--quiet", action="store_true", help="print problems and the summary")
+    verify.set_defaults(handler=_verify)
+
+    keygen = sub.add_parser(
+        "keygen", help="write a new ECDSA P-384 signing key (for NEWSVAULT_SIGNING_KEY_FILE)"
+    )
+    keygen.add_argument("path", type=Path)
+    keygen.set_defaults(handler=_keygen)
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from flows.evidence import load_roots, roots_from_env, verify_site
+    from flows.store import Store, StoreConfig, check_store
+
+    use_local_stack_defaults()
+    roots = load_roots(args.tsa_ca) if args.tsa_ca else roots_from_env()
+    config = StoreConfig.from_env()
+    check_store(config)
+    with tempfile.TemporaryDirectory(prefix="newsvault-verify-") as tmp:
+        result = verify_site(Store(config), args.site, Path(tmp), run_id=args.run, roots=roots)
+    for finding in result.findings:
+        if not (args.quiet and finding.ok):
+            print(finding.line())
+    print(result.summary())
+    return 0 if not result.failures else 1
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    from flows.evidence import Signer
+
+    path: Path = args.path
+    if path.exists():
+        raise ConfigError(f"{path} exists; a signing key is never overwritten")
+    signer = Signer.generate()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(signer.private_pem())
+    print(f"wrote a new signing key to {path} (key id {signer.key_id})")
+    print(f"use it with: export NEWSVAULT_SIGNING_KEY_FILE={path.resolve()}")
+    return 0

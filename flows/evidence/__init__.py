@@ -1,0 +1,43 @@
+"""Evidence: each run's manifest signed with the archive's key and timestamped by an RFC 3161
+authority, and ``verify``, which re-checks a site's archive from the bucket alone.
+
+Between ``state`` and ``replay | derive``: it reads the store and the state (the fold ``verify``
+compares), and ``replay`` may use its signer for WACZ packages; nothing below imports it."""
+
+from flows.evidence.seal import (
+    Evidence,
+    SignatureDoc,
+    publish_public_key,
+    retry_pending,
+    sign_run,
+)
+from flows.evidence.signing import Signer, key_id, signer_from_env
+from flows.evidence.timestamp import (
+    TimestampUnavailable,
+    check_token,
+    load_roots,
+    request_token,
+    roots_from_env,
+    tsa_url_from_env,
+)
+from flows.evidence.verify import Finding, Verification, verify_site
+
+__all__ = [
+    "Evidence",
+    "Finding",
+    "SignatureDoc",
+    "Signer",
+    "TimestampUnavailable",
+    "Verification",
+    "check_token",
+    "key_id",
+    "load_roots",
+    "publish_public_key",
+    "request_token",
+    "retry_pending",
+    "roots_from_env",
+    "sign_run",
+    "signer_from_env",
+    "tsa_url_from_env",
+    "verify_site",
+]
