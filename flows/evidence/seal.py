@@ -12,7 +12,6 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Final, Literal, TypedDict
 
 from flows.errors import StoreNotFoundError
@@ -34,7 +33,11 @@ class SignatureDoc(TypedDict):
     manifest: str
     manifest_sha256: str
     signature: str  # base64 of the DER ECDSA signature over the manifest's bytes
-    signed_at: str
+
+
+def signature_bytes(doc: SignatureDoc) -> bytes:
+    """The one serialization of a signature document (``verify`` rejects any other)."""
+    return json.dumps(doc, indent=1, sort_keys=True).encode()
 
 
 def signature_key(keys: Keys) -> str:
@@ -94,9 +97,8 @@ def _signature_doc(store: Store, keys: Keys, signer: Signer, manifest: bytes) ->
         "manifest": keys.manifest,
         "manifest_sha256": digest,
         "signature": b64(signer.sign(manifest)),
-        "signed_at": datetime.now(UTC).isoformat(),
-    }
-    data = json.dumps(new, indent=1, sort_keys=True).encode()
+    }  # no time of our own: the token is the trusted time, and every field here is checked
+    data = signature_bytes(new)
     store.put_bytes(signature_key(keys), data, content_type="application/json")
     return data
 

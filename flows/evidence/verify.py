@@ -27,8 +27,16 @@ from flows.evidence.contents import (
     read_warc,
     revisit_problems,
 )
-from flows.evidence.seal import pending_prefix, public_key_key, signature_key, token_key
-from flows.evidence.signing import key_id, load_public_pem, signature_holds, unb64
+from flows.evidence.seal import (
+    SIGNATURE_SCHEMA,
+    SignatureDoc,
+    pending_prefix,
+    public_key_key,
+    signature_bytes,
+    signature_key,
+    token_key,
+)
+from flows.evidence.signing import ALGORITHM, b64, key_id, load_public_pem, signature_holds, unb64
 from flows.evidence.timestamp import check_token
 from flows.state import load_state, rebuild
 from flows.store import Keys, SiteKeys, Store, check_run_id
@@ -192,23 +200,42 @@ def _verify_evidence(
 ) -> Iterator[Finding]:
     """The manifest's signature and the timestamp token over it, each one line."""
     sig_key = signature_key(keys)
-    doc = _json(store.get(sig_key))
-    if doc is None:
-        present = store.head(sig_key) is not None
-        yield Finding(sig_key, "not a signature document" if present else "unsigned run")
+    raw = store.get(sig_key)
+    doc = _json(raw)
+    if raw is None or doc is None:
+        yield Finding(sig_key, "unsigned run" if raw is None else "not a signature document")
         return
-    signature = unb64(str(doc.get("signature", "")))
     kid = str(doc.get("key_id", ""))
-    pem = store.get(public_key_key(keys.prefix, kid)) if kid.isalnum() else None
+    expected: SignatureDoc = {
+        "schema": SIGNATURE_SCHEMA,
+        "algorithm": ALGORITHM,
+        "key_id": kid,
+        "public_key": public_key_key(keys.prefix, kid),
+        "manifest": keys.manifest,
+        "manifest_sha256": hashlib.sha256(manifest).hexdigest(),
+        "signature": str(doc.get("signature", "")),
+    }
+    signature = unb64(expected["signature"])
+    if signature is None or b64(signature) != expected["signature"]:
+        yield Finding(sig_key, "its signature is not canonical base64")
+        return
+    pem = store.get(expected["public_key"]) if kid.isalnum() else None
     public = load_public_pem(pem) if pem else None
     if public is None or key_id(public) != kid:
         yield Finding(sig_key, f"signed by key {kid[:16]!r}, which the bucket does not publish")
         return
-    if doc.get("manifest_sha256") != hashlib.sha256(manifest).hexdigest():
-        yield Finding(keys.manifest, "its SHA-256 differs from the one its signature names")
+    claimed = {**expected, "manifest_sha256": doc.get("manifest_sha256")}
+    wrong = sorted(k for k in set(doc) | set(claimed) if doc.get(k) != claimed.get(k))
+    if wrong:
+        yield Finding(sig_key, f"does not fit this run and key ({', '.join(wrong)})")
         return
-    if signature is None or not signature_holds(public, signature, manifest):
-        yield Finding(keys.manifest, f"the signature by key {kid[:16]} does not hold")
+    if not signature_holds(public, signature, manifest):
+        yield Finding(
+            keys.manifest, f"the signature in {sig_key} (key {kid[:16]}) does not hold over it"
+        )
+        return
+    if signature_bytes(expected) != raw:  # the manifest is authentic: the document changed
+        yield Finding(sig_key, "altered (its manifest SHA-256 or its serialization)")
         return
     yield Finding(keys.manifest, f"signed by key {kid[:16]}", ok=True)
     tok_key = token_key(keys)
