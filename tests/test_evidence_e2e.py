@@ -16,7 +16,8 @@ import jsonschema
 import pytest
 
 from flows.derive.articles import schema
-from flows.evidence import Signer
+from flows.evidence import Signer, check_token, load_roots, request_token
+from infra.local import control as local
 from infra.local import tsa
 from infra.local.control import LocalStack
 from infra.replica.server import ReplicaServer
@@ -196,3 +197,14 @@ def test_wrong_key_and_missing_token_are_one_line_findings(
     assert "which the bucket does not publish" in wrong_key.stdout, wrong_key.stdout
     assert f"FAIL {targets['token']}: missing" in no_token.stdout, no_token.stdout
     assert "Traceback" not in wrong_key.stderr + no_token.stderr
+
+
+def test_newsvault_up_starts_the_local_tsa(stack: LocalStack) -> None:
+    env = local.stack_environment(stack)
+    assert env["NEWSVAULT_TSA_URL"].startswith("http://127.0.0.1:")
+    signature = Signer.generate().sign(b"manifest")
+    token = request_token(env["NEWSVAULT_TSA_URL"], signature)
+    assert check_token(token, signature, load_roots(Path(env["NEWSVAULT_TSA_CA"])))
+    assert local.env_vars(stack)["NEWSVAULT_TSA_CA"] == env["NEWSVAULT_TSA_CA"]
+    again = local.up(stack, prefect=False).get("tsa")
+    assert again is not None and again.action == "already running"

@@ -164,6 +164,14 @@ def reply(pki: TsaPki, query: bytes) -> bytes:
 
 def _handler(pki: TsaPki) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # a health check: POST a query for a token
+            body = b"newsvault local TSA: POST an application/timestamp-query\n"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             if self.headers.get_content_type() != "application/timestamp-query" or not (
