@@ -4,27 +4,41 @@ local TSA's own ``reply``), tokens checked by OpenSSL independently of our code,
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import shutil
 import subprocess
+import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
     NoEncryption,
     PrivateFormat,
     PublicFormat,
+    load_der_public_key,
 )
 
 from flows.errors import ConfigError
-from flows.evidence import Signer, TimestampUnavailable, check_token, key_id, signer_from_env
+from flows.evidence import (
+    Signer,
+    TimestampUnavailable,
+    check_token,
+    key_id,
+    signer_from_env,
+    verify_wacz,
+)
 from flows.evidence.contents import Originals, cdxj_problems, read_warc, revisit_problems
 from flows.evidence.signing import load_public_pem, public_pem, signature_holds
 from flows.evidence.timestamp import accept_reply, build_request, token_time, tsa_url_from_env
+from flows.replay import export_wacz
+from flows.replay.mirror import Mirror
 from flows.warc import index_warcs
 from infra.local import tsa
 
@@ -191,3 +205,69 @@ def test_flipped_payload_byte_broken_revisit_and_wrong_cdxj_line_are_found(
     by_offset = {(r.file, r.offset): r for r in records}
     found = list(cdxj_problems(tmp_path / "index.cdxj", by_offset))
     assert found and all("no record starts" in p for p in found)
+
+
+# ---- signed WACZ --------------------------------------------------------------------------------
+
+
+def export_signed(tmp_path: Path, signer: Signer | None) -> Path:
+    mirror_dir = tmp_path / "mirror"
+    (mirror_dir / "archive").mkdir(parents=True)
+    (mirror_dir / "indexes").mkdir()
+    warc = mirror_dir / "archive" / "revisits.warc"
+    shutil.copy(GOLDEN / "revisits.warc", warc)
+    index_warcs([warc], mirror_dir / "indexes" / "revisits.cdxj")
+    mirror = Mirror(
+        "replica", mirror_dir, ["r"], [warc], [mirror_dir / "indexes" / "revisits.cdxj"]
+    )
+    return export_wacz(mirror, tmp_path / "out.wacz", title="t", signer=signer).path
+
+
+def test_signed_wacz_follows_wacz_auth_and_verifies(tmp_path: Path) -> None:
+    signer = Signer.generate()
+    out = export_signed(tmp_path, signer)
+    with zipfile.ZipFile(out) as zf:
+        digest = json.loads(zf.read("datapackage-digest.json"))
+        package = json.loads(zf.read("datapackage.json"))
+    signed = digest["signedData"]
+    assert signed["hash"] == digest["hash"] and signed["created"] == package["created"]
+    public = load_der_public_key(base64.b64decode(signed["publicKey"]))
+    assert isinstance(public, ec.EllipticCurvePublicKey) and public.curve.name == "secp384r1"
+    public.verify(  # as the wacz-auth readers check it: ECDSA/SHA-256 over the hash string
+        base64.b64decode(signed["signature"]), signed["hash"].encode(), ec.ECDSA(SHA256())
+    )
+    findings = verify_wacz(out, {signer.key_id})
+    assert [f.ok for f in findings] == [True] and signer.key_id[:16] in findings[0].message
+
+
+def test_wacz_signed_by_someone_else_or_unsigned_is_one_finding(tmp_path: Path) -> None:
+    foreign = verify_wacz(export_signed(tmp_path / "a", Signer.generate()), {"0" * 64})
+    assert [f.ok for f in foreign] == [False] and "does not publish" in foreign[0].message
+    unsigned = verify_wacz(export_signed(tmp_path / "b", None), {"0" * 64})
+    assert [f.ok for f in unsigned] == [False] and "unsigned" in unsigned[0].message
+    (tmp_path / "junk.wacz").write_bytes(b"PK not a zip")
+    junk = verify_wacz(tmp_path / "junk.wacz", set())
+    assert len(junk) == 1 and "not a readable WACZ" in junk[0].message
+
+
+def test_one_flipped_byte_in_any_member_or_its_header_is_found(tmp_path: Path) -> None:
+    """Every byte of every local header and the members' bytes at a fixed stride, first and
+    last included (the central directory's own metadata, such as file attributes, carries no
+    archived content)."""
+    signer = Signer.generate()
+    out = export_signed(tmp_path, signer)
+    data = out.read_bytes()
+    with zipfile.ZipFile(out) as zf:
+        infos = zf.infolist()
+    offsets: set[int] = set()
+    for info in infos:
+        data_start = info.header_offset + 30 + len(info.filename)
+        data_end = data_start + info.compress_size
+        offsets |= set(range(info.header_offset, data_start))
+        offsets |= set(range(data_start, data_end, 11)) | {data_end - 1}
+    bad = tmp_path / "bad.wacz"
+    for at in sorted(offsets):
+        bad.write_bytes(data[:at] + bytes([data[at] ^ 1]) + data[at + 1 :])
+        findings = verify_wacz(bad, {signer.key_id})
+        assert any(not f.ok for f in findings), f"byte {at} flipped went unnoticed"
+        assert all("\n" not in f.line() for f in findings)

@@ -22,7 +22,11 @@ def register(sub: Subparsers) -> None:
         "revisits, CDXJ, state",
     )
     verify.add_argument("site")
-    verify.add_argument("--run", default=None, metavar="RUN_ID", help="only this run")
+    only = verify.add_mutually_exclusive_group()
+    only.add_argument("--run", default=None, metavar="RUN_ID", help="only this run")
+    only.add_argument(
+        "--wacz", type=Path, default=None, metavar="FILE", help="a WACZ exported from this archive"
+    )
     verify.add_argument(
         "--tsa-ca",
         type=Path,
@@ -41,15 +45,28 @@ def register(sub: Subparsers) -> None:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from flows.evidence import load_roots, roots_from_env, verify_site
+    from flows.evidence import (
+        Verification,
+        load_roots,
+        published_key_ids,
+        roots_from_env,
+        verify_site,
+        verify_wacz,
+    )
     from flows.store import Store, StoreConfig, check_store
 
     use_local_stack_defaults()
     roots = load_roots(args.tsa_ca) if args.tsa_ca else roots_from_env()
     config = StoreConfig.from_env()
     check_store(config)
-    with tempfile.TemporaryDirectory(prefix="newsvault-verify-") as tmp:
-        result = verify_site(Store(config), args.site, Path(tmp), run_id=args.run, roots=roots)
+    if args.wacz is not None:
+        if not args.wacz.is_file():
+            raise ConfigError(f"{args.wacz}: no such file")
+        result = Verification(args.site)
+        result.findings = verify_wacz(args.wacz, published_key_ids(Store(config)))
+    else:
+        with tempfile.TemporaryDirectory(prefix="newsvault-verify-") as tmp:
+            result = verify_site(Store(config), args.site, Path(tmp), run_id=args.run, roots=roots)
     for finding in result.findings:
         if not (args.quiet and finding.ok):
             print(finding.line())

@@ -8,6 +8,7 @@ from flows.evidence.seal import (
     Evidence,
     SignatureDoc,
     publish_public_key,
+    published_key_ids,
     retry_pending,
     sign_run,
 )
@@ -21,6 +22,7 @@ from flows.evidence.timestamp import (
     tsa_url_from_env,
 )
 from flows.evidence.verify import Finding, Verification, verify_site
+from flows.evidence.wacz import verify_wacz, wacz_signed_data
 
 __all__ = [
     "Evidence",
@@ -33,6 +35,7 @@ __all__ = [
     "key_id",
     "load_roots",
     "publish_public_key",
+    "published_key_ids",
     "request_token",
     "retry_pending",
     "roots_from_env",
@@ -40,4 +43,6 @@ __all__ = [
     "signer_from_env",
     "tsa_url_from_env",
     "verify_site",
+    "verify_wacz",
+    "wacz_signed_data",
 ]

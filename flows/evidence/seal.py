@@ -103,6 +103,16 @@ def _signature_doc(store: Store, keys: Keys, signer: Signer, manifest: bytes) ->
     return data
 
 
+def published_key_ids(store: Store) -> set[str]:
+    """The ids of every public key the archive has published (current and rotated ones)."""
+    prefix = f"{store.config.prefix}keys/"
+    return {
+        key[len(prefix) : -len(".pem")]
+        for key, _size in store.list_objects(prefix)
+        if key.endswith(".pem")
+    }
+
+
 def publish_public_key(store: Store, prefix: str, signer: Signer) -> str:
     key = public_key_key(prefix, signer.key_id)
     if store.head(key) is None:

@@ -59,7 +59,11 @@ class Signer:
 
     def sign(self, data: bytes) -> bytes:
         """The DER-encoded ECDSA signature of ``data`` (SHA-384)."""
-        return self._key.sign(data, ec.ECDSA(hashes.SHA384()))
+        return self.sign_with(data, hashes.SHA384())
+
+    def sign_with(self, data: bytes, digest: hashes.HashAlgorithm) -> bytes:
+        """DER ECDSA with another digest (WACZ signatures use SHA-256, as their readers do)."""
+        return self._key.sign(data, ec.ECDSA(digest))
 
     @classmethod
     def from_pem(cls, pem: bytes, source: str) -> Signer:
