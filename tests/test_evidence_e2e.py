@@ -21,10 +21,11 @@ from infra.local import control as local
 from infra.local import tsa
 from infra.local.control import LocalStack
 from infra.replica.server import ReplicaServer
-from tests.helpers import cli_env, free_port, get, newsvault, objects, s3
+from tests.helpers import REPO, cli_env, free_port, get, newsvault, objects, s3
 
 pytestmark = pytest.mark.e2e
 PREFIX = "evidence-e2e"
+PYWB_VENV = REPO / ".venv-pywb"  # py-wacz lives there, beside pywb
 
 
 @pytest.fixture(scope="module")
@@ -208,3 +209,27 @@ def test_newsvault_up_starts_the_local_tsa(stack: LocalStack) -> None:
     assert local.env_vars(stack)["NEWSVAULT_TSA_CA"] == env["NEWSVAULT_TSA_CA"]
     again = local.up(stack, prefect=False).get("tsa")
     assert again is not None and again.action == "already running"
+
+
+def test_exported_wacz_is_signed_validates_and_verifies(
+    stack: LocalStack, signed: dict[str, Any], tmp_path: Path
+) -> None:
+    out = tmp_path / "signed.wacz"
+    proc = newsvault("export", "wacz", "replica", "-o", str(out), env=signed["env"])
+    assert proc.returncode == 0 and "signed with key" in proc.stdout, proc.stderr[-2000:]
+    check = subprocess.run(
+        [str(PYWB_VENV / "bin" / "wacz"), "validate", "-f", str(out)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert check.returncode == 0 and "is valid" in check.stdout, check.stdout + check.stderr
+    assert "Has signature" in check.stdout
+    ok = newsvault("verify", "replica", "--wacz", str(out), env=signed["env"])
+    assert ok.returncode == 0 and "signed by this archive's key" in ok.stdout, ok.stdout
+    other_key = tmp_path / "someone-else.pem"
+    other_key.write_bytes(Signer.generate().private_pem())
+    foreign = tmp_path / "foreign.wacz"
+    env = dict(signed["env"], NEWSVAULT_SIGNING_KEY_FILE=str(other_key))
+    assert newsvault("export", "wacz", "replica", "-o", str(foreign), env=env).returncode == 0
+    refused = newsvault("verify", "replica", "--wacz", str(foreign), env=signed["env"])
+    assert refused.returncode == 1 and "which this archive does not publish" in refused.stdout
+    assert "Traceback" not in refused.stderr
