@@ -5,6 +5,7 @@ alone and finds one flipped byte in any archived object, naming it."""
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import subprocess
 import threading
@@ -233,3 +234,35 @@ def test_exported_wacz_is_signed_validates_and_verifies(
     refused = newsvault("verify", "replica", "--wacz", str(foreign), env=signed["env"])
     assert refused.returncode == 1 and "which this archive does not publish" in refused.stdout
     assert "Traceback" not in refused.stderr
+
+
+def test_history_and_cite_point_at_the_warc_record(
+    stack: LocalStack, signed: dict[str, Any]
+) -> None:
+    first = run_ids(stack)[0]
+    raw = get(stack, f"{PREFIX}/sites/replica/runs/{first}/articles.jsonl.gz")
+    record = json.loads(gzip.decompress(raw).splitlines()[0])
+    url, record_id = record["url"], record["provenance"]["warc_record_id"]
+    history = newsvault("history", "replica", url, "--format", "json", env=signed["env"])
+    assert history.returncode == 0, history.stderr[-2000:]
+    entries = json.loads(history.stdout)
+    assert entries[0]["kind"] == "version" and entries[0]["warc_record_id"] == record_id
+    assert entries[0]["run_evidence"] == "signed and timestamped"
+    assert entries[0]["replay"].endswith("/" + url)
+    text = newsvault("history", "replica", str(record["post_id"]), env=signed["env"])
+    assert text.returncode == 0 and record_id in text.stdout
+    for fmt, needle in (
+        ("text", record_id),
+        ("csl-json", '"archive_location"'),
+        ("bibtex", "@misc"),
+    ):
+        cite = newsvault("cite", "replica", url, "--format", fmt, env=signed["env"])
+        assert cite.returncode == 0 and needle in cite.stdout, cite.stdout + cite.stderr[-2000:]
+    csl = json.loads(
+        newsvault("cite", "replica", url, "--format", "csl-json", env=signed["env"]).stdout
+    )
+    assert csl[0]["title"] == record["title"] and record_id in csl[0]["note"]
+    early = newsvault("cite", "replica", url, "--at", "2000-01-01", env=signed["env"])
+    assert early.returncode != 0 and "Traceback" not in early.stderr
+    unknown = newsvault("history", "replica", "http://nowhere/", env=signed["env"])
+    assert unknown.returncode == 2 and "no archived article" in unknown.stderr

@@ -4,6 +4,14 @@ authority, and ``verify``, which re-checks a site's archive from the bucket alon
 Between ``state`` and ``replay | derive``: it reads the store and the state (the fold ``verify``
 compares), and ``replay`` may use its signer for WACZ packages; nothing below imports it."""
 
+from flows.evidence.history import (
+    article_history,
+    citation,
+    cite_bibtex,
+    cite_csl,
+    cite_text,
+    history_lines,
+)
 from flows.evidence.seal import (
     Evidence,
     SignatureDoc,
@@ -31,7 +39,13 @@ __all__ = [
     "Signer",
     "TimestampUnavailable",
     "Verification",
+    "article_history",
     "check_token",
+    "citation",
+    "cite_bibtex",
+    "cite_csl",
+    "cite_text",
+    "history_lines",
     "key_id",
     "load_roots",
     "publish_public_key",
