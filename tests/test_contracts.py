@@ -47,6 +47,7 @@ from flows.derive import (
     read_jsonl_gz,
 )
 from flows.derive.articles import schema
+from flows.evidence import SignatureDoc
 from flows.orchestrate.archive import seal_run
 from flows.orchestrate.crawl import run_crawl
 from flows.state import (
@@ -84,6 +85,7 @@ CONTRACTS: list[tuple[Any, str, str]] = [
     (ManifestEntry, "manifest", "#/$defs/object"),
     (RunCounts, "manifest", "#/properties/counts"),
     (RecordCounts, "manifest", "#/properties/counts/properties/records"),
+    (SignatureDoc, "signature", "#"),
 ]
 # Views: a subset of the properties, each type accepting every value the schema allows.
 VIEWS: list[tuple[Any, str, str]] = [

@@ -28,7 +28,7 @@ from botocore.exceptions import ClientError
 from flows.errors import ConfigError, InfraError
 from flows.store.s3 import StoreConfig, client_config
 from infra.local import control as local
-from infra.local import processes, replica_service, seaweed
+from infra.local import processes, replica_service, seaweed, tsa_service
 from infra.local.control import LocalStack, Ports
 from tests.helpers import free_port, pick_stack, tcp_listeners
 
@@ -242,6 +242,7 @@ def test_s3_up_bucket_objects_and_auth(stack: LocalStack) -> None:
         "AWS_SECRET_ACCESS_KEY": secret,
         "NEWSVAULT_S3_ENDPOINT": stack.s3_endpoint,
         "NEWSVAULT_S3_BUCKET": stack.bucket,
+        **tsa_service.environment(stack),  # the local TSA starts with S3 (flows.evidence)
     }
 
     # every listener of weed is on 127.0.0.1, on exactly the configured ports (weed opens

@@ -176,13 +176,16 @@ def cmd_replay_serve(site: str, port: int) -> int:
 
 
 def cmd_export_wacz(site: str, run_id: str | None, out: Path) -> int:
+    from flows.evidence import signer_from_env
     from flows.replay import export_wacz
 
+    signer = signer_from_env()  # a bad key fails before anything is downloaded
     mirror, _config = _mirror(site, run_id, articles=True)
     title = f"{site} web archive" + (f", run {run_id}" if run_id else "")
-    exported = export_wacz(mirror, out, title=title)
+    exported = export_wacz(mirror, out, title=title, signer=signer)
+    signed = f"signed with key {signer.key_id[:16]}" if signer else "unsigned"
     print(
         f"{exported.path}: {exported.warcs} WARC files, {exported.pages} pages, "
-        f"{exported.bytes} bytes"
+        f"{exported.bytes} bytes, {signed}"
     )
     return 0

@@ -11,10 +11,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from flows.cli import archive, clean, runs, stack, state
+from flows.cli import archive, clean, evidence, runs, stack, state
 from flows.errors import NewsvaultError
 
-GROUPS = (stack, runs, archive, state, clean)
+GROUPS = (stack, runs, archive, state, clean, evidence)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -21,6 +21,7 @@ from flows.clean import CLEANER_VERSION
 from flows.derive import Derived, derive, process_warcs, write_jsonl_gz
 from flows.errors import HealthCheckError, StoreError
 from flows.orchestrate.crawl import CrawlResult, read_stats, run_crawl
+from flows.orchestrate.evidence import check_evidence_config, sign_task
 from flows.orchestrate.health import check_health
 from flows.orchestrate.monitor import CrawlProgressArtifact, earlier_counts
 from flows.orchestrate.report import RunReport, RunSummary, article_rows, fetch_failures
@@ -207,6 +208,7 @@ def _recover(
     started_at = datetime.strptime(orphan.run_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
     process_task(profile, orphan, config, crawl, started_at, loaded)
     store_task(config, orphan)
+    sign_task(config, orphan.site, orphan.run_id)
     lease.check()
     save_state_task(config, loaded)
 
@@ -227,11 +229,13 @@ def _archive_site(
     check_store(config)
     root = Path(spool_root) if spool_root else default_spool_root()
     logger = get_run_logger()
+    logger.info("evidence: runs are %s", check_evidence_config())
 
     # Runs that were processed but not stored (S3 was down last time) go first.
     for earlier in pending_runs(root, profile.name):
         logger.warning("uploading run %s left in the spool by an earlier run", earlier.run_id)
         store_task(config, earlier)
+        sign_task(config, earlier.site, earlier.run_id)
 
     # Runs whose crawl or flow was killed before processing: processed and stored now.
     orphans = unprocessed_runs(root, profile.name)
@@ -247,6 +251,7 @@ def _archive_site(
     keys = Keys(config.prefix, run.site, run.run_id)
     try:
         stored = store_task(config, run)
+        evidence = sign_task(config, run.site, run.run_id)
         lease.check()  # the state is the commit point: only the lock's holder writes it
         save_state_task(config, loaded)
     except StoreError as exc:
@@ -283,6 +288,7 @@ def _archive_site(
             history,
             low_quality=len(processed.process.low_quality),
         ),
+        evidence=evidence.describe(),
     )
     create_markdown_artifact(
         report.markdown(), key=f"{profile.name}-run-report", description="archive run report"

@@ -21,6 +21,7 @@ class RunSummary(DerivedCounts):
     bytes_archived: int
     duration_s: float
     health: list[str] | Literal["ok"]
+    evidence: str  # "unsigned", or the signature's key and the timestamp's status
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class RunReport:
     fetch_failures: list[tuple[str, str]] = field(default_factory=list)  # (url, reason)
     # (url, score, reasons): pages cleaned under the profile's [health] min_quality
     low_quality: list[tuple[str, float, str]] = field(default_factory=list)
+    evidence: str = "unsigned"
 
     def summary(self) -> RunSummary:
         return {
@@ -54,6 +56,7 @@ class RunReport:
             "duration_s": round(self.duration_s, 1),
             **self.counts,
             "health": self.health or "ok",
+            "evidence": self.evidence,
         }
 
     def markdown(self) -> str:
@@ -72,6 +75,7 @@ class RunReport:
             f"`{stats.get('finish_reason', 'unknown')}`",
             "",
             f"- Health: {'**FAILED** (see below)' if self.health else 'ok'}",
+            f"- Evidence: {self.evidence}",
             "",
             "| measure | count |",
             "|---|---:|",

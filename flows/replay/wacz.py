@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.errors import ConfigError
+from flows.evidence import Signer, wacz_signed_data
 from flows.replay.mirror import Mirror
 from flows.warc import merge_indexes
 
@@ -62,8 +63,9 @@ def page_entries(articles: list[Path]) -> Iterator[dict[str, Any]]:
                 yield {"url": key[0], "ts": ts, "title": record.get("title") or ""}
 
 
-def export_wacz(mirror: Mirror, out: Path, *, title: str) -> Exported:
-    """Write ``out`` from the mirror's WARCs, indexes and articles."""
+def export_wacz(mirror: Mirror, out: Path, *, title: str, signer: Signer | None = None) -> Exported:
+    """Write ``out`` from the mirror's WARCs, indexes and articles; with ``signer``, its
+    ``datapackage-digest.json`` carries an anonymous signature (wacz-auth 0.1.0)."""
     if not mirror.warcs:
         raise ConfigError(f"nothing to export for {mirror.site}: no readable WARC file")
     resources: list[dict[str, Any]] = []
@@ -90,20 +92,26 @@ def export_wacz(mirror: Mirror, out: Path, *, title: str) -> Exported:
                 resources.append(
                     {"name": Path(name).name.lower(), "path": name, "hash": digest, "bytes": size}
                 )
+            created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            software = f"newsvault {version('newsvault')}"
             package = {
                 "profile": "data-package",
                 "wacz_version": WACZ_VERSION,
                 "title": title,
-                "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "software": f"newsvault {version('newsvault')}",
+                "created": created,
+                "software": software,
                 "resources": resources,
             }
             data = json.dumps(package, indent=1).encode("utf-8")
             zf.writestr("datapackage.json", data)
-            digest_doc = {
+            digest_doc: dict[str, Any] = {
                 "path": "datapackage.json",
                 "hash": "sha256:" + hashlib.sha256(data).hexdigest(),
             }
+            if signer is not None:
+                digest_doc["signedData"] = wacz_signed_data(
+                    signer, digest_doc["hash"], created, software
+                )
             zf.writestr("datapackage-digest.json", json.dumps(digest_doc, indent=1))
     tmp_out.replace(out)
     return Exported(out, len(mirror.warcs), count, out.stat().st_size)

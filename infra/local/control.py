@@ -33,7 +33,7 @@ from __future__ import annotations
 import shlex
 
 from flows.errors import InfraError
-from infra.local import prefect_server, processes, replica_service, seaweed
+from infra.local import prefect_server, processes, replica_service, seaweed, tsa_service
 from infra.local.prefect_server import prefect_command
 from infra.local.processes import HOST, find_executable, http_status, port_is_free, wait_for_http
 from infra.local.replica_service import DEFAULT_REPLICA_PORT, start_replica
@@ -70,6 +70,7 @@ def up(stack: LocalStack, *, prefect: bool = True, s3: bool = True) -> UpResult:
         with processes.locked(stack.run_dir):
             if s3:
                 states.append(seaweed.start(stack))
+                states.append(tsa_service.start(stack))  # the runs' timestamps
             if prefect:
                 states.append(prefect_server.start(stack))
     except OSError as exc:
@@ -113,6 +114,8 @@ def down(stack: LocalStack) -> DownResult:
             processes.stop(pid)
             states.append(replica_service.state(stack, pid, False, "stopped", port))
         stack.pid_file("replica").unlink(missing_ok=True)
+        if (tsa := tsa_service.stop(stack)) is not None:
+            states.append(tsa)
     return StackReport(stack.home, tuple(states))
 
 
@@ -162,6 +165,7 @@ def env_vars(stack: LocalStack) -> dict[str, str]:
         "NEWSVAULT_S3_ENDPOINT": stack.s3_endpoint,
         "NEWSVAULT_S3_BUCKET": stack.bucket,
         "PREFECT_API_URL": stack.prefect_api_url,
+        **tsa_service.environment(stack),
     }
 
 
@@ -196,6 +200,8 @@ def stack_environment(stack: LocalStack) -> dict[str, str]:
         stack, timeout=PROBE_TIMEOUT
     ):
         env["PREFECT_API_URL"] = stack.prefect_api_url
+    if tsa_service.our_pid(stack) is not None:
+        env.update(tsa_service.environment(stack))
     return env
 
 
