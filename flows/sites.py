@@ -12,6 +12,7 @@ crawl fetched and what processing reads of it cannot drift apart: which URLs are
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import struct
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import re2  # type: ignore[import-untyped]  # linear time: no catastrophic backtracking
 from lxml import etree
 
 from flows.errors import ConfigError, ExtractionError
@@ -78,6 +80,19 @@ class Health:
 
 
 @dataclass(frozen=True)
+class Budget:
+    """What one run may spend (a hostile or broken site cannot keep a run going forever):
+    the crawl stops at the first limit reached and the report names it; 0 lifts a limit."""
+
+    wall_time_s: float = 6 * 3600.0
+    requests: int = 200_000
+    bytes: int = 20 * 1024**3
+    sitemaps: int = 2_000  # sitemap documents followed
+    sitemap_depth: int = 3  # index -> index -> ... -> urlset
+    listing_depth: int = 5  # listing pages followed from a listing, in a chain
+
+
+@dataclass(frozen=True)
 class Extract:
     theme: str | None = None
     content_selector: str | None = None
@@ -98,6 +113,7 @@ class SiteProfile:
     schedule: Schedule = field(default_factory=Schedule)
     extract: Extract = field(default_factory=Extract)
     health: Health = field(default_factory=Health)
+    budget: Budget = field(default_factory=Budget)
     source: str = ""
 
     @property
@@ -114,7 +130,7 @@ class SiteProfile:
         return self.base_url.rstrip("/") + "/" + path.lstrip("/")
 
     def is_article_path(self, path_and_query: str) -> bool:
-        return re.search(self.discovery.article_pattern, path_and_query) is not None
+        return _compiled(self.discovery.article_pattern).search(path_and_query) is not None
 
     def is_article_url(self, url: str) -> bool:
         """The article rule: the URL's path (with its query) matches ``article_pattern``.
@@ -138,6 +154,14 @@ class SiteProfile:
         if not base_url:
             return self
         return replace(self, base_url=_check_base_url(base_url, f"--base-url {base_url!r}"))
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(pattern: str) -> Any:
+    """Profile patterns run on RE2 (linear time): ``^(/?[\\w-]+)+/$`` cannot stall a crawl."""
+    options = re2.Options()
+    options.log_errors = False  # a bad pattern is one ConfigError line, not C++ logging
+    return re2.compile(pattern, options=options)
 
 
 def host_allowed(host: str, domains: Iterable[str]) -> bool:
@@ -191,14 +215,19 @@ def _profile_from_dict(data: dict[str, Any], path: Path) -> SiteProfile:
             schedule=_section(Schedule, data, "schedule", where),
             extract=_section(Extract, data, "extract", where),
             health=_section(Health, data, "health", where),
+            budget=_section(Budget, data, "budget", where),
             source=where,
         )
     except TypeError as exc:
         raise ConfigError(f"{where}: {exc}; see flows/sites.py for the keys") from exc
     try:
-        re.compile(profile.discovery.article_pattern)
-    except re.error as exc:
-        raise ConfigError(f"{where}: discovery.article_pattern is not a regex: {exc}") from exc
+        _compiled(profile.discovery.article_pattern)
+    except (re2.error, TypeError) as exc:
+        detail = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else exc
+        raise ConfigError(
+            f"{where}: discovery.article_pattern is not a regex RE2 runs (linear time: no "
+            f"backreferences or lookaround): {detail}"
+        ) from exc
     names = profile.extract.site_names
     if not isinstance(names, tuple) or not all(isinstance(n, str) and n.strip() for n in names):
         raise ConfigError(f"{where}: extract.site_names must be a list of non-empty strings")

@@ -21,7 +21,7 @@ from flows.clean import CLEANER_VERSION
 from flows.derive import Derived, derive, process_warcs, write_jsonl_gz
 from flows.errors import HealthCheckError, StoreError
 from flows.orchestrate.crawl import CrawlResult, read_stats, run_crawl
-from flows.orchestrate.health import check_health
+from flows.orchestrate.health import check_health, crawl_problems
 from flows.orchestrate.monitor import CrawlProgressArtifact, earlier_counts
 from flows.orchestrate.report import RunReport, RunSummary, article_rows, fetch_failures
 from flows.sites import SiteProfile, load_profile
@@ -275,7 +275,8 @@ def _archive_site(
         duration_s=time.monotonic() - started,
         error_responses=processed.process.error_responses,
         fetch_failures=fetch_failures(crawl.stats),
-        health=check_health(profile.name, profile.health, counts, history),
+        health=check_health(profile.name, profile.health, counts, history)
+        + crawl_problems(profile.name, crawl.stats),
     )
     create_markdown_artifact(
         report.markdown(), key=f"{profile.name}-run-report", description="archive run report"

@@ -8,6 +8,7 @@ evidence stays in the Prefect UI. S3 errors fail the run on their own (``flows.e
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from flows.derive import DerivedCounts
 from flows.sites import Health
@@ -55,4 +56,35 @@ def check_health(
                 f"no new article or version in the last {health.stale_runs} runs: check that "
                 f"the site still publishes and that its sitemaps/feeds are still discovered"
             )
+    return problems
+
+
+# Crawl stats a run's health looks at beyond its counts: a budget that ended the crawl, documents
+# that could not be read (each is listed in the report with its URL).
+_UNREADABLE = {
+    "newsvault/sitemaps_invalid": "sitemaps",
+    "newsvault/feeds_invalid": "feeds",
+    "newsvault/listings_invalid": "listings",
+    "newsvault/urls_invalid": "listed URLs",
+    "newsvault/urls_too_long": "URLs over 2,083 characters",
+}
+
+
+def crawl_problems(site: str, stats: dict[str, Any]) -> list[str]:
+    """Problems the crawl's stats show: the run budget reached, unreadable documents."""
+    problems: list[str] = []
+    reason = stats.get("newsvault/budget_reached") or (
+        "wall time" if stats.get("finish_reason") == "closespider_timeout" else None
+    )
+    if reason:
+        problems.append(
+            f"the run budget was reached ({reason}): the crawl stopped before the site was "
+            f"covered; raise [budget] in the {site} profile if the site really is that large"
+        )
+    unreadable = [f"{int(stats[k])} {what}" for k, what in _UNREADABLE.items() if stats.get(k)]
+    if unreadable:
+        problems.append(
+            "unreadable or unusable documents: " + ", ".join(unreadable) + " (listed in the "
+            "report under 'Fetches that failed'; the rest of the site was archived)"
+        )
     return problems
