@@ -17,6 +17,7 @@ import os
 import re
 import struct
 import tomllib
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -283,6 +284,7 @@ class ListingDocument:
 
     kind: str  # the root element's local name: sitemapindex, urlset, rss, feed (Atom) or other
     urls: tuple[ListedUrl, ...] = ()
+    unusable: tuple[str, ...] = ()  # links that name no URL (an unclosed IPv6 bracket): reported
 
 
 def is_gzipped(body: bytes) -> bool:
@@ -308,7 +310,7 @@ def read_listing(
             body = gunzip(body, max_size=max_size)
         except ValueError as exc:  # the size limit
             raise ListingTooLarge(f"{base_url} unzips to more than {max_size} bytes") from exc
-        except (OSError, EOFError, struct.error) as exc:  # gunzip keeps what a broken tail left
+        except (OSError, EOFError, struct.error, zlib.error) as exc:  # a broken stream
             raise UnreadableListing(f"{base_url} is not a readable gzip stream: {exc}") from exc
     try:
         sitemap = Sitemap(body)
@@ -320,12 +322,16 @@ def read_listing(
             found = []
     except (etree.XMLSyntaxError, StopIteration, ValueError) as exc:
         raise UnreadableListing(f"{base_url} is not XML: {exc}") from exc
-    urls = (
-        ListedUrl(url, lastmod)
-        for link, lastmod in found
-        if link and (url := _absolute(base_url, link)) is not None
-    )
-    return ListingDocument(sitemap.type, tuple(urls))
+    urls: list[ListedUrl] = []
+    unusable: list[str] = []
+    for link, lastmod in found:
+        if link:
+            url = _absolute(base_url, link)
+            if url is None:
+                unusable.append(link)
+            else:
+                urls.append(ListedUrl(url, lastmod))
+    return ListingDocument(sitemap.type, tuple(urls), tuple(unusable))
 
 
 def _absolute(base_url: str, link: str) -> str | None:

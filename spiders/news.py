@@ -208,6 +208,7 @@ class NewsSpider(Spider):
             )
             return
         self.crawler.stats.inc_value("newsvault/sitemaps")
+        self._unusable(response.url, document.unusable)
         depth = _meta(response, "sitemap_depth") + 1
         if document.kind == "sitemapindex":
             urls = [entry.url for entry in document.urls]
@@ -217,6 +218,11 @@ class NewsSpider(Spider):
         elif document.kind == "urlset":
             lastmods = {entry.url: entry.lastmod for entry in document.urls}
             yield from self.guard.each(response.url, list(lastmods), self._listed_article(lastmods))
+
+    def _unusable(self, source: str, links: tuple[str, ...]) -> None:
+        for link in links:
+            where = f"{link[:300]} (named by {source})"
+            self.guard.failed(where, "unusable URL", "newsvault/urls_invalid")
 
     def _listed_article(
         self, lastmods: dict[str, str | None]
@@ -239,6 +245,7 @@ class NewsSpider(Spider):
             return
         if document.kind not in FEED_KINDS:
             return
+        self._unusable(response.url, document.unusable)
         urls = [entry.url for entry in document.urls]
         yield from self.guard.each(response.url, urls, self._listed_article({}))
 

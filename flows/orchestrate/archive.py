@@ -44,9 +44,11 @@ from flows.store import (
     StoreResult,
     build_manifest,
     check_store,
+    count_recovery_failure,
     default_spool_root,
     discard_spool,
     pending_runs,
+    quarantine_run,
     unprocessed_runs,
     upload_run,
     write_manifest,
@@ -211,6 +213,35 @@ def _recover(
     save_state_task(config, loaded)
 
 
+MAX_RECOVERY_ATTEMPTS = 3  # then a spooled run that still cannot be processed is quarantined
+
+
+def _recovery_failed(orphan: RunPaths, exc: Exception) -> None:
+    """One failed attempt at a spooled run: counted; at the limit the run is quarantined (kept
+    for a person to look at, never again in the way of the site's runs)."""
+    logger = get_run_logger()
+    attempts = count_recovery_failure(orphan)
+    what = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+    if attempts < MAX_RECOVERY_ATTEMPTS:
+        logger.error(
+            "run %s left in the spool could not be processed (attempt %d of %d): %s; "
+            "this run goes on without it",
+            orphan.run_id,
+            attempts,
+            MAX_RECOVERY_ATTEMPTS,
+            what,
+        )
+        return
+    where = quarantine_run(orphan, f"{attempts} failed attempts at processing it; last: {what}")
+    logger.error(
+        "run %s could not be processed %d times (%s): quarantined at %s",
+        orphan.run_id,
+        attempts,
+        what,
+        where,
+    )
+
+
 def _archive_site(
     site: str,
     max_pages: int | None,
@@ -239,7 +270,13 @@ def _archive_site(
     loaded = load_state_task(config, run)
     for orphan in orphans:
         logger.warning("recovering run %s left unprocessed in the spool", orphan.run_id)
-        _recover(profile, config, orphan, loaded, lease)
+        try:
+            _recover(profile, config, orphan, loaded, lease)
+        except StoreError:
+            raise  # S3 is down: this run could not store either (the spool is kept)
+        except Exception as exc:  # noqa: BLE001 (a poison spool must not block the site)
+            _recovery_failed(orphan, exc)
+            loaded = load_state_task(config, run)  # the state as saved, without the orphan
     if orphans:  # the crawl's prior captures now include the recovered runs'
         shutil.copyfile(loaded.captures, run.prior_captures)
     crawl = crawl_task(profile, run, max_pages, warc_max_size, full)
