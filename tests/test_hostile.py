@@ -12,17 +12,22 @@ import gzip
 import logging
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 
 from flows.derive.process import process_warcs
+from flows.errors import ConfigError
 from flows.orchestrate.crawl import CrawlResult, run_crawl
 from flows.orchestrate.health import crawl_problems
 from flows.sites import load_profile
 from flows.store.runs import RunPaths
+from flows.warc import write_run_index
 from infra.replica import Behaviour, Request
+from infra.replica.content import Site
 from infra.replica.routes import Response
 from infra.replica.server import ReplicaServer
 
@@ -140,3 +145,165 @@ def test_poison_documents_fail_alone_and_the_rest_is_crawled(tmp_path: Path) -> 
     run = RunPaths(tmp_path / "spool", "replica", next((tmp_path / "spool/replica").iterdir()).name)
     processed = process_warcs(run.warc_files(), load_profile("replica"), run.run_id, str)
     assert len(processed.records) == 12 and not processed.listing.complete
+
+
+# ----- bounded runs ------------------------------------------------------------------------------
+
+QUIET = {"robots_txt": False, "sitemaps": [], "feeds": [], "listings": []}
+
+
+def _html(body: str) -> Response:
+    return Response(200, "text/html; charset=utf-8", f"<html><body>{body}</body></html>".encode())
+
+
+def chain(target: str, response: Response) -> Response | None:
+    """A sitemap index that names the next index, forever."""
+    found = re.match(r"^/chain/(\d+)\.xml$", target)
+    if not found:
+        return None
+    following = f"{{base}}/chain/{int(found.group(1)) + 1}.xml"
+    return _xml(f"<sitemapindex {SM}><sitemap><loc>{following}</loc></sitemap></sitemapindex>")
+
+
+def trap(target: str, response: Response) -> Response | None:
+    """A listing whose every page links two new, deeper pages."""
+    if not target.startswith("/trap/"):
+        return None
+    return _html(f'<a href="{target}x/page/2/">2</a> <a href="{target}y/page/3/">3</a>')
+
+
+@pytest.mark.e2e
+def test_a_sitemap_index_chain_ends_at_its_depth(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_profile(tmp_path, "chain", discovery={**QUIET, "sitemaps": ["/chain/0.xml"]})
+    monkeypatch.setenv("NEWSVAULT_PROFILES", str(tmp_path))
+    with ReplicaServer(articles=3, behaviour=Hostile(chain)) as server:
+        result = crawl(server, "chain", tmp_path)
+    stats = result.stats
+    assert stats["newsvault/sitemaps"] == 4  # depth 0 to 3 ([budget] sitemap_depth = 3)
+    assert stats["newsvault/sitemaps_over_budget"] == 1
+    assert any("/chain/4.xml" in f and "sitemap_depth" in f for f in failed_urls(result))
+    assert any("beyond the run budget" in p for p in crawl_problems("chain", stats))
+
+
+@pytest.mark.e2e
+def test_sitemaps_followed_are_budgeted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_profile(
+        tmp_path,
+        "chain",
+        discovery={**QUIET, "sitemaps": ["/chain/0.xml"]},
+        budget={"sitemaps": 5, "sitemap_depth": 0},
+    )
+    monkeypatch.setenv("NEWSVAULT_PROFILES", str(tmp_path))
+    with ReplicaServer(articles=3, behaviour=Hostile(chain)) as server:
+        result = crawl(server, "chain", tmp_path)
+    assert result.stats["newsvault/budget_reached"] == "sitemaps: 5 followed"
+    assert result.finish_reason == "budget: sitemaps: 5 followed"
+    assert any("sitemaps: 5 followed" in p for p in crawl_problems("chain", result.stats))
+
+
+@pytest.mark.e2e
+def test_a_listing_trap_ends_at_its_depth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_profile(tmp_path, "trap", discovery={**QUIET, "listings": ["/trap/"]})
+    monkeypatch.setenv("NEWSVAULT_PROFILES", str(tmp_path))
+    with ReplicaServer(articles=3, behaviour=Hostile(trap)) as server:
+        result = crawl(server, "trap", tmp_path)
+    stats = result.stats
+    assert result.finish_reason == "finished"
+    assert stats["newsvault/listings"] == 63  # depth 0 to 5, two new pages each
+    assert stats["newsvault/listings_over_budget"] == 64
+    assert any("beyond the run budget" in p for p in crawl_problems("trap", stats))
+
+
+@pytest.mark.e2e
+def test_requests_are_budgeted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_profile(tmp_path, "small", budget={"requests": 10})
+    monkeypatch.setenv("NEWSVAULT_PROFILES", str(tmp_path))
+    with ReplicaServer(articles=40) as server:
+        result = crawl(server, "small", tmp_path)
+    reached = str(result.stats["newsvault/budget_reached"])
+    assert reached.startswith("requests: ") and reached.endswith(" of 10")
+    assert result.finish_reason == f"budget: {reached}"
+    assert result.stats.get("newsvault/articles_fetched", 0) < 40
+    assert any("run budget was reached" in p for p in crawl_problems("small", result.stats))
+
+
+@pytest.mark.e2e
+def test_a_backtracking_pattern_runs_in_linear_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_profile(tmp_path, "greedy", discovery={"article_pattern": r"^(/?[\w-]+)+/$"})
+    monkeypatch.setenv("NEWSVAULT_PROFILES", str(tmp_path))
+    profile = load_profile("greedy")
+    # 28 characters that make a backtracking engine try 2**27 ways: RE2 answers at once
+    assert not profile.is_article_url("http://h/" + "a" * 27 + "!")
+    with ReplicaServer(articles=5) as server:
+        result = crawl(server, "greedy", tmp_path)
+    assert result.finish_reason == "finished"
+
+
+def test_patterns_re2_cannot_run_are_refused_when_loaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_profile(tmp_path, "look", discovery={"article_pattern": r"^/(?!tag/)\w+/$"})
+    monkeypatch.setenv("NEWSVAULT_PROFILES", str(tmp_path))
+    with pytest.raises(ConfigError, match=r"article_pattern is not a regex RE2 runs"):
+        load_profile("look")
+
+
+# ----- --max-pages counts pages fetched ----------------------------------------------------------
+
+
+class Listed(Behaviour):
+    """One sitemap: ``old`` articles (lastmod long ago) first, then ``new`` ones (today)."""
+
+    def __init__(self, old: list[str], new: list[str]) -> None:
+        self.old, self.new = old, new
+
+    def respond(self, request: Request, response: Response) -> Response:
+        if request.target != "/lm-sitemap.xml":
+            return response
+        entries = [(p, "2001-01-01T00:00:00+00:00") for p in self.old]
+        entries += [(p, datetime.now(UTC).isoformat()) for p in self.new]
+        urls = "".join(
+            f"<url><loc>{request.base}{p}</loc><lastmod>{m}</lastmod></url>" for p, m in entries
+        )
+        return _xml(f"<urlset {SM}>{urls}</urlset>")
+
+
+@pytest.mark.e2e
+def test_max_pages_counts_pages_fetched_not_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_profile(tmp_path, "lastmod", discovery={**QUIET, "sitemaps": ["/lm-sitemap.xml"]})
+    monkeypatch.setenv("NEWSVAULT_PROFILES", str(tmp_path))
+    site = Site(articles=103, seed=9)
+    paths = [a.path for a in site.iter_articles()]
+    old, new = paths[:100], paths[100:]
+    listed = Listed(old, [])
+    with ReplicaServer(site=site, behaviour=listed) as server:
+        first = crawl(server, "lastmod", tmp_path)
+        assert first.stats["newsvault/articles_fetched"] == 100
+        earlier = RunPaths(tmp_path / "spool", "lastmod", first.warc_files[0].parent.parent.name)
+        profile = load_profile("lastmod", server.base_url)
+        run = RunPaths.create(tmp_path / "spool", "lastmod")
+        write_run_index(earlier.warc_files(), run.prior_captures)
+        listed.new = new
+        second = run_crawl(profile, run, logging.getLogger("t"), max_pages=5)
+        base = server.base_url
+    stats = second.stats
+    assert stats["newsvault/articles_unchanged_by_lastmod"] == 100
+    assert stats["newsvault/articles_fetched"] == 3
+    fetched = {r[1] for r in _responses(run.warc_files())}
+    assert {base + p for p in new} <= fetched
+
+
+def _responses(warcs: list[Path]) -> list[tuple[str, str]]:
+    found = []
+    for path in warcs:
+        with open(path, "rb") as fh:
+            for record in ArchiveIterator(fh):
+                if record.rec_type in ("response", "revisit"):
+                    found.append((record.rec_type, record.rec_headers["WARC-Target-URI"] or ""))
+    return found

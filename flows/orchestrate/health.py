@@ -69,6 +69,11 @@ _UNREADABLE = {
     "newsvault/urls_too_long": "URLs over 2,083 characters",
 }
 
+_OVER_BUDGET = {
+    "newsvault/sitemaps_over_budget": "sitemaps nested deeper than sitemap_depth",
+    "newsvault/listings_over_budget": "listing pages deeper than listing_depth",
+}
+
 
 def crawl_problems(site: str, stats: dict[str, Any]) -> list[str]:
     """Problems the crawl's stats show: the run budget reached, unreadable documents."""
@@ -80,6 +85,12 @@ def crawl_problems(site: str, stats: dict[str, Any]) -> list[str]:
         problems.append(
             f"the run budget was reached ({reason}): the crawl stopped before the site was "
             f"covered; raise [budget] in the {site} profile if the site really is that large"
+        )
+    over = [f"{int(stats[k])} {what}" for k, what in _OVER_BUDGET.items() if stats.get(k)]
+    if over:
+        problems.append(
+            "documents beyond the run budget were not followed: " + ", ".join(over) + "; raise "
+            f"[budget] sitemap_depth/listing_depth in the {site} profile if they are real"
         )
     unreadable = [f"{int(stats[k])} {what}" for k, what in _UNREADABLE.items() if stats.get(k)]
     if unreadable:
