@@ -25,6 +25,7 @@ from flows.orchestrate.crawl import CrawlResult, run_crawl
 from flows.orchestrate.health import crawl_problems
 from flows.sites import load_profile
 from flows.store.runs import RunPaths
+from flows.store.s3 import StoreConfig
 from flows.warc import write_run_index
 from infra.replica import Behaviour, Request
 from infra.replica.content import Site
@@ -307,3 +308,21 @@ def _responses(warcs: list[Path]) -> list[tuple[str, str]]:
                 if record.rec_type in ("response", "revisit"):
                     found.append((record.rec_type, record.rec_headers["WARC-Target-URI"] or ""))
     return found
+
+
+# ----- secrets ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    ["http://KEY:hunter2@127.0.0.1:8333", "http://hunter2@127.0.0.1:8333", "http://[::1:hunter2@x/"],
+)
+def test_credentials_in_the_endpoint_are_refused_without_printing_them(endpoint: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        StoreConfig.from_env({"NEWSVAULT_S3_ENDPOINT": endpoint})
+    assert "hunter2" not in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_a_plain_endpoint_is_kept() -> None:
+    config = StoreConfig.from_env({"NEWSVAULT_S3_ENDPOINT": "http://127.0.0.1:8333"})
+    assert config.endpoint == "http://127.0.0.1:8333"
