@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
@@ -27,10 +28,12 @@ from flows.sites import load_profile
 from flows.store.runs import RunPaths
 from flows.store.s3 import StoreConfig
 from flows.warc import write_run_index
+from infra.local.control import LocalStack
 from infra.replica import Behaviour, Request
 from infra.replica.content import Site
 from infra.replica.routes import Response
 from infra.replica.server import ReplicaServer
+from tests.helpers import cli_env, newsvault, objects, one_error_line
 
 BROKEN = "http://[::1/oops/"
 BAD_SITEMAPS = ("/bad-empty.xml", "/bad-truncated.xml", "/bad-binary.xml", "/bad-corrupt.xml.gz")
@@ -315,7 +318,11 @@ def _responses(warcs: list[Path]) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(
     "endpoint",
-    ["http://KEY:hunter2@127.0.0.1:8333", "http://hunter2@127.0.0.1:8333", "http://[::1:hunter2@x/"],
+    [
+        "http://KEY:hunter2@127.0.0.1:8333",
+        "http://hunter2@127.0.0.1:8333",
+        "http://[::1:hunter2@x/",
+    ],
 )
 def test_credentials_in_the_endpoint_are_refused_without_printing_them(endpoint: str) -> None:
     with pytest.raises(ConfigError) as refused:
@@ -326,3 +333,61 @@ def test_credentials_in_the_endpoint_are_refused_without_printing_them(endpoint:
 def test_a_plain_endpoint_is_kept() -> None:
     config = StoreConfig.from_env({"NEWSVAULT_S3_ENDPOINT": "http://127.0.0.1:8333"})
     assert config.endpoint == "http://127.0.0.1:8333"
+
+
+# ----- the real stack: a poisoned site is archived, listed, and never wedged ---------------------
+
+
+def _orphan(spool: Path, run_id: str, attempts: int) -> RunPaths:
+    """A spooled run its flow never processed, whose one WARC file is not a WARC: processing it
+    fails every time (its digest index cannot be built)."""
+    run = RunPaths.create(spool, "replica", run_id)
+    (run.warc_dir / f"replica-{run_id}-00000.warc.gz").write_bytes(b"not a WARC file\n" * 64)
+    if attempts:
+        (run.dir / "recovery-attempts").write_text(f"{attempts}\n")
+    return run
+
+
+@pytest.mark.e2e
+def test_a_poisoned_site_is_archived_and_the_next_run_is_not_blocked(
+    stack: LocalStack, tmp_path: Path
+) -> None:
+    spool = tmp_path / "spool"
+    env = cli_env(stack, spool, NEWSVAULT_S3_PREFIX="hostile")
+    once = _orphan(spool, "20260101T000000Z-aaaaaa", attempts=0)
+    last = _orphan(spool, "20260101T000001Z-bbbbbb", attempts=2)
+    runs: list[str] = []
+    with ReplicaServer(articles=12, seed=5, behaviour=Hostile(poison)) as server:
+        for attempt in range(2):
+            proc = newsvault("run", "replica", "--base-url", server.base_url, env=env)
+            # the run is archived; its health check names the unreadable documents, in one line
+            assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-3000:]
+            line = one_error_line(proc)
+            assert "unreadable or unusable documents: 3 sitemaps" in line, line
+            archived = {k.split("/")[4] for k in objects(stack, "hostile/sites/replica/runs/")}
+            (new,) = archived - set(runs)
+            runs.append(new)
+            report = _report(stack, new)
+            if attempt == 0:  # every article, past the broken links
+                assert "| articles written | 12 |" in report, report
+            else:  # crawled again, conditionally: nothing wedged
+                assert "304: 12" in report, report
+            for path in ("/bad-empty.xml", "/bad-binary.xml", "/bad-corrupt.xml.gz"):
+                assert f"{server.base_url}{path}" in report
+            assert f"{BROKEN} (named by {server.base_url}/feed/)" in report
+    # the orphan at its third failed attempt went to quarantine, kept with its reason
+    kept = spool / "replica" / "quarantine" / last.run_id
+    assert (kept / "QUARANTINED").read_text().startswith("3 failed attempts")
+    assert not last.dir.exists()
+    # the other one is retried a bounded number of times: twice by now, once more, then kept
+    assert (once.dir / "recovery-attempts").read_text().strip() == "2"
+
+
+def _report(stack: LocalStack, run_id: str) -> str:
+    found = httpx.post(
+        f"{stack.prefect_api_url}/artifacts/filter",
+        json={"artifacts": {"key": {"any_": ["replica-run-report"]}}},
+    ).json()
+    reports = [a["data"] for a in found if run_id in (a.get("data") or "")]
+    assert reports, "no run report artifact for " + run_id
+    return str(reports[0])
