@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import gzip
 import logging
+import os
 import re
+import socket
+import subprocess
+import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +29,7 @@ from flows.errors import ConfigError
 from flows.orchestrate.crawl import CrawlResult, run_crawl
 from flows.orchestrate.health import crawl_problems
 from flows.sites import load_profile
+from flows.state.lock import Owner, process_identity
 from flows.store.runs import RunPaths
 from flows.store.s3 import StoreConfig
 from flows.warc import write_run_index
@@ -391,3 +396,31 @@ def _report(stack: LocalStack, run_id: str) -> str:
     reports = [a["data"] for a in found if run_id in (a.get("data") or "")]
     assert reports, "no run report artifact for " + run_id
     return str(reports[0])
+
+
+# ----- locks: a live run's lease is never taken over ---------------------------------------------
+
+
+def _owner(pid: int, process: str) -> Owner:
+    now = datetime.now(UTC)
+    expires = (now + timedelta(hours=1)).isoformat(timespec="seconds")
+    return Owner(
+        socket.gethostname(), pid, "t", now.isoformat(timespec="seconds"), expires, process
+    )
+
+
+def test_a_lock_is_only_taken_from_a_process_provably_gone() -> None:
+    now = datetime.now(UTC)
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=-1)
+    identity = process_identity(child.pid)
+    assert identity
+    assert _owner(child.pid, identity).stale_because(now) is None  # alive: never taken
+    child.communicate(b"")
+    assert "is gone" in str(_owner(child.pid, identity).stale_because(now))
+    # the same hostname and a free pid, but another pid namespace (a container) or another
+    # boot, or a lock written before identities: only the expiry can tell
+    boot, namespace, started = identity.split("/")
+    for other in (f"{boot}/1/{started}", f"other-boot/{namespace}/{started}", ""):
+        assert _owner(child.pid, other).stale_because(now) is None, other
+    # a pid reused by another process is not the owner
+    assert "is gone" in str(_owner(os.getpid(), f"{boot}/{namespace}/1").stale_because(now))
