@@ -424,3 +424,37 @@ def test_a_lock_is_only_taken_from_a_process_provably_gone() -> None:
         assert _owner(child.pid, other).stale_because(now) is None, other
     # a pid reused by another process is not the owner
     assert "is gone" in str(_owner(os.getpid(), f"{boot}/{namespace}/1").stale_because(now))
+
+
+# ----- nothing dropped silently ------------------------------------------------------------------
+
+
+def odd_charsets(target: str, response: Response) -> Response | None:
+    """Article pages that declare ``rot13`` or ``base64``: codecs, but no text encodings."""
+    if not re.match(r"^/\d{4}/", target):
+        return None
+    charset = "rot13" if len(target) % 2 else "base64"
+    body, modified = response.body, response.last_modified
+    return Response(200, f"text/html; charset={charset}", body, modified)
+
+
+@pytest.mark.e2e
+def test_pages_declaring_codecs_are_fetched_and_counted(tmp_path: Path) -> None:
+    with ReplicaServer(articles=4, behaviour=Hostile(odd_charsets)) as server:
+        result = crawl(server, "replica", tmp_path)
+    stats = result.stats
+    assert stats["newsvault/articles_fetched"] == 4 and "newsvault/fetch_failed" not in stats
+    assert stats["newsvault/charsets_not_text"] == 4
+
+
+@pytest.mark.e2e
+def test_urls_over_2083_characters_are_named(tmp_path: Path) -> None:
+    long = "/2017/07/" + "x" * 2100 + "/"
+
+    def listed(target: str, response: Response) -> Response | None:
+        return _insert(response, b"<a ", f'<a href="{long}">long</a>') if target == "/" else None
+
+    with ReplicaServer(articles=3, behaviour=Hostile(listed)) as server:
+        result = crawl(server, "replica", tmp_path)
+    assert result.stats["newsvault/urls_too_long"] == 1
+    assert any("characters (over 2083): not fetched" in f for f in failed_urls(result))
