@@ -92,6 +92,12 @@ class RunGuard:
         return False
 
 
+def depth_of(response: Response, key: str) -> int:
+    """A depth the request carried (0 for a response built without its request)."""
+    request = response.request
+    return int(request.meta.get(key, 0)) if request is not None else 0
+
+
 def one_line(exc: BaseException) -> str:
     """One line naming what broke (never a traceback: the document is named in the report)."""
     text = " ".join(str(exc).split())[:300]

@@ -31,7 +31,7 @@ from flows.sites import (
     read_listing,
 )
 from flows.warc import CaptureIndex, read_entries
-from spiders.budget import RunGuard, one_line
+from spiders.budget import RunGuard, depth_of, one_line
 from spiders.recorder import KEEP_PAYLOAD
 from spiders.robots import ROBOTS_META, RobotsRules
 from spiders.safety import FETCH_FAILURES, MAX_LISTED_FAILURES, describe_failure
@@ -209,7 +209,7 @@ class NewsSpider(Spider):
             return
         self.crawler.stats.inc_value("newsvault/sitemaps")
         self._unusable(response.url, document.unusable)
-        depth = _meta(response, "sitemap_depth") + 1
+        depth = depth_of(response, "sitemap_depth") + 1
         if document.kind == "sitemapindex":
             urls = [entry.url for entry in document.urls]
             yield from self.guard.each(
@@ -258,7 +258,7 @@ class NewsSpider(Spider):
                 response.url, f"unreadable listing: {one_line(exc)}", "newsvault/listings_invalid"
             )
             return
-        depth = _meta(response, "listing_depth") + 1
+        depth = depth_of(response, "listing_depth") + 1
         yield from self.guard.each(
             response.url, hrefs, lambda h: self._listed_link(response, h, depth)
         )
@@ -371,12 +371,6 @@ class NewsSpider(Spider):
 
     def _is_article_url(self, url: str) -> bool:
         return self.profile.allows(url) and self.profile.is_article_url(url)
-
-
-def _meta(response: Response, key: str) -> int:
-    """A depth the request carried (0 for a response built without its request)."""
-    request = response.request
-    return int(request.meta.get(key, 0)) if request is not None else 0
 
 
 def _parse_time(value: str | None) -> datetime | None:

@@ -33,6 +33,7 @@ from flows.state.lock import Owner, process_identity
 from flows.store.runs import RunPaths
 from flows.store.s3 import StoreConfig
 from flows.warc import write_run_index
+from infra.local import processes
 from infra.local.control import LocalStack
 from infra.replica import Behaviour, Request
 from infra.replica.content import Site
@@ -458,3 +459,16 @@ def test_urls_over_2083_characters_are_named(tmp_path: Path) -> None:
         result = crawl(server, "replica", tmp_path)
     assert result.stats["newsvault/urls_too_long"] == 1
     assert any("characters (over 2083): not fetched" in f for f in failed_urls(result))
+
+
+def test_pid_files_are_only_removed_in_the_pid_namespace_that_wrote_them(tmp_path: Path) -> None:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()  # a pid that is gone (here)
+    pid_file = tmp_path / "weed.pid"
+    pid_file.write_text(f"{child.pid}\nsome-boot/4026531999\n")  # another container's stack
+    assert processes.our_pid(pid_file, lambda pid: True) is None
+    assert pid_file.exists()  # not ours to judge: left for the stack that wrote it
+    processes.write_pid(pid_file, child.pid)
+    assert processes.read_pid(pid_file) == child.pid
+    assert processes.our_pid(pid_file, lambda pid: True) is None
+    assert not pid_file.exists()  # written here, its process gone: stale, removed
