@@ -27,6 +27,7 @@ from urllib.parse import urljoin, urlsplit
 import re2  # type: ignore[import-untyped]  # linear time: no catastrophic backtracking
 from lxml import etree
 
+from flows import __version__
 from flows.errors import ConfigError, ExtractionError
 
 BUILTIN_DIR = Path(__file__).resolve().parents[1] / "spiders" / "profiles"
@@ -56,7 +57,11 @@ class Politeness:
     download_delay: float = 1.0
     concurrent_requests: int = 2
     autothrottle: bool = True
-    user_agent: str = "newsvault/0.1 (+https://github.com/newsvault/newsvault)"
+    # ``{version}`` becomes the running release (pyproject.toml is its one source).
+    user_agent: str = "newsvault/{version} (+https://github.com/newsvault/newsvault)"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "user_agent", self.user_agent.replace("{version}", __version__))
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from flows.store.s3 import Store, StoreConfig, make_client
 from infra.local import control as local
 from infra.local.control import LocalStack, Ports
 from infra.replica import Behaviour, Request
-from infra.replica.routes import Response
+from infra.replica.response import Response
 from spiders.warcspool import Exchange, WarcSpool
 
 if TYPE_CHECKING:

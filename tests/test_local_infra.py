@@ -493,7 +493,8 @@ def test_replica_start_idempotent_status_and_down(stack: LocalStack) -> None:
     assert _robots(port) == 200
     assert stack.pid_file("replica").read_text().strip() == str(state.pid)
     assert "serving 20 articles" in stack.replica_log.read_text()
-    assert _listeners({state.pid}) == [("127.0.0.1", port)]
+    # the site and its image CDN (another loopback address, the same port)
+    assert sorted(_listeners({state.pid})) == [("127.0.0.1", port), ("127.0.0.2", port)]
 
     again = local.start_replica(stack, port=port, articles=20, seed=3)
     assert again.action == "already running" and again.pid == state.pid

@@ -30,7 +30,7 @@ from flows.store.s3 import Store
 from flows.store.upload import upload_run
 from infra.local.control import LocalStack
 from infra.replica import Behaviour, ReplicaServer, Request
-from infra.replica.routes import Response
+from infra.replica.response import Response
 from tests.helpers import (
     NEWSVAULT,
     REPO,

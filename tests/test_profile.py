@@ -76,3 +76,18 @@ def test_bad_profiles(
     write(tmp_path, "broken", text, monkeypatch)
     with pytest.raises(ConfigError, match=message):
         load_profile("broken")
+
+
+def test_one_version_named_everywhere() -> None:
+    """pyproject.toml is the one source: the package metadata, ``flows.__version__`` and every
+    shipped profile's user agent name the same release."""
+    import tomllib
+    from importlib.metadata import version
+
+    import flows
+
+    declared = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert declared["project"]["version"] == version("newsvault") == flows.__version__
+    for site in sorted(available_profiles()):
+        agent = load_profile(site).politeness.user_agent
+        assert agent.startswith(f"newsvault/{flows.__version__} "), (site, agent)

@@ -146,7 +146,8 @@ def test_spool_lock_refuses_second_holder(tmp_path: Path) -> None:
 
 @pytest.mark.e2e
 def test_every_local_server_binds_loopback_only(stack: LocalStack, replica: ReplicaServer) -> None:
-    """SeaweedFS (all its ports), Prefect and the replica listen on 127.0.0.1 only; pywb gets
+    """SeaweedFS (all its ports), Prefect and the replica listen on 127.0.0.1 only (the replica's
+    image CDN on 127.0.0.2, loopback too, at the same port); pywb gets
     ``--bind 127.0.0.1`` (flows.replay.pywb). SeaweedFS refusing anonymous access is tested in
     tests/test_local_infra.py::test_s3_up_bucket_objects_and_auth."""
     if not Path("/proc/net/tcp").exists():
@@ -159,7 +160,10 @@ def test_every_local_server_binds_loopback_only(stack: LocalStack, replica: Repl
     for name, port in ports.items():
         if port in listening:
             checked += 1
-            assert listening[port] <= {"127.0.0.1", "::ffff:127.0.0.1"}, (name, listening[port])
+            allowed = {"127.0.0.1", "::ffff:127.0.0.1"} | (
+                {"127.0.0.2"} if name == "replica" else set()
+            )
+            assert listening[port] <= allowed, (name, listening[port])
     assert checked >= 3, listening
     with pytest.raises(ValueError):
         ReplicaServer(host="0.0.0.0")

@@ -559,7 +559,10 @@ def test_start_stop_and_base_url() -> None:
 @pytest.mark.e2e
 def test_module_entry_point_serves_until_sigterm() -> None:
     with replica_process("--articles", "12") as (port, line, proc):
-        assert line == f"replica: serving 12 articles at http://127.0.0.1:{port}/"
+        assert line == (
+            f"replica: serving 12 articles at http://127.0.0.1:{port}/ "
+            f"(images also at http://127.0.0.2:{port}/)"
+        )
         assert fetch(port, SEED_PATH).status == 200
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=20) == 0

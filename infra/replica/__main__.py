@@ -1,5 +1,7 @@
 """``python -m infra.replica --port P --articles N --seed S [--day D] [--admin]``: serve until
-SIGINT/SIGTERM. ``--admin`` turns on ``POST /__replica__/day?d=N`` (loopback only)."""
+SIGINT/SIGTERM. ``--admin`` turns on ``POST /__replica__/day?d=N`` (loopback only). The image CDN
+listens on ``--cdn-host`` (127.0.0.2) at the same port unless ``--cdn-port``; ``--no-cdn`` has the
+site serve its images itself."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import argparse
 import sys
 
 from flows.errors import ConfigError, InfraError
+from infra.replica.assets import Cdn
 from infra.replica.server import serve_forever
 
 
@@ -29,7 +32,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SPEC",
         help="inject faults, e.g. '503*2@/2017/,429*1:1@/feed/' (see infra/replica/faults.py)",
     )
+    parser.add_argument(
+        "--cdn-host", default="127.0.0.2", help="the image CDN's loopback address (127.0.0.2)"
+    )
+    parser.add_argument("--cdn-port", type=int, help="the image CDN's port (default: --port)")
+    parser.add_argument("--no-cdn", action="store_true", help="serve images from the site only")
     args = parser.parse_args(argv)
+    cdn = None if args.no_cdn else Cdn(args.cdn_host, args.cdn_port)
     try:
         serve_forever(
             port=args.port,
@@ -39,7 +48,11 @@ def main(argv: list[str] | None = None) -> int:
             access_log=args.access_log,
             admin=args.admin,
             faults=args.faults,
+            cdn=cdn,
         )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except (InfraError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

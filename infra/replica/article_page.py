@@ -7,6 +7,7 @@ chrome, sharing buttons, tags, next/previous links, related posts and comments.
 
 from __future__ import annotations
 
+from infra.replica.assets import ORIGINAL, featured_img
 from infra.replica.markup import a, human_date, iso, t
 from infra.replica.records import Article
 from infra.replica.theme import SITE_NAME, Theme, body_tag
@@ -47,8 +48,7 @@ def post_content(theme: Theme, art: Article) -> str:
     lay, base = art.layout, theme.base
     out = [
         f'<div class="td-post-featured-image"><a href="{theme.url(art.featured_image)}" '
-        f'data-caption=""><img width="696" height="392" class="entry-thumb td-modal-image" '
-        f'src="{theme.url(art.featured_image)}" alt="" title="{a(art.title)}"/></a></div>\n'
+        f'data-caption="">{featured_img(base, art.featured_image, a(art.title))}</a></div>\n'
     ]
     if lay.style_top:
         out.append(PASTED_STYLE)
@@ -129,8 +129,8 @@ def article_page(theme: Theme, k: int) -> bytes:
         f'<meta property="article:modified_time" content="{iso(art.modified)}" />\n'
         f'<meta property="og:updated_time" content="{iso(art.modified)}" />\n'
         f'<meta property="og:image" content="{theme.url(art.featured_image)}" />\n'
-        '<meta property="og:image:width" content="696" />\n'
-        '<meta property="og:image:height" content="392" />\n'
+        f'<meta property="og:image:width" content="{ORIGINAL[0]}" />\n'
+        f'<meta property="og:image:height" content="{ORIGINAL[1]}" />\n'
         '<meta name="twitter:card" content="summary_large_image" />\n'
         f'<meta name="twitter:title" content="{a(art.title)} - Fort Russ" />\n'
         + theme.json_ld(graph)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from email.message import Message
 from io import BufferedIOBase
 
-from infra.replica.routes import Response
+from infra.replica.response import Response
 
 
 @dataclass(frozen=True, slots=True)

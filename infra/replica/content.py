@@ -103,6 +103,17 @@ class Site(Catalog):
         name = self.path(k).rstrip("/").rsplit("/", 1)[-1][:40].strip("-")
         return f"/wp-content/uploads/{p.year:04d}/{p.month:02d}/{name}.jpg"
 
+    def images_of_month(self, year: int, month: int) -> dict[str, int]:
+        """Featured-image paths of the posts published in a month (deleted ones included: media
+        outlive posts) -> the oldest position using each; a republished copy adds none."""
+        if not 2000 <= year <= 2100 or not 1 <= month <= 12:
+            return {}
+        out: dict[str, int] = {}
+        for k in sorted(self._permalinks.month(year, month)[1]):
+            if k < self.count and not self._timeline.is_copy(k):
+                out.setdefault(self._image(k), k)
+        return out
+
     # ----- full articles -----
 
     def article_at(self, k: int) -> Article:

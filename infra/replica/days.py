@@ -23,7 +23,12 @@ The day model (per day ``D``; timestamps fall on ``2019-12-20 + D days``, after 
   ``modified`` (so the same ``Last-Modified`` and sitemap ``lastmod``);
 - deletions, 1-2: ``delete_404``, ``delete_410`` and ``delete_redirect`` (301 to the home page,
   a soft 404) in turn (day 1: 404, day 2: 410, day 3: redirect, ...), on about a quarter of the
-  days a second one of a random kind.
+  days a second one of a random kind;
+- ``theme_update`` (site-wide, not an article ``Event``): on day ``THEME_UPDATE_DAY`` (2) the
+  theme's stylesheet changes (``style.css``: a new accent colour and rules) and its ``?ver=`` goes
+  from 9.2.2 to 9.2.3 (``assets.style_version``). The file's URL serves the new bytes whatever the
+  ``ver`` asked for (a query string does not pick a file); pages rendered from that day on link
+  the new ``ver``, cached article pages (below) keep linking the old one until re-rendered.
 
 No article gets two events on one day, posts of the day itself get none, the seed article gets
 none, and a copy is never the source of another copy.
@@ -56,6 +61,7 @@ EDIT_KINDS: tuple[str, ...] = ("edit_text", "edit_title", "edit_append")
 DELETE_KINDS: tuple[str, ...] = ("delete_404", "delete_410", "delete_redirect")
 DELETE_STATUS: dict[str, int] = {"delete_404": 404, "delete_410": 410, "delete_redirect": 301}
 DAY_SECONDS = 86_400
+THEME_UPDATE_DAY = 2  # the theme's stylesheet changes (see the module docstring)
 RECENT = 40  # "recent" articles: the newest RECENT positions
 
 

@@ -49,7 +49,7 @@ from urllib.parse import urlsplit
 
 from flows.errors import ConfigError
 from infra.replica.behaviour import Behaviour, Request
-from infra.replica.routes import Response
+from infra.replica.response import Response
 
 FAULTS = (
     "429",

@@ -3,8 +3,11 @@
 The handler writes every byte itself (status line, headers, body), so a ``Behaviour`` can inject
 faults (truncated or slow bodies, resets, 5xx bursts). Per response: ``Content-Type`` with
 charset, ``Content-Length``, ``Date``, ``Server``, a strong ``ETag`` from the body's SHA-256,
-``Last-Modified``, ``Vary: Accept-Encoding``; articles add two ``Link`` and two ``Set-Cookie``
-headers. ``If-None-Match`` / ``If-Modified-Since`` give 304; gzip is deterministic (mtime 0).
+``Last-Modified``, ``Vary: Accept-Encoding`` on text types; articles add two ``Link`` and two
+``Set-Cookie`` headers. ``If-None-Match`` / ``If-Modified-Since`` give 304; text types (HTML, XML,
+CSS, scripts) are gzipped when asked, deterministically (mtime 0); images and fonts never are.
+
+A server with ``cdn=True`` is the image CDN's host: it answers ``Router.resolve_cdn`` only.
 
 With ``admin`` (``ReplicaServer(admin=True)``), ``POST /__replica__/day?d=N`` from loopback sets
 the day and ``GET /__replica__/day`` reports it; without it these paths are ordinary 404s.
@@ -27,13 +30,15 @@ from typing import Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 from infra.replica.behaviour import Behaviour, Request
-from infra.replica.routes import Response, Router, epoch
+from infra.replica.response import Response
+from infra.replica.routes import Router, epoch
 
 LOOPBACK = "127.0.0.1"
 SERVER_NAME = "nginx"
 ADMIN_DAY_PATH = "/__replica__/day"
 MAX_DAY = 100_000
 _HOST_RE = re.compile(r"^[A-Za-z0-9.-]+(:\d{1,5})?$")
+_COMPRESSIBLE = ("text/", "application/javascript", "application/rss+xml", "application/xml")
 
 
 @lru_cache(maxsize=256)
@@ -44,6 +49,11 @@ def _gzip(body: bytes) -> bytes:
 @lru_cache(maxsize=1024)
 def _digest(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()[:32]
+
+
+def compressible(content_type: str) -> bool:
+    """Whether a response of this media type is gzipped when the client asks (text only)."""
+    return content_type.startswith(_COMPRESSIBLE)
 
 
 def _accepts_gzip(header: str | None) -> bool:
@@ -108,8 +118,10 @@ class ReplicaHTTPServer(ThreadingHTTPServer):
         behaviour: Behaviour,
         access_log: bool,
         admin: _DaySetter | None = None,
+        cdn: bool = False,
     ) -> None:
         self.router = router
+        self.cdn = cdn
         self.behaviour = behaviour
         self.access_log = access_log
         self.admin = admin
@@ -199,9 +211,15 @@ class _Handler(BaseHTTPRequestHandler):
             return
         request = Request(self.command, self.path, self.headers, self._base())
         srv = self.server
-        response = srv.behaviour.respond(request, srv.router.resolve(self.path, request.base))
+        router = srv.router
+        if srv.cdn:
+            found = router.resolve_cdn(self.path)
+        else:
+            found = router.resolve(self.path, request.base)
+        response = srv.behaviour.respond(request, found)
         body = response.body
-        encoded = bool(body) and _accepts_gzip(self.headers.get("Accept-Encoding"))
+        text = compressible(response.content_type)
+        encoded = text and bool(body) and _accepts_gzip(self.headers.get("Accept-Encoding"))
         if encoded:
             body = _gzip(body)
         etag = f'"{_digest(response.body)}{"-gzip" if encoded else ""}"'
@@ -214,7 +232,8 @@ class _Handler(BaseHTTPRequestHandler):
             headers.append(("Content-Length", str(len(body))))
             if encoded:
                 headers.append(("Content-Encoding", "gzip"))
-        headers.append(("Vary", "Accept-Encoding"))
+        if text:
+            headers.append(("Vary", "Accept-Encoding"))
         if status in (200, 304):
             headers.append(("ETag", etag))
             if response.last_modified is not None:

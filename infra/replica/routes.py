@@ -8,7 +8,11 @@ Routes (WordPress permalinks as on the real site):
 - ``/about-us/``, ``/contact-us/``, ``/donate/``: static pages
 - ``/feed/``, ``/robots.txt``, ``/sitemap_index.xml``, ``/post-sitemap.xml``,
   ``/post-sitemapN.xml``, ``/page-sitemap.xml``, ``/category-sitemap.xml``
+- ``/wp-content/...``, ``/wp-includes/...``, ``/favicon.ico``: the theme's assets and the uploads
+  (``asset_files``; query strings such as ``?ver=`` do not pick a file)
 - ``/sitemap.xml``, ``/page/1/`` and a missing trailing slash -> 301; anything else -> themed 404
+
+``resolve_cdn`` answers the image CDN's host: ``/<site-host>/wp-content/uploads/...``.
 
 Query strings are ignored for rendering (``utm_*``, ``replytocom``...), except ``p`` on ``/``.
 Rendered responses are cached in a bounded LRU keyed by (path, base).
@@ -28,13 +32,15 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlsplit
 
 from infra.replica import article_page, feeds, pages
+from infra.replica.asset_files import PREFIXES, Assets
+from infra.replica.assets import DEFAULT_CDN, Cdn
 from infra.replica.content import Site
+from infra.replica.response import Response
 from infra.replica.theme import Theme
 
 HTML = "text/html; charset=UTF-8"
@@ -47,17 +53,6 @@ _ARTICLE = re.compile(r"^(/\d{4}/\d{2}/[a-z0-9-]+/)(amp/)?$")
 _LISTING = re.compile(r"^(?:/(category|tag)/([a-z0-9-]+))?/(?:page/(\d{1,7})/)?$")
 _POST_SITEMAP = re.compile(r"^/post-sitemap(\d{0,6})\.xml$")
 _STATIC = re.compile(r"^/([a-z0-9-]+)/$")
-
-
-@dataclass(frozen=True, slots=True)
-class Response:
-    """A rendered response before HTTP concerns (encoding, validators) are applied."""
-
-    status: int
-    content_type: str
-    body: bytes
-    last_modified: datetime | None = None
-    headers: tuple[tuple[str, str], ...] = ()
 
 
 def _html(
@@ -73,8 +68,10 @@ def _html(
 class Router:
     """Resolves request targets against one ``Site``; one ``Theme`` per base URL."""
 
-    def __init__(self, site: Site, cache_size: int = 256) -> None:
+    def __init__(self, site: Site, cache_size: int = 256, cdn: Cdn | None = DEFAULT_CDN) -> None:
         self.site = site
+        self.cdn = cdn
+        self.assets = Assets(site)
         self._themes: dict[str, Theme] = {}
         self._day_themes: OrderedDict[tuple[int, str], Theme] = OrderedDict()
         self._lock = threading.Lock()
@@ -85,7 +82,7 @@ class Router:
         if theme is None:
             if len(self._themes) >= 16:
                 self._themes.clear()
-            theme = self._themes[base] = Theme(self.site, base)
+            theme = self._themes[base] = Theme(self.site, base, self.cdn)
         return theme
 
     def theme_at(self, day: int, base: str) -> Theme:
@@ -96,7 +93,7 @@ class Router:
         with self._lock:
             theme = self._day_themes.get(key)
             if theme is None:
-                theme = self._day_themes[key] = Theme(self.site.at_day(day), base)
+                theme = self._day_themes[key] = Theme(self.site.at_day(day), base, self.cdn)
             self._day_themes.move_to_end(key)
             while len(self._day_themes) > 32:
                 self._day_themes.popitem(last=False)
@@ -106,6 +103,10 @@ class Router:
         """The response for a request target (path and query) on the site at ``base``."""
         parts = urlsplit(target)
         path = parts.path or "/"
+        if path.startswith(PREFIXES):
+            asset = self.assets.resolve(path)
+            if asset is not None:
+                return asset
         if path == "/" and parts.query:
             post = dict(parse_qsl(parts.query)).get("p")
             if post is not None:
@@ -116,6 +117,10 @@ class Router:
                     return self.render(self.site.path(k), base)
                 return self.redirect(base + self.site.path(k))
         return self.render(path, base)
+
+    def resolve_cdn(self, target: str) -> Response:
+        """The image CDN's response for a request target (``/<site-host>/wp-content/...``)."""
+        return self.assets.resolve_cdn(urlsplit(target).path)
 
     @staticmethod
     def redirect(location: str) -> Response:

@@ -1,5 +1,6 @@
 """The replica's HTTP server: stdlib ``ThreadingHTTPServer`` on 127.0.0.1, HTTP/1.1 keep-alive
-(``handler`` answers each request).
+(``handler`` answers each request), and the image CDN's host beside it (``assets.Cdn``: by
+default 127.0.0.2 on the same port; ``cdn=None`` serves every image from the site itself).
 
 Time: ``ReplicaServer.set_day(d)`` moves a running replica to day ``d`` (a new ``Site`` and
 ``Router``, swapped under a lock, so render caches start empty; requests in flight finish on the
@@ -10,11 +11,13 @@ old day). A replica in another process can be moved by the opt-in admin endpoint
 from __future__ import annotations
 
 import errno
+import ipaddress
 import signal
 import threading
 from types import FrameType, TracebackType
 
 from flows.errors import InfraError
+from infra.replica.assets import DEFAULT_CDN, Cdn
 from infra.replica.behaviour import Behaviour
 from infra.replica.content import Site
 from infra.replica.faults import FaultBehaviour
@@ -38,54 +41,88 @@ class ReplicaServer:
         access_log: bool = False,
         cache_size: int = 256,
         admin: bool = False,
+        cdn: Cdn | None = DEFAULT_CDN,
     ) -> None:
         if host not in (LOOPBACK, "localhost"):
             raise ValueError(f"the replica binds to {LOOPBACK} only, not {host!r}")
+        if cdn is not None and not _other_loopback(cdn.host):
+            raise ValueError(f"the image CDN needs a loopback address other than {LOOPBACK}")
         self.host = LOOPBACK
         self.requested_port = port
+        self.cdn = cdn
         self.site = site if site is not None else Site(articles=articles, seed=seed, day=day)
-        self.router = Router(self.site, cache_size)
+        self.router = Router(self.site, cache_size, cdn)
         self.behaviour = behaviour if behaviour is not None else Behaviour()
         self.access_log = access_log
         self.admin = admin
         self._cache_size = cache_size
         self._day_lock = threading.Lock()
         self._httpd: ReplicaHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._cdn_httpd: ReplicaHTTPServer | None = None
+        self._threads: dict[bool, threading.Thread] = {}  # serving threads by "is the CDN"
 
     def bind(self) -> ReplicaHTTPServer:
-        """Bind the socket (InfraError if the port is taken) without serving yet."""
-        if self._httpd is None:
+        """Bind the sockets (InfraError if a port is taken) without serving yet.
+
+        With ``port=0`` the CDN takes the site's free port on its own address; should that one be
+        taken there, both are bound again on another port."""
+        if self._httpd is not None:
+            return self._httpd
+        for attempt in range(8):
+            httpd = self._listen(self.host, self.requested_port, "--port", cdn=False)
+            if self.cdn is None:
+                self._httpd = httpd
+                break
+            port = self.cdn.port or int(httpd.server_address[1])
             try:
-                self._httpd = ReplicaHTTPServer(
-                    (self.host, self.requested_port),
-                    self.router,
-                    self.behaviour,
-                    self.access_log,
-                    self if self.admin else None,
-                )
-            except OSError as exc:
-                if exc.errno == errno.EADDRINUSE:
-                    raise InfraError(
-                        f"port {self.requested_port} on {self.host} is taken; "
-                        "stop what uses it or pass --port"
-                    ) from exc
-                raise InfraError(
-                    f"cannot listen on {self.host}:{self.requested_port}: {exc.strerror}"
-                ) from exc
+                self._cdn_httpd = self._listen(self.cdn.host, port, "--cdn-port", cdn=True)
+            except InfraError:
+                httpd.server_close()
+                if self.requested_port or self.cdn.port or attempt == 7:
+                    raise
+                continue
+            self._httpd = httpd
+            break
+        assert self._httpd is not None
         return self._httpd
 
-    def start(self) -> ReplicaServer:
-        httpd = self.bind()
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=httpd.serve_forever,
-                kwargs={"poll_interval": 0.1},
-                name=f"replica-{self.port}",
-                daemon=True,
+    def _listen(self, host: str, port: int, flag: str, cdn: bool) -> ReplicaHTTPServer:
+        admin = self if self.admin and not cdn else None
+        try:
+            return ReplicaHTTPServer(
+                (host, port), self.router, self.behaviour, self.access_log, admin, cdn
             )
-            self._thread.start()
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise InfraError(
+                    f"port {port} on {host} is taken; stop what uses it or pass {flag}"
+                ) from exc
+            hint = " (pass --no-cdn to serve images from the site)" if cdn else ""
+            raise InfraError(f"cannot listen on {host}:{port}: {exc.strerror}{hint}") from exc
+
+    def start(self) -> ReplicaServer:
+        """Serve the site and the CDN in background threads."""
+        httpd = self.bind()
+        if not self._threads:
+            self._in_thread(httpd)
+            self.start_cdn()
         return self
+
+    def start_cdn(self) -> None:
+        """Serve the CDN in a background thread (``serve_forever`` serves the site itself)."""
+        self.bind()
+        if self._cdn_httpd is not None and True not in self._threads:
+            self._in_thread(self._cdn_httpd)
+
+    def _in_thread(self, httpd: ReplicaHTTPServer) -> None:
+        thread = threading.Thread(
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"replica-{self.port}-{'cdn' if httpd.cdn else 'site'}",
+            daemon=True,
+        )
+        thread.start()
+        self._threads[httpd.cdn] = thread
 
     @property
     def day(self) -> int:
@@ -97,10 +134,11 @@ class ReplicaServer:
             raise ValueError("the replica's day starts at 0")
         with self._day_lock:
             site = self.site.at_day(day)
-            router = Router(site, self._cache_size)
+            router = Router(site, self._cache_size, self.cdn)
             self.site, self.router = site, router
-            if self._httpd is not None:
-                self._httpd.router = router
+            for httpd in (self._httpd, self._cdn_httpd):
+                if httpd is not None:
+                    httpd.router = router
 
     @property
     def port(self) -> int:
@@ -112,13 +150,23 @@ class ReplicaServer:
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def cdn_url(self) -> str | None:
+        """The image CDN's origin (``http://127.0.0.2:P``), None without a CDN."""
+        if self._cdn_httpd is None or self.cdn is None:
+            return None
+        return f"http://{self.cdn.host}:{self._cdn_httpd.server_address[1]}"
+
     def stop(self) -> None:
-        if self._httpd is not None:
-            if self._thread is not None:
-                self._httpd.shutdown()
-                self._thread.join()
-            self._httpd.server_close()
-        self._httpd, self._thread = None, None
+        """Stop serving (threads, or what ``serve_forever`` left) and close the sockets."""
+        for httpd in (self._httpd, self._cdn_httpd):
+            if httpd is not None:
+                if httpd.cdn in self._threads:
+                    httpd.shutdown()
+                httpd.server_close()
+        for thread in self._threads.values():
+            thread.join()
+        self._httpd, self._cdn_httpd, self._threads = None, None, {}
 
     def __enter__(self) -> ReplicaServer:
         return self.start()
@@ -142,6 +190,14 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise _Terminate
 
 
+def _other_loopback(host: str) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback and address.version == 4 and str(address) != LOOPBACK
+
+
 def serve_forever(
     host: str = LOOPBACK,
     port: int = 8765,
@@ -153,28 +209,32 @@ def serve_forever(
     announce: bool = True,
     admin: bool = False,
     faults: str | None = None,
+    cdn: Cdn | None = DEFAULT_CDN,
 ) -> None:
-    """Serve the replica in the foreground until SIGINT or SIGTERM; InfraError if the port is taken.
+    """Serve the replica in the foreground until SIGINT or SIGTERM; InfraError if a port is taken.
 
-    Prints ``replica: serving N articles at http://127.0.0.1:P/`` once listening (``announce``).
-    ``admin`` turns on ``POST /__replica__/day?d=N`` (loopback only). ``faults`` is a fault spec
-    (``infra.replica.faults``).
+    Prints ``replica: serving N articles at http://127.0.0.1:P/ (images also at
+    http://127.0.0.2:P/)`` once listening (``announce``). ``admin`` turns on
+    ``POST /__replica__/day?d=N`` (loopback only). ``faults`` is a fault spec
+    (``infra.replica.faults``); ``cdn`` the image CDN's address (None: no CDN).
     """
     server = ReplicaServer(
-        articles, seed, day, port=port, host=host, access_log=access_log, admin=admin
+        articles, seed, day, port=port, host=host, access_log=access_log, admin=admin, cdn=cdn
     )
     if faults:
         server.behaviour = FaultBehaviour.parse(faults, day_of=lambda: server.day)
     httpd = server.bind()
     if announce:
-        print(f"replica: serving {articles} articles at {server.base_url}/", flush=True)
+        images = f" (images also at {server.cdn_url}/)" if server.cdn_url else ""
+        print(f"replica: serving {articles} articles at {server.base_url}/{images}", flush=True)
     main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if main else None
     try:
+        server.start_cdn()
         httpd.serve_forever(poll_interval=0.2)
     except (KeyboardInterrupt, _Terminate):
         pass
     finally:
-        httpd.server_close()
+        server.stop()
         if main:
             signal.signal(signal.SIGTERM, previous)

@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 from functools import cached_property, lru_cache
 
+from infra.replica import assets as AS
 from infra.replica import words as W
+from infra.replica.assets import DEFAULT_CDN, THEME_VERSION, Cdn
 from infra.replica.content import Site
 from infra.replica.markup import a, human_date, iso, t
 from infra.replica.records import Teaser
 from infra.replica.text import slugify
 
-THEME_VERSION = "9.2.2"
 SITE_NAME = "Fort Russ"
 STATIC_PAGES: tuple[tuple[str, str, int], ...] = (  # (slug, title, page id)
     ("about-us", "About Us", 12),
@@ -47,9 +48,10 @@ _SHARE = (
 class Theme:
     """The theme for one site, rendering absolute links under ``base`` (no trailing slash)."""
 
-    def __init__(self, site: Site, base: str) -> None:
+    def __init__(self, site: Site, base: str, cdn: Cdn | None = DEFAULT_CDN) -> None:
         self.site = site
         self.base = base
+        self.cdn = cdn
         self.teaser = lru_cache(maxsize=2048)(site.teaser)
         self.module = lru_cache(maxsize=4096)(self._module)
         self._dont_miss_block = lru_cache(maxsize=16)(self._dont_miss_html)
@@ -90,13 +92,7 @@ class Theme:
             "<link rel='dns-prefetch' href='//fonts.googleapis.com' />\n"
             f'<link rel="alternate" type="application/rss+xml" title="Fort Russ &raquo; Feed" '
             f'href="{self.base}/feed/" />\n'
-            f"<link rel='stylesheet' id='td-theme-css' href='{self.base}/wp-content/themes/"
-            f"Newspaper/style.css?ver={THEME_VERSION}' type='text/css' media='all' />\n"
-            "<style id='td-theme-inline-css' type='text/css'>\n"
-            ".td-header-wrap .black-menu .sf-menu > li > a:hover{color:#4db2ec}"
-            ".td-post-content h2{font-size:22px}.td-a-rec img{max-width:100%}\n</style>\n"
-            f"<script type='text/javascript' src='{self.base}/wp-includes/js/jquery/jquery.js"
-            "?ver=1.12.4-wp'></script>\n"
+            f"{AS.head_links(self.base, self.site.day)}"
             f"<link rel='https://api.w.org/' href='{self.base}/wp-json/' />\n"
             f'<link rel="EditURI" type="application/rsd+xml" title="RSD" '
             f'href="{self.base}/xmlrpc.php?rsd" />\n'
@@ -184,12 +180,12 @@ class Theme:
             '<div class="td-banner-wrap-full td-logo-wrap-full td-container-wrap ">'
             '<div class="td-container td-header-row td-header-header">'
             f'<div class="td-header-sp-logo"><a class="td-main-logo" href="{b}/">'
-            f'<img class="td-retina-data" src="{b}/wp-content/uploads/2017/06/fortruss-logo.png"'
+            f'<img class="td-retina-data" src="{b}{AS.LOGO}" width="272" height="90"'
             ' alt="Fort Russ" title="Fort Russ"/><span class="td-visual-hidden">Fort Russ</span>'
             '</a></div><div class="td-header-sp-recs"><div class="td-header-rec-wrap">'
             '<div class="td-a-rec td-a-rec-id-header  td_uid_1_rand td_block_template_1">'
             '<span class="td-adspot-title">- Advertisement -</span>'
-            f'<a href="{b}/donate/"><img src="{b}/wp-content/uploads/2018/01/support-728x90.jpg"'
+            f'<a href="{b}/donate/"><img src="{b}{AS.AD_728}"'
             ' alt="" width="728" height="90"/></a></div></div></div></div></div>\n'
             '<div class="td-header-menu-wrap-full td-container-wrap "><div class="td-header-menu-'
             'wrap td-header-gradient "><div class="td-container td-header-row td-header-main-menu">'
@@ -215,10 +211,11 @@ class Theme:
         newest = self.site.newest_ranks()
         latest = [newest[i] for i in range(min(3, len(newest)))]
         return (
-            '<div class="td-footer-wrapper td-container-wrap "><div class="td-container">'
+            f'<div class="td-footer-wrapper td-container-wrap " style="{AS.footer_style(b)}">'
+            '<div class="td-container">'
             '<div class="td-pb-row"><div class="td-pb-span12"><div class="td-footer-info">'
             f'<div class="footer-logo-wrap"><a href="{b}/"><img class="td-retina-data" '
-            f'src="{b}/wp-content/uploads/2017/06/fortruss-logo-footer.png" alt="Fort Russ"/>'
+            f'src="{b}{AS.LOGO_FOOTER}" width="272" height="90" alt="Fort Russ"/>'
             '</a></div><div class="footer-text-wrap">Fort Russ News brings you translations of '
             "news and analysis from Russian, Arabic and European sources."
             '<div class="footer-email-wrap">Contact us: <a href="mailto:editor@fort-russ.com">'
@@ -239,8 +236,7 @@ class Theme:
             f'?td_theme_name=Newspaper&v={THEME_VERSION}";var td_get_template_directory_uri='
             f'"{b}/wp-content/themes/Newspaper";var tds_animation_stack=true;'
             'var td_magnific_popup_translation_tPrev="Previous (Left arrow key)";</script>\n'
-            f"<script type='text/javascript' src='{b}/wp-content/themes/Newspaper/js/"
-            f"tagdiv_theme.min.js?ver={THEME_VERSION}'></script>\n"
+            f"{AS.footer_scripts(b)}"
             "<script>var __ATA = __ATA || {}; __ATA.cmd = __ATA.cmd || []; __ATA.criteo = "
             "__ATA.criteo || {}; __ATA.criteo.cmd = __ATA.criteo.cmd || [];</script>\n"
             '<script type="text/javascript" src="https://s.pubmine.com/head.js" async>'
@@ -260,11 +256,12 @@ class Theme:
                 f"{t(tz.author)}</a> <span>-</span> </span>"
             )
         text = f'<div class="td-excerpt">{t(tz.excerpt)}</div>' if excerpt else ""
+        lazy = kind == "td_module_6"  # block teasers (sidebar, footer) load lazily
+        thumb = AS.thumb_img(self.base, self.cdn, tz.featured_image, title, lazy)
         return (
             f'<div class="{kind} td_module_wrap td-animation-stack">'
             f'<div class="td-module-thumb"><a href="{link}" rel="bookmark" class="td-image-wrap" '
-            f'title="{title}"><img width="218" height="150" class="entry-thumb" '
-            f'src="{self.url(tz.featured_image)}" alt="" title="{title}"/></a></div>'
+            f'title="{title}">{thumb}</a></div>'
             f'<div class="item-details"><h3 class="entry-title td-module-title">'
             f'<a href="{link}" rel="bookmark" title="{title}">{t(tz.title)}</a></h3>'
             f'<div class="td-module-meta-info">{extra}<span class="td-post-date">'
@@ -315,8 +312,8 @@ class Theme:
             "</div></div></div>"
             '<div class="td-a-rec td-a-rec-id-sidebar  td_uid_3_rand td_block_template_1">'
             '<span class="td-adspot-title">- Advertisement -</span>'
-            f'<a href="{self.base}/donate/"><img src="{self.base}/wp-content/uploads/2018/01/'
-            'support-300x250.jpg" alt="" width="300" height="250"/></a></div>'
+            f'<a href="{self.base}/donate/"><img src="{self.base}{AS.AD_300}" alt="" '
+            'width="300" height="250"/></a></div>'
             + self.block("td_block_7", "LATEST ARTICLES", latest)
             + self.block("td_block_15", "MOST POPULAR", popular)
         )
