@@ -28,7 +28,7 @@ from flows.orchestrate.crawl import run_crawl
 from flows.sites import SiteProfile, load_profile
 from flows.store import RunPaths
 from infra.replica import Behaviour, Request
-from infra.replica.routes import Response
+from infra.replica.response import Response
 from infra.replica.server import ReplicaServer
 
 PAGE_BYTES = 30 * 1024 * 1024

@@ -37,7 +37,7 @@ from infra.local import processes
 from infra.local.control import LocalStack
 from infra.replica import Behaviour, Request
 from infra.replica.content import Site
-from infra.replica.routes import Response
+from infra.replica.response import Response
 from infra.replica.server import ReplicaServer
 from tests.helpers import cli_env, newsvault, objects, one_error_line
 
