@@ -4,7 +4,7 @@ Usage: ``.venv/bin/python bench/run.py [--quick] [--only B1,B2,B3,B4,B5,B6,H] [-
 Prints one table (measured, baseline, ratio, target, met) with notes, and for a full run of all
 rows writes it with the machine's description to ``bench/RESULTS.md``. Asserts nothing about
 wall times. Rows: B1 recording overhead, B2 processing, B3 end to end, B4 incremental rerun,
-B5 upload, B6 replay from S3, H server headroom.
+B5 upload, B6 replay from S3, H server headroom, M peak memory with a 30 MB page.
 """
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ import harness
 import stage_clean
 import stage_crawl
 import stage_flow
+import stage_memory
 import stage_upload
 import stages
 from harness import Row
 
-ROWS = ("B1", "B2", "B3", "B4", "B5", "B6", "H")
+ROWS = ("B1", "B2", "B3", "B4", "B5", "B6", "H", "M")
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 
@@ -82,9 +83,12 @@ def main(argv: list[str] | None = None) -> int:
             if "B5" in only:
                 print("B5 upload ...", flush=True)
                 rows.append(stage_upload.b5_upload(sizes, workdir, s3_env))
+            if "M" in only:
+                print("M peak memory with a 30 MB page ...", flush=True)
+                rows.append(stage_memory.m_memory())
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    order = {key: n for n, key in enumerate(("B1", "B2", "B3", "B4", "B5", "B6", "H"))}
+    order = {key: n for n, key in enumerate(ROWS)}
     rows.sort(key=lambda r: order.get(r.key, 99))
 
     elapsed = time.perf_counter() - started

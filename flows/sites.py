@@ -12,16 +12,19 @@ crawl fetched and what processing reads of it cannot drift apart: which URLs are
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import struct
 import tomllib
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import re2  # type: ignore[import-untyped]  # linear time: no catastrophic backtracking
 from lxml import etree
 
 from flows import __version__
@@ -87,6 +90,19 @@ class Health:
 
 
 @dataclass(frozen=True)
+class Budget:
+    """What one run may spend (a hostile or broken site cannot keep a run going forever):
+    the crawl stops at the first limit reached and the report names it; 0 lifts a limit."""
+
+    wall_time_s: float = 6 * 3600.0
+    requests: int = 200_000
+    bytes: int = 20 * 1024**3
+    sitemaps: int = 2_000  # sitemap documents followed
+    sitemap_depth: int = 3  # index -> index -> ... -> urlset
+    listing_depth: int = 5  # listing pages followed from a listing, in a chain
+
+
+@dataclass(frozen=True)
 class Extract:
     theme: str | None = None
     content_selector: str | None = None
@@ -107,6 +123,7 @@ class SiteProfile:
     schedule: Schedule = field(default_factory=Schedule)
     extract: Extract = field(default_factory=Extract)
     health: Health = field(default_factory=Health)
+    budget: Budget = field(default_factory=Budget)
     source: str = ""
 
     @property
@@ -123,7 +140,7 @@ class SiteProfile:
         return self.base_url.rstrip("/") + "/" + path.lstrip("/")
 
     def is_article_path(self, path_and_query: str) -> bool:
-        return re.search(self.discovery.article_pattern, path_and_query) is not None
+        return _compiled(self.discovery.article_pattern).search(path_and_query) is not None
 
     def is_article_url(self, url: str) -> bool:
         """The article rule: the URL's path (with its query) matches ``article_pattern``.
@@ -147,6 +164,14 @@ class SiteProfile:
         if not base_url:
             return self
         return replace(self, base_url=_check_base_url(base_url, f"--base-url {base_url!r}"))
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(pattern: str) -> Any:
+    """Profile patterns run on RE2 (linear time): ``^(/?[\\w-]+)+/$`` cannot stall a crawl."""
+    options = re2.Options()
+    options.log_errors = False  # a bad pattern is one ConfigError line, not C++ logging
+    return re2.compile(pattern, options=options)
 
 
 def host_allowed(host: str, domains: Iterable[str]) -> bool:
@@ -200,14 +225,19 @@ def _profile_from_dict(data: dict[str, Any], path: Path) -> SiteProfile:
             schedule=_section(Schedule, data, "schedule", where),
             extract=_section(Extract, data, "extract", where),
             health=_section(Health, data, "health", where),
+            budget=_section(Budget, data, "budget", where),
             source=where,
         )
     except TypeError as exc:
         raise ConfigError(f"{where}: {exc}; see flows/sites.py for the keys") from exc
     try:
-        re.compile(profile.discovery.article_pattern)
-    except re.error as exc:
-        raise ConfigError(f"{where}: discovery.article_pattern is not a regex: {exc}") from exc
+        _compiled(profile.discovery.article_pattern)
+    except (re2.error, TypeError) as exc:
+        detail = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else exc
+        raise ConfigError(
+            f"{where}: discovery.article_pattern is not a regex RE2 runs (linear time: no "
+            f"backreferences or lookaround): {detail}"
+        ) from exc
     for key in ("min_extraction_coverage", "min_quality", "max_blocked_share"):
         value = getattr(profile.health, key)
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
@@ -267,6 +297,7 @@ class ListingDocument:
 
     kind: str  # the root element's local name: sitemapindex, urlset, rss, feed (Atom) or other
     urls: tuple[ListedUrl, ...] = ()
+    unusable: tuple[str, ...] = ()  # links that name no URL (an unclosed IPv6 bracket): reported
 
 
 def is_gzipped(body: bytes) -> bool:
@@ -292,7 +323,7 @@ def read_listing(
             body = gunzip(body, max_size=max_size)
         except ValueError as exc:  # the size limit
             raise ListingTooLarge(f"{base_url} unzips to more than {max_size} bytes") from exc
-        except (OSError, EOFError, struct.error) as exc:  # gunzip keeps what a broken tail left
+        except (OSError, EOFError, struct.error, zlib.error) as exc:  # a broken stream
             raise UnreadableListing(f"{base_url} is not a readable gzip stream: {exc}") from exc
     try:
         sitemap = Sitemap(body)
@@ -304,12 +335,16 @@ def read_listing(
             found = []
     except (etree.XMLSyntaxError, StopIteration, ValueError) as exc:
         raise UnreadableListing(f"{base_url} is not XML: {exc}") from exc
-    urls = (
-        ListedUrl(url, lastmod)
-        for link, lastmod in found
-        if link and (url := _absolute(base_url, link)) is not None
-    )
-    return ListingDocument(sitemap.type, tuple(urls))
+    urls: list[ListedUrl] = []
+    unusable: list[str] = []
+    for link, lastmod in found:
+        if link:
+            url = _absolute(base_url, link)
+            if url is None:
+                unusable.append(link)
+            else:
+                urls.append(ListedUrl(url, lastmod))
+    return ListingDocument(sitemap.type, tuple(urls), tuple(unusable))
 
 
 def _absolute(base_url: str, link: str) -> str | None:

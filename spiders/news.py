@@ -8,7 +8,7 @@ plus the RSS/Atom feeds and the listing pages (with /page/N/ pagination) named i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -27,11 +27,11 @@ from flows.sites import (
     SITEMAP_MAX_SIZE,
     ListingTooLarge,
     SiteProfile,
-    UnreadableListing,
     load_profile,
     read_listing,
 )
 from flows.warc import CaptureIndex, read_entries
+from spiders.budget import RunGuard, depth_of, one_line
 from spiders.recorder import KEEP_PAYLOAD
 from spiders.robots import ROBOTS_META, RobotsRules
 from spiders.safety import FETCH_FAILURES, MAX_LISTED_FAILURES, describe_failure
@@ -63,6 +63,9 @@ class NewsSpider(Spider):
         self._articles: set[str] = set()
         self._sitemaps: set[str] = set()
         self._failures: list[str] = []
+        self._scheduled = 0  # article requests made: what --max-pages counts
+        self._sitemaps_followed = 0
+        self.guard: RunGuard  # set by from_crawler: the run's budget and failed documents
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -74,6 +77,8 @@ class NewsSpider(Spider):
         if prior and not spider.full:
             spider.prior = CaptureIndex().load(read_entries(Path(prior)))
         crawler.signals.connect(spider.recheck_unlisted, signal=signals.spider_idle)
+        spider.guard = RunGuard(crawler, spider.profile.budget, spider._failures)
+        crawler.signals.connect(spider.guard.check, signal=signals.response_received)
         return spider
 
     # -- entry ---------------------------------------------------------------------------
@@ -161,66 +166,123 @@ class NewsSpider(Spider):
         yield from self._entry_requests([])
 
     # -- sitemaps ------------------------------------------------------------------------
-    def _sitemap_request(self, url: str) -> Iterator[Request]:
+    def _sitemap_request(self, url: str, depth: int = 0) -> Iterator[Request]:
         key = canonicalize_url(url)
-        if key in self._sitemaps or not self.profile.allows(url):
+        if key in self._sitemaps or not self.profile.allows(url) or not self.guard.short(url):
+            return
+        budget = self.profile.budget
+        if budget.sitemap_depth and depth > budget.sitemap_depth:
+            self.guard.failed(
+                url,
+                f"sitemap index nested deeper than [budget] sitemap_depth = "
+                f"{budget.sitemap_depth}: not followed",
+                "newsvault/sitemaps_over_budget",
+            )
+            return
+        if budget.sitemaps and self._sitemaps_followed >= budget.sitemaps:
+            self.guard.stop(f"sitemaps: {budget.sitemaps} followed")
             return
         self._sitemaps.add(key)
+        self._sitemaps_followed += 1
         yield Request(
             url,
             callback=self.parse_sitemap,
             errback=self.fetch_failed,
             priority=80,
-            meta={KEEP_PAYLOAD: True},
+            meta={KEEP_PAYLOAD: True, "sitemap_depth": depth},
         )
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         try:
             document = read_listing(response.body, response.url, max_size=self.sitemap_maxsize)
         except ListingTooLarge:
-            self.logger.warning("sitemap %s is larger than the limit; skipped", response.url)
-            self.crawler.stats.inc_value("newsvault/sitemaps_too_large")
+            self.guard.failed(
+                response.url,
+                "sitemap larger than the limit: skipped",
+                "newsvault/sitemaps_too_large",
+            )
             return
-        except UnreadableListing:
-            self.logger.warning("not a sitemap: %s", response.url)
-            self.crawler.stats.inc_value("newsvault/sitemaps_invalid")
+        except Exception as exc:  # noqa: BLE001 (one document's failure, whatever broke)
+            self.guard.failed(
+                response.url, f"unreadable sitemap: {one_line(exc)}", "newsvault/sitemaps_invalid"
+            )
             return
         self.crawler.stats.inc_value("newsvault/sitemaps")
-        for entry in document.urls:
-            if document.kind == "sitemapindex":
-                yield from self._sitemap_request(entry.url)
-            elif document.kind == "urlset":
-                self._listed.add(canonicalize_url(entry.url))
-                yield from self._article_request(entry.url, lastmod=entry.lastmod)
+        self._unusable(response.url, document.unusable)
+        depth = depth_of(response, "sitemap_depth") + 1
+        if document.kind == "sitemapindex":
+            urls = [entry.url for entry in document.urls]
+            yield from self.guard.each(
+                response.url, urls, lambda u: self._sitemap_request(u, depth)
+            )
+        elif document.kind == "urlset":
+            lastmods = {entry.url: entry.lastmod for entry in document.urls}
+            yield from self.guard.each(response.url, list(lastmods), self._listed_article(lastmods))
+
+    def _unusable(self, source: str, links: tuple[str, ...]) -> None:
+        for link in links:
+            where = f"{link[:300]} (named by {source})"
+            self.guard.failed(where, "unusable URL", "newsvault/urls_invalid")
+
+    def _listed_article(
+        self, lastmods: dict[str, str | None]
+    ) -> Callable[[str], Iterator[Request]]:
+        def request(url: str) -> Iterator[Request]:
+            self._listed.add(canonicalize_url(url))
+            yield from self._article_request(url, lastmod=lastmods.get(url))
+
+        return request
 
     # -- feeds and listings --------------------------------------------------------------
     def parse_feed(self, response: Response) -> Iterator[Request]:
         self.crawler.stats.inc_value("newsvault/feeds")
         try:
             document = read_listing(response.body, response.url, max_size=self.sitemap_maxsize)
-        except UnreadableListing as exc:
-            self.logger.warning("not a feed: %s (%s)", response.url, exc)
+        except Exception as exc:  # noqa: BLE001 (one document's failure, whatever broke)
+            self.guard.failed(
+                response.url, f"unreadable feed: {one_line(exc)}", "newsvault/feeds_invalid"
+            )
             return
         if document.kind not in FEED_KINDS:
             return
-        for entry in document.urls:
-            self._listed.add(canonicalize_url(entry.url))
-            yield from self._article_request(entry.url)
+        self._unusable(response.url, document.unusable)
+        urls = [entry.url for entry in document.urls]
+        yield from self.guard.each(response.url, urls, self._listed_article({}))
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
         self.crawler.stats.inc_value("newsvault/listings")
-        for href in response.css("a::attr(href)").getall():
-            url = urljoin(response.url, href.strip())
-            if not self.profile.allows(url):
-                continue
-            path = urlsplit(url).path
-            page = _PAGE_RE.search(path)
-            if page and int(page.group(1)) <= self.profile.discovery.listing_max_pages:
+        try:
+            hrefs = response.css("a::attr(href)").getall()
+        except Exception as exc:  # noqa: BLE001 (one document's failure, whatever broke)
+            self.guard.failed(
+                response.url, f"unreadable listing: {one_line(exc)}", "newsvault/listings_invalid"
+            )
+            return
+        depth = depth_of(response, "listing_depth") + 1
+        yield from self.guard.each(
+            response.url, hrefs, lambda h: self._listed_link(response, h, depth)
+        )
+
+    def _listed_link(self, response: Response, href: str, depth: int) -> Iterator[Request]:
+        url = urljoin(response.url, href.strip())
+        if not self.profile.allows(url):
+            return
+        page = _PAGE_RE.search(urlsplit(url).path)
+        if page and int(page.group(1)) <= self.profile.discovery.listing_max_pages:
+            limit = self.profile.budget.listing_depth
+            if limit and depth > limit:
+                self.crawler.stats.inc_value("newsvault/listings_over_budget")
+                return
+            if self.guard.short(url):
                 yield Request(
-                    url, callback=self.parse_listing, errback=self.fetch_failed, priority=30
+                    url,
+                    callback=self.parse_listing,
+                    errback=self.fetch_failed,
+                    priority=30,
+                    meta={"listing_depth": depth},
                 )
-            else:
-                yield from self._article_request(url)
+        else:
+            yield from self._article_request(url)
 
     # -- articles ------------------------------------------------------------------------
     def _article_request(self, url: str, lastmod: str | None = None) -> Iterator[Request]:
@@ -229,14 +291,18 @@ class NewsSpider(Spider):
         key = canonicalize_url(url)
         if key in self._articles:
             return
-        if self.max_pages is not None and len(self._articles) >= self.max_pages:
-            self.crawler.stats.inc_value("newsvault/articles_over_limit")
-            return
-        self._articles.add(key)
         headers = self._conditional_headers(url, lastmod)
-        if headers is None:
+        if headers is None:  # not counted by --max-pages: it counts pages fetched
+            self._articles.add(key)
             self.crawler.stats.inc_value("newsvault/articles_unchanged_by_lastmod")
             return
+        if self.max_pages is not None and self._scheduled >= self.max_pages:
+            self.crawler.stats.inc_value("newsvault/articles_over_limit")
+            return
+        if not self.guard.short(url):
+            return
+        self._articles.add(key)
+        self._scheduled += 1
         self.crawler.stats.inc_value("newsvault/articles_scheduled")
         if headers:
             self.crawler.stats.inc_value("newsvault/articles_conditional")

@@ -24,6 +24,7 @@ DOWNLOADER_MIDDLEWARES = {
     "spiders.safety.AddressGuardMiddleware": 60,
     "spiders.robots.RobotsPolicyMiddleware": 100,
     "spiders.safety.RetryAfterMiddleware": 560,
+    "spiders.budget.DeclaredEncodingMiddleware": 585,  # after gunzip (590), before meta refresh
     "spiders.recorder.WarcRecorderMiddleware": 950,
 }
 EXTENSIONS = {

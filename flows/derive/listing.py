@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flows.sites import FEED_KINDS, UnreadableListing, is_gzipped, read_listing
+from flows.sites import FEED_KINDS, is_gzipped, read_listing
 
 
 @dataclass
@@ -36,8 +36,8 @@ class Listing:
             return
         try:
             document = read_listing(body, url)
-        except UnreadableListing:
-            return
+        except Exception:  # noqa: BLE001 (poison input: whatever broke, an unread document
+            return  # leaves the listing incomplete, so nothing is judged deleted by absence)
         if document.kind == "sitemapindex":
             self.sitemaps_read.add(url)
             self.sitemaps_named.update(u.url for u in document.urls)

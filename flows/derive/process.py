@@ -134,7 +134,7 @@ def iter_captures(path: Path) -> Iterator[Capture]:
                 headers = record.rec_headers
                 yield Capture(
                     url=headers.get_header("WARC-Target-URI") or "",
-                    status=int(record.http_headers.get_statuscode() or 0),
+                    status=_status(record.http_headers.get_statuscode()),
                     content_type=record.http_headers.get_header("Content-Type") or "",
                     body=body,
                     record_id=headers.get_header("WARC-Record-ID") or "",
@@ -151,6 +151,14 @@ def iter_captures(path: Path) -> Iterator[Capture]:
             raise ExtractionError(
                 f"{path} is not a valid WARC file ({exc}); quarantine it"
             ) from exc
+
+
+def _status(code: str | None) -> int:
+    """The HTTP status of a record; 0 when the server sent something that is not a number."""
+    try:
+        return int(code or 0)
+    except ValueError:
+        return 0
 
 
 def _charset(content_type: str) -> str | None:
@@ -210,66 +218,98 @@ def _clean_warc(
     spill: RecordSpill | None,
 ) -> FileResult:
     result = FileResult(path.name)
-    for capture in iter_captures(path):
-        result.responses_by_status[capture.status] += 1
-        if capture.record_type == "response":
-            result.listing.add(
-                capture.url, capture.status, capture.content_type, capture.body, capture.warc_date
-            )
-        if capture.status >= 400:
-            result.error_responses.append((capture.url, capture.status))
-        if capture.status in GONE_STATUSES:
-            result.gone.append(
-                Gone(
-                    capture.url,
-                    capture.status,
-                    capture.location,
-                    capture.record_id,
-                    capture.warc_file,
-                    capture.warc_date,
-                )
-            )
-        if not is_article_capture(capture, profile):
-            continue
-        result.article_pages += 1
-        if capture.too_large:
-            reason = f"payload larger than {MAX_PAYLOAD} bytes once decoded: not cleaned"
-            log.warning("could not clean %s: %s", capture.url, reason)
-            result.failures.append((capture.url, reason))
-            continue
+    captures = iter_captures(path)
+    while True:
         try:
-            article = clean_html(
-                capture.body,
-                capture.url,
-                content_selector=profile.extract.content_selector,
-                theme=profile.extract.theme,
-                encoding=_charset(capture.content_type),
-                site_names=profile.extract.site_names,
-            )
-        except ExtractionError as exc:
-            log.warning("could not clean %s: %s", capture.url, exc)
-            result.failures.append((capture.url, str(exc)))
-            continue
-        if article.quality < profile.health.min_quality:
-            reasons = "; ".join(article.quality_reasons)
-            result.low_quality.append((capture.url, article.quality, reasons))
-        provenance = Provenance(
-            warc_key=warc_key(path.name),
-            warc_offset=capture.offset,
-            warc_length=capture.length,
-            warc_record_id=capture.record_id,
-            payload_digest=capture.payload_digest,
-            fetched_at=capture.warc_date,
-            http_status=capture.status,
-            run_id=run_id,
-        )
-        canonical = canonical_url(
-            prefer_rel_canonical(capture.url, article.canonical_url, profile.allowed_domains),
-            base_host=profile.host,
-        )
-        record = build_record(profile.name, capture.url, article, provenance, canonical)
-        result.raw.append(spill.put(record) if spill is not None else record)
+            capture = next(captures)
+        except StopIteration:
+            break
+        except ExtractionError as exc:  # the rest of the file cannot be read: its failure
+            log.warning("could not read %s: %s", path.name, exc)
+            result.failures.append((path.name, f"WARC file unreadable from here on: {exc}"))
+            break
+        try:
+            _take(result, capture, path, profile, run_id, warc_key, spill)
+        except Exception as exc:  # noqa: BLE001 (poison input: one record's failure, whatever broke)
+            reason = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+            log.warning("could not read %s: %s", capture.url, reason)
+            result.failures.append((capture.url, f"{reason} ({_where(capture)})"))
     return result
+
+
+def _where(capture: Capture) -> str:
+    """The WARC record a failure is about, for the report."""
+    return f"WARC record {capture.record_id} in {capture.warc_file} at offset {capture.offset}"
+
+
+def _take(
+    result: FileResult,
+    capture: Capture,
+    path: Path,
+    profile: SiteProfile,
+    run_id: str,
+    warc_key: Callable[[str], str],
+    spill: RecordSpill | None,
+) -> None:
+    """One capture into the file's result: listing, gone, error responses, the cleaned page."""
+    result.responses_by_status[capture.status] += 1
+    if capture.record_type == "response":
+        result.listing.add(
+            capture.url, capture.status, capture.content_type, capture.body, capture.warc_date
+        )
+    if capture.status >= 400:
+        result.error_responses.append((capture.url, capture.status))
+    if capture.status in GONE_STATUSES:
+        result.gone.append(
+            Gone(
+                capture.url,
+                capture.status,
+                capture.location,
+                capture.record_id,
+                capture.warc_file,
+                capture.warc_date,
+            )
+        )
+    if not is_article_capture(capture, profile):
+        return
+    result.article_pages += 1
+    if capture.too_large:
+        reason = f"payload larger than {MAX_PAYLOAD} bytes once decoded: not cleaned"
+        log.warning("could not clean %s: %s", capture.url, reason)
+        result.failures.append((capture.url, reason))
+        return
+    try:
+        article = clean_html(
+            capture.body,
+            capture.url,
+            content_selector=profile.extract.content_selector,
+            theme=profile.extract.theme,
+            encoding=_charset(capture.content_type),
+            site_names=profile.extract.site_names,
+        )
+    except ExtractionError as exc:
+        log.warning("could not clean %s: %s", capture.url, exc)
+        result.failures.append((capture.url, str(exc)))
+        return
+    if article.quality < profile.health.min_quality:
+        reasons = "; ".join(article.quality_reasons)
+        result.low_quality.append((capture.url, article.quality, reasons))
+    provenance = Provenance(
+        warc_key=warc_key(path.name),
+        warc_offset=capture.offset,
+        warc_length=capture.length,
+        warc_record_id=capture.record_id,
+        payload_digest=capture.payload_digest,
+        fetched_at=capture.warc_date,
+        http_status=capture.status,
+        run_id=run_id,
+    )
+    canonical = canonical_url(
+        prefer_rel_canonical(capture.url, article.canonical_url, profile.allowed_domains),
+        base_host=profile.host,
+    )
+    record = build_record(profile.name, capture.url, article, provenance, canonical)
+    result.raw.append(spill.put(record) if spill is not None else record)
 
 
 def merge_results(files: list[FileResult], spill_dir: Path | None = None) -> ProcessResult:

@@ -22,7 +22,7 @@ from flows.derive import Derived, derive, process_warcs, write_jsonl_gz
 from flows.errors import HealthCheckError, StoreError
 from flows.orchestrate.crawl import CrawlResult, read_stats, run_crawl
 from flows.orchestrate.evidence import check_evidence_config, sign_task
-from flows.orchestrate.health import check_health
+from flows.orchestrate.health import check_health, crawl_problems
 from flows.orchestrate.monitor import CrawlProgressArtifact, earlier_counts
 from flows.orchestrate.report import RunReport, RunSummary, article_rows, fetch_failures
 from flows.sites import SiteProfile, load_profile
@@ -45,9 +45,11 @@ from flows.store import (
     StoreResult,
     build_manifest,
     check_store,
+    count_recovery_failure,
     default_spool_root,
     discard_spool,
     pending_runs,
+    quarantine_run,
     unprocessed_runs,
     upload_run,
     write_manifest,
@@ -213,6 +215,35 @@ def _recover(
     save_state_task(config, loaded)
 
 
+MAX_RECOVERY_ATTEMPTS = 3  # then a spooled run that still cannot be processed is quarantined
+
+
+def _recovery_failed(orphan: RunPaths, exc: Exception) -> None:
+    """One failed attempt at a spooled run: counted; at the limit the run is quarantined (kept
+    for a person to look at, never again in the way of the site's runs)."""
+    logger = get_run_logger()
+    attempts = count_recovery_failure(orphan)
+    what = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+    if attempts < MAX_RECOVERY_ATTEMPTS:
+        logger.error(
+            "run %s left in the spool could not be processed (attempt %d of %d): %s; "
+            "this run goes on without it",
+            orphan.run_id,
+            attempts,
+            MAX_RECOVERY_ATTEMPTS,
+            what,
+        )
+        return
+    where = quarantine_run(orphan, f"{attempts} failed attempts at processing it; last: {what}")
+    logger.error(
+        "run %s could not be processed %d times (%s): quarantined at %s",
+        orphan.run_id,
+        attempts,
+        what,
+        where,
+    )
+
+
 def _archive_site(
     site: str,
     max_pages: int | None,
@@ -243,7 +274,13 @@ def _archive_site(
     loaded = load_state_task(config, run)
     for orphan in orphans:
         logger.warning("recovering run %s left unprocessed in the spool", orphan.run_id)
-        _recover(profile, config, orphan, loaded, lease)
+        try:
+            _recover(profile, config, orphan, loaded, lease)
+        except StoreError:
+            raise  # S3 is down: this run could not store either (the spool is kept)
+        except Exception as exc:  # noqa: BLE001 (a poison spool must not block the site)
+            _recovery_failed(orphan, exc)
+            loaded = load_state_task(config, run)  # the state as saved, without the orphan
     if orphans:  # the crawl's prior captures now include the recovered runs'
         shutil.copyfile(loaded.captures, run.prior_captures)
     crawl = crawl_task(profile, run, max_pages, warc_max_size, full)
@@ -287,7 +324,8 @@ def _archive_site(
             counts,
             history,
             low_quality=len(processed.process.low_quality),
-        ),
+        )
+        + crawl_problems(profile.name, crawl.stats),
         evidence=evidence.describe(),
     )
     create_markdown_artifact(

@@ -82,6 +82,9 @@ def crawl_settings(
         # Scrapy's disk queues: pending requests wait pickled on disk, not in memory, so the
         # crawl's memory stays flat in the site's size (a sitemap can name 100,000 URLs).
         "JOBDIR": str(run.dir / CRAWL_QUEUE_DIR),
+        # [budget] wall_time_s: Scrapy's CloseSpider ends the crawl (finish reason
+        # closespider_timeout); the spider enforces the other limits (spiders.budget).
+        "CLOSESPIDER_TIMEOUT": str(profile.budget.wall_time_s),
     }
     if warc_max_size:
         settings["NEWSVAULT_WARC_MAX_SIZE"] = str(warc_max_size)

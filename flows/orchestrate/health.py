@@ -8,6 +8,7 @@ evidence stays in the Prefect UI. S3 errors fail the run on their own (``flows.e
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from flows.derive import DerivedCounts
 from flows.sites import Health
@@ -59,4 +60,33 @@ def check_health(
                 f"no new article or version in the last {health.stale_runs} runs: check that "
                 f"the site still publishes and that its sitemaps/feeds are still discovered"
             )
+    return problems
+
+
+# Crawl stats a run's health looks at beyond its counts: documents the budget left unread.
+_OVER_BUDGET = {
+    "newsvault/sitemaps_over_budget": "sitemaps nested deeper than sitemap_depth",
+    "newsvault/listings_over_budget": "listing pages deeper than listing_depth",
+}
+
+
+def crawl_problems(site: str, stats: dict[str, Any]) -> list[str]:
+    """Problems the crawl's stats show: the run budget reached, documents beyond it. Unreadable
+    documents are not among them: one bad sitemap or page never fails a run (the report lists
+    each under 'Fetches that failed', and an unread listing is never judged complete)."""
+    problems: list[str] = []
+    reason = stats.get("newsvault/budget_reached") or (
+        "wall time" if stats.get("finish_reason") == "closespider_timeout" else None
+    )
+    if reason:
+        problems.append(
+            f"the run budget was reached ({reason}): the crawl stopped before the site was "
+            f"covered; raise [budget] in the {site} profile if the site really is that large"
+        )
+    over = [f"{int(stats[k])} {what}" for k, what in _OVER_BUDGET.items() if stats.get(k)]
+    if over:
+        problems.append(
+            "documents beyond the run budget were not followed: " + ", ".join(over) + "; raise "
+            f"[budget] sitemap_depth/listing_depth in the {site} profile if they are real"
+        )
     return problems

@@ -3,7 +3,8 @@
 S3 (any machine): ``{prefix}sites/{site}/lock.json`` (``SiteKeys.lock``) is created with a
 conditional write (``If-None-Match: *``; SeaweedFS, AWS and MinIO refuse the second writer with
 412; ``Store.put_if``). It names its owner (host, pid, a random token) and an expiry. A lock whose
-expiry has passed, or whose owner ran on this host under a pid that no longer lives, is stale: it
+expiry has passed, or whose owner provably died (``Owner.process``: same boot, same pid namespace,
+and its pid gone or reused — a container with the same hostname cannot fool it), is stale: it
 is taken over with ``If-Match: <its ETag>`` (so of two runs finding the same stale lock only one
 wins) and the takeover is reported. While the run lives, a thread renews the expiry (``If-Match``
 on our own ETag), so the TTL can be short: a run that died on another host blocks the site for at
@@ -49,6 +50,9 @@ class Owner:
     token: str
     acquired: str
     expires: str
+    # boot id / pid-namespace inode / start time of the owner's process: a pid is only judged
+    # where it means the same process (empty in older locks: then only the expiry counts)
+    process: str = ""
 
     def to_bytes(self) -> bytes:
         return json.dumps(self.__dict__, sort_keys=True).encode("utf-8")
@@ -63,6 +67,7 @@ class Owner:
                 str(data["token"]),
                 str(data["acquired"]),
                 str(data["expires"]),
+                str(data.get("process", "")),
             )
         except (ValueError, KeyError, TypeError):
             return None
@@ -74,7 +79,7 @@ class Owner:
             return "its expiry is unreadable"
         if expires <= now:
             return f"it expired at {self.expires}"
-        if self.host == socket.gethostname() and not _alive(self.pid):
+        if self.process and self.host == socket.gethostname() and not _same_process(self):
             return f"its process {self.pid} on {self.host} is gone"
         return None
 
@@ -82,14 +87,26 @@ class Owner:
         return f"pid {self.pid} on {self.host} since {self.acquired} (expires {self.expires})"
 
 
-def _alive(pid: int) -> bool:
+def process_identity(pid: int) -> str:
+    """``boot id/pid namespace/start time`` of a process ("" when /proc cannot say): the same
+    string only for the same process, never for a pid of another container or an earlier boot."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        started = stat[stat.rindex(")") + 2 :].split()[19]  # field 22: start time in ticks
+    except (OSError, ValueError, IndexError):
+        return ""
+    return f"{boot}/{namespace}/{started}"
+
+
+def _same_process(owner: Owner) -> bool:
+    """True unless the owner is provably gone: its identity's boot and pid namespace are ours
+    and its pid is now free or another process. Anything unsure counts as alive."""
+    mine = process_identity(os.getpid())
+    if not mine or mine.rsplit("/", 1)[0] != owner.process.rsplit("/", 1)[0]:
+        return True  # another machine, container or boot: only the lease's expiry can tell
+    return process_identity(owner.pid) == owner.process
 
 
 class S3Lease:
@@ -111,6 +128,7 @@ class S3Lease:
             secrets.token_hex(8),
             now.isoformat(timespec="seconds"),
             (now + self.ttl).isoformat(timespec="seconds"),
+            process_identity(os.getpid()),
         )
 
     def _put(self, owner: Owner, if_match: str | None = None) -> str | None:

@@ -230,3 +230,29 @@ def manifest_key(run_prefix: str) -> str:
 def state_key(prefix: str, site: str, name: str) -> str:
     """Keys of a site's state objects (mutable, unlike everything under runs/)."""
     return SiteKeys(prefix, site).state(name)
+
+
+QUARANTINE_DIR = "quarantine"  # per site: spooled runs that could not be processed, kept
+RECOVERY_ATTEMPTS = "recovery-attempts"  # in a spooled run: how often recovering it failed
+
+
+def count_recovery_failure(run: RunPaths) -> int:
+    """One more failed attempt at processing a spooled run; returns how many there were."""
+    path = run.dir / RECOVERY_ATTEMPTS
+    try:
+        attempts = int(path.read_text().strip() or 0)
+    except (OSError, ValueError):
+        attempts = 0
+    attempts += 1
+    path.write_text(f"{attempts}\n")
+    return attempts
+
+
+def quarantine_run(run: RunPaths, reason: str) -> Path:
+    """Move a spooled run that cannot be processed out of the next runs' way (kept, with the
+    reason beside it, in ``{root}/{site}/quarantine/{run_id}``); returns where it went."""
+    target = run.root / run.site / QUARANTINE_DIR / run.run_id
+    target.parent.mkdir(parents=True, exist_ok=True)
+    run.dir.rename(target)
+    (target / "QUARANTINED").write_text(reason + "\n")
+    return target

@@ -25,6 +25,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
@@ -86,7 +87,7 @@ class StoreConfig:
             ) from exc
         return cls(
             bucket=env.get("NEWSVAULT_S3_BUCKET") or DEFAULT_BUCKET,
-            endpoint=env.get("NEWSVAULT_S3_ENDPOINT") or None,
+            endpoint=check_endpoint(env.get("NEWSVAULT_S3_ENDPOINT") or None),
             prefix=f"{prefix}/" if prefix else "",
             region=env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION") or "us-east-1",
             **tuning,
@@ -95,6 +96,30 @@ class StoreConfig:
     @property
     def where(self) -> str:
         return f"s3://{self.bucket}/{self.prefix} at {self.endpoint or 'AWS'}"
+
+
+def check_endpoint(endpoint: str | None) -> str | None:
+    """An endpoint is an address, never a place for credentials: one written with them
+    (``http://KEY:SECRET@host``) is refused before it can reach a log, an artifact or Prefect."""
+    if endpoint is None:
+        return None
+    try:
+        parts = urlsplit(endpoint)
+        userinfo = parts.username is not None or parts.password is not None
+    except ValueError:
+        raise ConfigError(
+            "NEWSVAULT_S3_ENDPOINT is not a URL such as http://127.0.0.1:8333"
+        ) from None
+    if userinfo or "@" in parts.netloc:
+        raise ConfigError(  # (nor the endpoint itself, which would print them)
+            "NEWSVAULT_S3_ENDPOINT must not carry credentials (user:secret@): give the address "
+            "only and the keys in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY"
+        )
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(
+            "NEWSVAULT_S3_ENDPOINT must be an http(s) URL such as http://127.0.0.1:8333"
+        )
+    return endpoint
 
 
 def client_config(config: StoreConfig, max_attempts: int | None = None, **overrides: Any) -> Config:

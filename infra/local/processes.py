@@ -131,12 +131,33 @@ def read_pid(path: Path) -> int | None:
         text = path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError):
         return None
-    return int(text) if text.isdigit() and int(text) > 0 else None
+    first = text.split("\n", 1)[0].strip()
+    return int(first) if first.isdigit() and int(first) > 0 else None
+
+
+def pid_namespace() -> str:
+    """This process's boot and pid namespace: a pid means the same process only within it."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+        return f"{boot}/{os.stat('/proc/self/ns/pid').st_ino}"
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def written_here(path: Path) -> bool:
+    """True when the pid file was written in our pid namespace (or by an older version that did
+    not say): only then can "that pid is gone" be judged from here."""
+    try:
+        lines = path.read_text(encoding="ascii").split("\n")
+    except (OSError, UnicodeDecodeError):
+        return True
+    namespace = lines[1].strip() if len(lines) > 1 else ""
+    return not namespace or namespace == pid_namespace()
 
 
 def write_pid(path: Path, pid: int) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(f"{pid}\n", encoding="ascii")
+    tmp.write_text(f"{pid}\n{pid_namespace()}\n", encoding="ascii")
     os.replace(tmp, path)
 
 
@@ -205,6 +226,8 @@ def our_pid(pid_file: Path, is_ours: Callable[[int], bool]) -> int | None:
         return None
     if alive(pid) and is_ours(pid):
         return pid
+    if not written_here(pid_file):  # another container's stack: its pid is not ours to judge
+        return None
     log.info("removing stale pid file %s (pid %s is gone or not ours)", pid_file, pid)
     pid_file.unlink(missing_ok=True)
     return None
