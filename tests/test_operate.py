@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -113,7 +114,13 @@ def env_for(stack: LocalStack, tmp: Path, profiles: Path, **extra: str) -> dict[
 
 
 def api(stack: LocalStack, method: str, path: str, body: Any = None) -> Any:
-    response = httpx.request(method, stack.prefect_api_url + path, json=body, timeout=30)
+    """One Prefect API call, retried as Prefect's own client retries it: a loaded server answers
+    429/502/503 for a while (seen in CI: 503 on create_flow_run with the machine at load 9)."""
+    for attempt in range(6):
+        response = httpx.request(method, stack.prefect_api_url + path, json=body, timeout=30)
+        if response.status_code not in (429, 502, 503) or attempt == 5:
+            break
+        time.sleep(2**attempt)
     response.raise_for_status()
     return response.json() if response.content else None
 
