@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+import httpx
 import pytest
 from lxml import etree
 
@@ -406,3 +407,31 @@ def exchange(url: str = "http://127.0.0.1:8765/page/2/?utm_source=x&b=1") -> Exc
 
 def decompressed(path: Path) -> bytes:
     return gzip.decompress(path.read_bytes())
+
+
+# ---- the Prefect API of a local stack -----------------------------------------------------------
+
+
+def prefect_api(stack: LocalStack, method: str, path: str, body: Any = None) -> Any:
+    """One Prefect API call, retried as Prefect's own client retries it: a loaded server answers
+    429/502/503 for a while (seen in CI: 503 on create_flow_run with the machine at load 9)."""
+    for attempt in range(6):
+        response = httpx.request(method, stack.prefect_api_url + path, json=body, timeout=30)
+        if response.status_code not in (429, 502, 503) or attempt == 5:
+            break
+        time.sleep(2**attempt)
+    response.raise_for_status()
+    return response.json() if response.content else None
+
+
+def run_report(stack: LocalStack, run_id: str) -> str:
+    """The markdown of the run report artifact of one archive run."""
+    found = prefect_api(
+        stack,
+        "POST",
+        "/artifacts/filter",
+        {"artifacts": {"key": {"any_": ["replica-run-report"]}}},
+    )
+    reports = [a["data"] for a in found if run_id in (a.get("data") or "")]
+    assert reports, "no run report artifact for " + run_id
+    return str(reports[0])

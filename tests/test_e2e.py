@@ -10,7 +10,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import httpx
 import jsonschema
 import pytest
 from warcio.archiveiterator import ArchiveIterator
@@ -30,6 +29,7 @@ from tests.helpers import (
     newsvault,
     objects,
     one_error_line,
+    prefect_api,
     shared_file,
     spooled_run,
     store_config,
@@ -129,18 +129,20 @@ def test_seed_article_json(
 
 def test_run_visible_in_prefect_with_artifact(archived: dict[str, Any], stack: LocalStack) -> None:
     run_id, _ = this_run(stack)
-    api = stack.prefect_api_url
-    flows_found = httpx.post(
-        f"{api}/flows/filter", json={"flows": {"name": {"any_": ["archive-site"]}}}
-    ).json()
+    flows_found = prefect_api(
+        stack, "POST", "/flows/filter", {"flows": {"name": {"any_": ["archive-site"]}}}
+    )
     assert flows_found, "flow archive-site not registered in the Prefect server"
-    runs = httpx.post(
-        f"{api}/flow_runs/filter", json={"flows": {"id": {"any_": [flows_found[0]["id"]]}}}
-    ).json()
+    runs = prefect_api(
+        stack, "POST", "/flow_runs/filter", {"flows": {"id": {"any_": [flows_found[0]["id"]]}}}
+    )
     completed = {r["id"] for r in runs if r["state_type"] == "COMPLETED"}
-    artifacts = httpx.post(
-        f"{api}/artifacts/filter", json={"artifacts": {"key": {"any_": ["replica-run-report"]}}}
-    ).json()
+    artifacts = prefect_api(
+        stack,
+        "POST",
+        "/artifacts/filter",
+        {"artifacts": {"key": {"any_": ["replica-run-report"]}}},
+    )
     # this test's run: the report that names its run id, on a COMPLETED flow run
     [report] = [a for a in artifacts if run_id in a["data"]]
     assert report["flow_run_id"] in completed

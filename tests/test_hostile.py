@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
@@ -39,7 +38,7 @@ from infra.replica import Behaviour, Request
 from infra.replica.content import Site
 from infra.replica.response import Response
 from infra.replica.server import ReplicaServer
-from tests.helpers import cli_env, newsvault, objects
+from tests.helpers import cli_env, newsvault, objects, run_report
 
 BROKEN = "http://[::1/oops/"
 BAD_SITEMAPS = ("/bad-empty.xml", "/bad-truncated.xml", "/bad-binary.xml", "/bad-corrupt.xml.gz")
@@ -370,7 +369,7 @@ def test_a_poisoned_site_is_archived_and_the_next_run_is_not_blocked(
             archived = {k.split("/")[4] for k in objects(stack, "hostile/sites/replica/runs/")}
             (new,) = archived - set(runs)
             runs.append(new)
-            report = _report(stack, new)
+            report = run_report(stack, new)
             if attempt == 0:  # every article, past the broken links
                 assert "| articles written | 12 |" in report, report
             else:  # crawled again, conditionally: nothing wedged
@@ -384,16 +383,6 @@ def test_a_poisoned_site_is_archived_and_the_next_run_is_not_blocked(
     assert not last.dir.exists()
     # the other one is retried a bounded number of times: twice by now, once more, then kept
     assert (once.dir / "recovery-attempts").read_text().strip() == "2"
-
-
-def _report(stack: LocalStack, run_id: str) -> str:
-    found = httpx.post(
-        f"{stack.prefect_api_url}/artifacts/filter",
-        json={"artifacts": {"key": {"any_": ["replica-run-report"]}}},
-    ).json()
-    reports = [a["data"] for a in found if run_id in (a.get("data") or "")]
-    assert reports, "no run report artifact for " + run_id
-    return str(reports[0])
 
 
 # ----- locks: a live run's lease is never taken over ---------------------------------------------

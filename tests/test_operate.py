@@ -10,14 +10,12 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from flows.derive.articles import write_jsonl_gz
@@ -42,6 +40,7 @@ from tests.helpers import (
     newsvault,
     objects,
     one_error_line,
+    prefect_api,
     s3,
     store_config,
     wait_for,
@@ -114,15 +113,7 @@ def env_for(stack: LocalStack, tmp: Path, profiles: Path, **extra: str) -> dict[
 
 
 def api(stack: LocalStack, method: str, path: str, body: Any = None) -> Any:
-    """One Prefect API call, retried as Prefect's own client retries it: a loaded server answers
-    429/502/503 for a while (seen in CI: 503 on create_flow_run with the machine at load 9)."""
-    for attempt in range(6):
-        response = httpx.request(method, stack.prefect_api_url + path, json=body, timeout=30)
-        if response.status_code not in (429, 502, 503) or attempt == 5:
-            break
-        time.sleep(2**attempt)
-    response.raise_for_status()
-    return response.json() if response.content else None
+    return prefect_api(stack, method, path, body)
 
 
 def deployment(stack: LocalStack, name: str) -> dict[str, Any] | None:

@@ -23,7 +23,7 @@ from infra.replica.content import Site
 from infra.replica.faults import FaultBehaviour, parse_rule
 from infra.replica.server import ReplicaServer
 from spiders.safety import AddressGuard, retry_after_seconds
-from tests.helpers import cli_env, newsvault, objects, s3, store_config
+from tests.helpers import cli_env, newsvault, objects, run_report, s3, store_config
 
 PREFIX = "faults"
 ARTICLES = 24
@@ -97,16 +97,6 @@ def _warc_records(faulty: dict[str, Any]) -> list[tuple[str, str, int]]:
     return out
 
 
-def _report(stack: LocalStack, run_id: str) -> str:
-    api = stack.prefect_api_url
-    artifacts = httpx.post(
-        f"{api}/artifacts/filter", json={"artifacts": {"key": {"any_": ["replica-run-report"]}}}
-    ).json()
-    reports = [a["data"] for a in artifacts if run_id in (a.get("data") or "")]
-    assert reports, "no run report artifact for " + run_id
-    return str(reports[0])
-
-
 @pytest.mark.e2e
 def test_every_fault_was_served(faulty: dict[str, Any]) -> None:
     served = Counter(fault for fault, _target in faulty["behaviour"].log)
@@ -142,7 +132,7 @@ def test_faults_recorded_retried_and_reported(faulty: dict[str, Any], stack: Loc
     requests = Counter(uri for kind, uri, _ in records if kind == "request")
     assert sum(requests.values()) == sum(responses.values())
 
-    report = _report(stack, run_id)
+    report = run_report(stack, run_id)
     for name, (_rule, outcome) in FAULTS.items():
         if outcome != "ok":
             line = next((ln for ln in report.splitlines() if url[name] in ln), "")
