@@ -33,6 +33,7 @@ from flows.sites import (
 )
 from flows.warc import CaptureIndex, read_entries
 from spiders.recorder import KEEP_PAYLOAD
+from spiders.requisites import RequisiteFetcher
 from spiders.robots import ROBOTS_META, RobotsRules
 from spiders.safety import FETCH_FAILURES, MAX_LISTED_FAILURES, describe_failure
 
@@ -41,6 +42,7 @@ _PAGE_RE = re.compile(r"/page/(\d+)/?$")
 
 class NewsSpider(Spider):
     name = "news"
+    requisites: RequisiteFetcher  # set in from_crawler (it needs the stats)
 
     def __init__(
         self,
@@ -73,6 +75,9 @@ class NewsSpider(Spider):
         prior = crawler.settings.get("NEWSVAULT_PRIOR_CAPTURES")
         if prior and not spider.full:
             spider.prior = CaptureIndex().load(read_entries(Path(prior)))
+        spider.requisites = RequisiteFetcher(
+            spider.profile.requisites, spider.allowed_domains, spider.prior, crawler
+        )
         crawler.signals.connect(spider.recheck_unlisted, signal=signals.spider_idle)
         return spider
 
@@ -221,6 +226,7 @@ class NewsSpider(Spider):
                 )
             else:
                 yield from self._article_request(url)
+        yield from self.requisites.requests(response)
 
     # -- articles ------------------------------------------------------------------------
     def _article_request(self, url: str, lastmod: str | None = None) -> Iterator[Request]:
@@ -299,9 +305,10 @@ class NewsSpider(Spider):
                 )
             )
 
-    def parse_article(self, response: Response) -> None:
+    def parse_article(self, response: Response) -> Iterator[Request]:
         # The recorder has the exchange; processing reads it from the WARC later.
         self.crawler.stats.inc_value("newsvault/articles_fetched")
+        yield from self.requisites.requests(response)
 
     def _is_article_url(self, url: str) -> bool:
         return self.profile.allows(url) and self.profile.is_article_url(url)

@@ -406,3 +406,23 @@ def exchange(url: str = "http://127.0.0.1:8765/page/2/?utm_source=x&b=1") -> Exc
 
 def decompressed(path: Path) -> bytes:
     return gzip.decompress(path.read_bytes())
+
+
+# ---- a headless browser (Debian's chromium, driven by Playwright; never a downloaded browser) --
+
+CHROMIUM = Path(os.environ.get("NEWSVAULT_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def chromium_or_skip() -> Path:
+    """The system chromium; the test is skipped (with the setup step to run) when it is absent."""
+    if not CHROMIUM.is_file():
+        pytest.skip(f"no {CHROMIUM}: `make chromium` installs Debian's chromium")
+    return CHROMIUM
