@@ -76,7 +76,11 @@ class NewsSpider(Spider):
         if prior and not spider.full:
             spider.prior = CaptureIndex().load(read_entries(Path(prior)))
         spider.requisites = RequisiteFetcher(
-            spider.profile.requisites, spider.allowed_domains, spider.prior, crawler
+            spider.profile.requisites,
+            spider.allowed_domains,
+            spider.prior,
+            crawler,
+            spider.fetch_failed,
         )
         crawler.signals.connect(spider.recheck_unlisted, signal=signals.spider_idle)
         return spider

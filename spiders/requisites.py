@@ -17,7 +17,7 @@ oversized bodies, redirect loops) are counted, never fatal.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urljoin, urlsplit
 
@@ -124,12 +124,14 @@ class RequisiteFetcher:
         site_hosts: Iterable[str],
         prior: CaptureIndex | None,
         crawler: Crawler,
+        report: Callable[[Failure], object],
         now: datetime | None = None,
     ) -> None:
         self.policy = policy
         self.hosts = tuple(site_hosts) + tuple(policy.hosts)
         self.prior = prior
         self.crawler = crawler  # its stats exist once the crawl starts
+        self.report = report  # the spider's errback: the reason goes to the run report
         self.now = now or datetime.now(UTC)
         self.seen: set[str] = set()
 
@@ -215,5 +217,6 @@ class RequisiteFetcher:
         yield from self.requests(response)
 
     def failed(self, failure: Failure) -> None:
-        """Recorded by the recorder when there was a response; counted, never fatal."""
+        """Recorded by the recorder when there was a response; counted and listed, never fatal."""
         self._count(STAT + "failed")
+        self.report(failure)
