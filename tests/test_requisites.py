@@ -95,6 +95,7 @@ def test_scope_is_the_site_and_its_requisite_hosts_less_exclusions() -> None:
     assert fetcher.in_scope("http://site.test/a.css")
     assert fetcher.in_scope("https://img.cdn.test/x.jpg")
     assert not fetcher.in_scope("http://elsewhere.test/a.css")
+    assert not fetcher.in_scope("http://169.254.169.254/latest/meta-data/x.png")
     assert not fetcher.in_scope("http://site.test/wp-content/plugins/ads/a.js")
     fetcher = _fetcher(hosts=("cdn.test", "securepubads.g.doubleclick.net"))
     assert not fetcher.in_scope("https://securepubads.g.doubleclick.net/tag.js")
