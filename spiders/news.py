@@ -80,7 +80,7 @@ class NewsSpider(Spider):
             spider.allowed_domains,
             spider.prior,
             crawler,
-            spider.fetch_failed,
+            (spider.parse_requisite, spider.requisite_failed),
         )
         crawler.signals.connect(spider.recheck_unlisted, signal=signals.spider_idle)
         return spider
@@ -313,6 +313,14 @@ class NewsSpider(Spider):
         # The recorder has the exchange; processing reads it from the WARC later.
         self.crawler.stats.inc_value("newsvault/articles_fetched")
         yield from self.requisites.requests(response)
+
+    def parse_requisite(self, response: Response) -> Iterator[Request]:
+        yield from self.requisites.parse(response)
+
+    def requisite_failed(self, failure: Failure) -> None:
+        """Counted apart, and listed with the fetch failures in the run report."""
+        self.requisites.failed(failure)
+        self.fetch_failed(failure)
 
     def _is_article_url(self, url: str) -> bool:
         return self.profile.allows(url) and self.profile.is_article_url(url)

@@ -124,14 +124,16 @@ class RequisiteFetcher:
         site_hosts: Iterable[str],
         prior: CaptureIndex | None,
         crawler: Crawler,
-        report: Callable[[Failure], object],
+        callbacks: tuple[Callable[[Response], Iterator[Request]], Callable[[Failure], None]],
         now: datetime | None = None,
     ) -> None:
         self.policy = policy
         self.hosts = tuple(site_hosts) + tuple(policy.hosts)
         self.prior = prior
         self.crawler = crawler  # its stats exist once the crawl starts
-        self.report = report  # the spider's errback: the reason goes to the run report
+        # the spider's methods that call ``parse`` and ``failed`` (Scrapy's disk queue stores a
+        # request's callbacks by their name on the spider)
+        self.callback, self.errback = callbacks
         self.now = now or datetime.now(UTC)
         self.seen: set[str] = set()
 
@@ -178,8 +180,8 @@ class RequisiteFetcher:
                 continue
             yield Request(
                 url,
-                callback=self.parse,
-                errback=self.failed,
+                callback=self.callback,
+                errback=self.errback,
                 priority=20,
                 headers=headers,
                 meta={
@@ -217,6 +219,5 @@ class RequisiteFetcher:
         yield from self.requests(response)
 
     def failed(self, failure: Failure) -> None:
-        """Recorded by the recorder when there was a response; counted and listed, never fatal."""
+        """Recorded by the recorder when there was a response; counted, never fatal."""
         self._count(STAT + "failed")
-        self.report(failure)

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from scrapy import Spider
-from scrapy.http import HtmlResponse, TextResponse
+from scrapy import Request, Spider
+from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.utils.test import get_crawler
+from twisted.python.failure import Failure
 
 from flows.sites import Requisites
 from flows.warc import CaptureEntry, CaptureIndex
@@ -84,10 +86,18 @@ def test_srcset_candidates() -> None:
     assert srcset_urls("") == []
 
 
+def _parse(response: Response) -> Iterator[Request]:
+    yield from ()
+
+
+def _failed(failure: Failure) -> None:
+    pass
+
+
 def _fetcher(prior: CaptureIndex | None = None, **policy: object) -> RequisiteFetcher:
     crawler = get_crawler(Spider)
     rules = Requisites(**{"hosts": ("cdn.test",), **policy})  # type: ignore[arg-type]
-    return RequisiteFetcher(rules, ["site.test"], prior, crawler, lambda f: None, now=NOW)
+    return RequisiteFetcher(rules, ["site.test"], prior, crawler, (_parse, _failed), now=NOW)
 
 
 def test_scope_is_the_site_and_its_requisite_hosts_less_exclusions() -> None:
