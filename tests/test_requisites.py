@@ -161,3 +161,22 @@ def test_error_pages_and_other_types_yield_nothing() -> None:
     )
     assert list(fetcher.requests(gone)) == list(fetcher.requests(image)) == []
     assert html_urls(b"", BASE) == []
+
+
+def test_requisite_requests_can_wait_on_disk() -> None:
+    """Scrapy's disk queue stores callbacks by name: they must be the spider's own methods."""
+    from spiders.news import NewsSpider
+
+    crawler = get_crawler(NewsSpider)
+    spider = NewsSpider.from_crawler(crawler, site="replica", base_url="http://127.0.0.1:8765")
+    crawler.spider = spider
+    page = HtmlResponse(
+        "http://127.0.0.1:8765/",
+        body=b'<link rel=stylesheet href="/a.css"><img src="http://127.0.0.2:8765/x.jpg">',
+        headers={"Content-Type": "text/html"},
+    )
+    requests = list(spider.requisites.requests(page))
+    assert len(requests) == 2
+    for request in requests:
+        data = request.to_dict(spider=spider)
+        assert (data["callback"], data["errback"]) == ("parse_requisite", "requisite_failed")
