@@ -4,9 +4,17 @@ VENV := .venv
 PYWB_VENV := .venv-pywb
 BIN := $(VENV)/bin
 
-.PHONY: install demo test test-fast check lint typecheck unit up down bench clean-spool
+.PHONY: install chromium demo test test-fast check lint typecheck unit up down bench clean-spool
 
-install: $(VENV)/.installed $(PYWB_VENV)/.installed
+install: $(VENV)/.installed $(PYWB_VENV)/.installed chromium
+
+# The replay tests drive Debian's chromium (through Playwright, which never downloads a browser):
+# installed from apt when missing, as root; otherwise say how.
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; \
+	else echo "replay tests need /usr/bin/chromium: sudo apt-get install chromium" >&2; fi
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -192,7 +192,17 @@ def archive_once(
 
 # ----- what a run's WARC files hold -------------------------------------------------------------
 
-CATEGORIES = ("robots.txt", "sitemaps", "feeds", "listings", "articles", "other", "warcinfo")
+CATEGORIES = (
+    "robots.txt",
+    "sitemaps",
+    "feeds",
+    "listings",
+    "articles",
+    "requisites",
+    "other",
+    "warcinfo",
+)
+_REQUISITE_SUFFIXES = (".css", ".js", ".ico", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".ttf")
 
 
 def url_category(url: str, profile: SiteProfile) -> str:
@@ -209,6 +219,8 @@ def url_category(url: str, profile: SiteProfile) -> str:
     bare = path.rstrip("/") or "/"
     if bare in listings or "/page/" in path:
         return "listings"
+    if path.endswith(_REQUISITE_SUFFIXES) or urlsplit(url).hostname != profile.host:
+        return "requisites"  # what pages load (spiders/requisites.py)
     return "other"
 
 

@@ -52,6 +52,11 @@ def _run_summary(run: FlowRun) -> dict[str, Any]:
             "scheduled": int(stats.get("newsvault/articles_scheduled", 0)),
             "revisits": int(stats.get("newsvault/warc_revisits", 0)),
         },
+        "requisites": {
+            k: int(stats.get(f"newsvault/requisites_{k}", 0))
+            for k in ("archived", "rechecked", "unchanged", "fresh", "excluded", "failed")
+        },
+        "requisite_bytes": run.breakdown.get("requisites", (0, 0))[1],
     }
 
 
@@ -264,7 +269,30 @@ def b4_rows(small: dict[str, Any]) -> list[Row]:
         "(indexes, manifest, stats, log and state are per-run overhead, counted in the rows "
         "above)"
     )
-    return [requests, stored, art_requests, art_bytes]
+    return [requests, stored, art_requests, art_bytes, requisites_row(first, second)]
+
+
+def requisites_row(first: dict[str, Any], second: dict[str, Any]) -> Row:
+    """Page requisites: extra requests per page on the first run, extra requests on the rerun."""
+    one, two = first["requisites"], second["requisites"]
+    pages = max(first["requests"] - one["archived"] - one["failed"], 1)
+    row = Row(
+        "B4",
+        f"page requisites ({first['articles']} articles): rerun's requisite requests",
+        measured=f"{two['archived'] + two['rechecked']} requests",
+        baseline=f"{first['requests']} (first run, all requests)",
+        ratio=(two["archived"] + two["rechecked"]) / max(first["requests"], 1),
+        target=0.02,
+        higher_is_better=False,
+    )
+    row.notes.append(
+        f"first run: {one['archived']} requisites archived ({one['archived'] / pages:.2f} extra "
+        f"requests per other request, {_mb(first['requisite_bytes'])} of WARC), "
+        f"{one['excluded']} excluded, {one['failed']} failed; "
+        f"rerun: {two['archived']} archived, {two['rechecked']} re-checked, {two['unchanged']} "
+        f"unchanged, {two['fresh']} within requisite refresh_hours (not asked)"
+    )
+    return row
 
 
 def b6_row(small: dict[str, Any]) -> Row:

@@ -112,6 +112,33 @@ class Extract:
     site_names: tuple[str, ...] = ()
 
 
+# Ad, tracker and analytics hosts never fetched as page requisites (``[requisites] exclude_extra``
+# adds to them): host suffixes, or host/path prefixes.
+AD_TRACKER_HOSTS = (
+    "doubleclick.net", "googlesyndication.com", "googleadservices.com", "googletagmanager.com",
+    "googletagservices.com", "google-analytics.com", "adservice.google.com", "amazon-adsystem.com",
+    "adnxs.com", "criteo.com", "criteo.net", "taboola.com", "outbrain.com", "pubmine.com",
+    "scorecardresearch.com", "quantserve.com", "facebook.net", "connect.facebook.net",
+    "pixel.wp.com", "stats.wp.com", "s.pubmine.com", "moatads.com", "rubiconproject.com",
+    "pubmatic.com", "casalemedia.com", "openx.net", "hotjar.com", "chartbeat.com",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Requisites:
+    """Page requisites (``spiders/requisites.py``): what a page loads, archived with it."""
+
+    enabled: bool = True
+    # hosts besides the site's own that serve its requisites (an image CDN such as i0.wp.com)
+    hosts: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = AD_TRACKER_HOSTS
+    exclude_extra: tuple[str, ...] = ()
+    max_size: int = 16 * 1024 * 1024  # bytes; a larger requisite is refused
+    timeout: float = 30.0  # seconds per requisite
+    # an archived requisite is re-checked (conditional GET) at most once per this many hours
+    refresh_hours: float = 24.0
+
+
 @dataclass(frozen=True)
 class SiteProfile:
     name: str
@@ -124,6 +151,7 @@ class SiteProfile:
     extract: Extract = field(default_factory=Extract)
     health: Health = field(default_factory=Health)
     budget: Budget = field(default_factory=Budget)
+    requisites: Requisites = field(default_factory=Requisites)
     source: str = ""
 
     @property
@@ -226,6 +254,7 @@ def _profile_from_dict(data: dict[str, Any], path: Path) -> SiteProfile:
             extract=_section(Extract, data, "extract", where),
             health=_section(Health, data, "health", where),
             budget=_section(Budget, data, "budget", where),
+            requisites=_section(Requisites, data, "requisites", where),
             source=where,
         )
     except TypeError as exc:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -32,7 +31,9 @@ from flows.sites import (
 )
 from flows.warc import CaptureIndex, read_entries
 from spiders.budget import RunGuard, depth_of, one_line
+from spiders.dates import parse_http_date, parse_time
 from spiders.recorder import KEEP_PAYLOAD
+from spiders.requisites import RequisiteFetcher
 from spiders.robots import ROBOTS_META, RobotsRules
 from spiders.safety import FETCH_FAILURES, MAX_LISTED_FAILURES, describe_failure
 
@@ -41,6 +42,7 @@ _PAGE_RE = re.compile(r"/page/(\d+)/?$")
 
 class NewsSpider(Spider):
     name = "news"
+    requisites: RequisiteFetcher  # set in from_crawler (it needs the stats)
 
     def __init__(
         self,
@@ -76,6 +78,13 @@ class NewsSpider(Spider):
         prior = crawler.settings.get("NEWSVAULT_PRIOR_CAPTURES")
         if prior and not spider.full:
             spider.prior = CaptureIndex().load(read_entries(Path(prior)))
+        spider.requisites = RequisiteFetcher(
+            spider.profile.requisites,
+            spider.allowed_domains,
+            spider.prior,
+            crawler,
+            (spider.parse_requisite, spider.requisite_failed),
+        )
         crawler.signals.connect(spider.recheck_unlisted, signal=signals.spider_idle)
         spider.guard = RunGuard(crawler, spider.profile.budget, spider._failures)
         crawler.signals.connect(spider.guard.check, signal=signals.response_received)
@@ -262,6 +271,7 @@ class NewsSpider(Spider):
         yield from self.guard.each(
             response.url, hrefs, lambda h: self._listed_link(response, h, depth)
         )
+        yield from self.requisites.requests(response)
 
     def _listed_link(self, response: Response, href: str, depth: int) -> Iterator[Request]:
         url = urljoin(response.url, href.strip())
@@ -320,10 +330,10 @@ class NewsSpider(Spider):
         latest = self.prior.latest(url) if self.prior is not None else None
         if latest is None or latest.status not in (200, 304):
             return {}
-        changed = _parse_time(lastmod)
+        changed = parse_time(lastmod)
         # Compare the site's clock with the site's clock: the Last-Modified the page had when
         # it was captured (the capture's own date is ours, and sites' clocks drift).
-        captured = _parse_http_date(latest.last_modified) or _parse_time(latest.date)
+        captured = parse_http_date(latest.last_modified) or parse_time(latest.date)
         if changed is not None and captured is not None and changed <= captured:
             window = timedelta(days=self.profile.discovery.recheck_days)
             if datetime.now(UTC) - changed > window:
@@ -365,31 +375,18 @@ class NewsSpider(Spider):
                 )
             )
 
-    def parse_article(self, response: Response) -> None:
+    def parse_article(self, response: Response) -> Iterator[Request]:
         # The recorder has the exchange; processing reads it from the WARC later.
         self.crawler.stats.inc_value("newsvault/articles_fetched")
+        yield from self.requisites.requests(response)
+
+    def parse_requisite(self, response: Response) -> Iterator[Request]:
+        yield from self.requisites.parse(response)
+
+    def requisite_failed(self, failure: Failure) -> None:
+        """Counted apart, and listed with the fetch failures in the run report."""
+        self.requisites.failed(failure)
+        self.fetch_failed(failure)
 
     def _is_article_url(self, url: str) -> bool:
         return self.profile.allows(url) and self.profile.is_article_url(url)
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    """W3C datetime (sitemap lastmod) or WARC-Date, as aware UTC; None if absent or odd."""
-    if not value:
-        return None
-    text = value.strip().replace("Z", "+00:00")
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _parse_http_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

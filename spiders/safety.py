@@ -4,7 +4,8 @@
 outside the spider's ``allowed_domains``, to a non-HTTP scheme, or to an address that is private,
 loopback, link-local, multicast or reserved (IP literals, and host names resolved through DNS).
 A profile whose own base URL is loopback (the replica) may fetch that host *and port* only, so a
-redirect from it to another local service (S3 on :8333, Prefect on :4200) is still refused.
+redirect from it to another local service (S3 on :8333, Prefect on :4200) is still refused; the
+profile's requisite hosts (the replica's image CDN, 127.0.0.2) are allowed the same way, by name.
 Scrapy's own OffsiteMiddleware skips ``dont_filter`` requests; this one checks every request.
 
 ``RetryAfterMiddleware`` honours ``Retry-After`` on 429 and 503 (Scrapy's RetryMiddleware
@@ -84,7 +85,11 @@ class AddressGuard:
     """Decides whether a URL may be fetched for a site (see the module docstring)."""
 
     def __init__(
-        self, base_url: str, allowed_domains: list[str], resolver: Resolver = resolve
+        self,
+        base_url: str,
+        allowed_domains: list[str],
+        resolver: Resolver = resolve,
+        local_hosts: tuple[str, ...] = (),
     ) -> None:
         base = urlsplit(base_url)
         self.base_host = (base.hostname or "").lower()
@@ -92,6 +97,7 @@ class AddressGuard:
         self.allowed = [d.lower() for d in allowed_domains]
         self.resolver = resolver
         self.local_base = self._local(self.base_host)
+        self.local_hosts = {self.base_host, *(h.lower() for h in local_hosts)}
 
     def _local(self, host: str) -> bool:
         try:
@@ -111,8 +117,8 @@ class AddressGuard:
             return f"refused: scheme {parts.scheme!r} is not http(s)"
         if not host_allowed(host, self.allowed):
             return f"refused: offsite host {host!r}"
-        if self.local_base and host == self.base_host and port == self.base_port:
-            return None  # the profile's own loopback site (the replica)
+        if self.local_base and host in self.local_hosts and port == self.base_port:
+            return None  # the profile's own loopback site (the replica) and its named CDN
         try:
             addresses = [ipaddress.ip_address(host)]
         except ValueError:
@@ -142,7 +148,9 @@ class AddressGuardMiddleware:
             spider: Any = self.crawler.spider
             profile = getattr(spider, "profile", None)
             base = profile.base_url if profile is not None else ""
-            self._guard = AddressGuard(base, list(getattr(spider, "allowed_domains", []) or []))
+            cdn = tuple(profile.requisites.hosts) if profile is not None else ()
+            domains = list(getattr(spider, "allowed_domains", []) or [])
+            self._guard = AddressGuard(base, [*domains, *cdn], local_hosts=cdn)
         return self._guard
 
     def process_request(self, request: Request) -> None:

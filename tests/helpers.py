@@ -24,8 +24,10 @@ from datetime import UTC, datetime
 from email.message import Message
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urljoin, urlsplit
 
 import httpx
+import lxml.html
 import pytest
 from lxml import etree
 
@@ -37,7 +39,7 @@ from flows.store.runs import Keys, RunPaths
 from flows.store.s3 import Store, StoreConfig, make_client
 from infra.local import control as local
 from infra.local.control import LocalStack, Ports
-from infra.replica import Behaviour, Request
+from infra.replica import Behaviour, ReplicaServer, Request
 from infra.replica.response import Response
 from spiders.warcspool import Exchange, WarcSpool
 
@@ -435,3 +437,121 @@ def run_report(stack: LocalStack, run_id: str) -> str:
     reports = [a["data"] for a in found if run_id in (a.get("data") or "")]
     assert reports, "no run report artifact for " + run_id
     return str(reports[0])
+
+
+# ---- a headless browser (Debian's chromium, driven by Playwright; never a downloaded browser) --
+
+CHROMIUM = Path(os.environ.get("NEWSVAULT_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def chromium_or_skip() -> Path:
+    """The system chromium. `make install` installs it, so its absence fails the test (a skip
+    would hide a replay that was never looked at)."""
+    if not CHROMIUM.is_file():
+        pytest.fail(f"no {CHROMIUM}: `make chromium` installs Debian's chromium")
+    return CHROMIUM
+
+
+# ---- the replica's page requisites, found from HTML and CSS independently of the spider --------
+
+# url("..."), url('...'), url(...); @import "..." or @import url(...)
+CSS_URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)"'\s]*))\s*\)""")
+CSS_IMPORT = re.compile(r"""@import\s+(?:"([^"]*)"|'([^']*)')""")
+REQUISITE_RELS = {"stylesheet", "icon", "apple-touch-icon", "preload", "shortcut"}
+
+
+@dataclass(frozen=True)
+class AssetReply:
+    status: int
+    headers: Message
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+
+def fetch_url(url: str, headers: dict[str, str] | None = None) -> AssetReply:
+    parts = urlsplit(url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    conn = http.client.HTTPConnection(parts.hostname or "", parts.port or 80, timeout=30)
+    try:
+        conn.request("GET", target, headers=headers or {})
+        resp = conn.getresponse()
+        return AssetReply(resp.status, resp.msg, resp.read())
+    finally:
+        conn.close()
+
+
+def css_refs(text: str, base_url: str) -> list[str]:
+    found = ["".join(groups) for groups in CSS_URL.findall(text) + CSS_IMPORT.findall(text)]
+    return [urljoin(base_url, u) for u in found if u and not u.startswith("data:")]
+
+
+def srcset_urls(value: str) -> list[str]:
+    return [item.split()[0] for item in value.split(",") if item.strip()]
+
+
+def _elements(doc: lxml.html.HtmlElement, path: str) -> list[lxml.html.HtmlElement]:
+    found = doc.xpath(path)
+    assert isinstance(found, list)
+    return [e for e in found if isinstance(e, lxml.html.HtmlElement)]
+
+
+def _strings(doc: lxml.html.HtmlElement, path: str) -> list[str]:
+    found = doc.xpath(path)
+    assert isinstance(found, list)
+    return [str(s) for s in found]
+
+
+def page_refs(html: bytes, page_url: str) -> list[str]:
+    """Everything a browser loads for the page: links, scripts, images, CSS in the page."""
+    doc = lxml.html.fromstring(html)
+    refs: list[str] = []
+    for link in _elements(doc, "//link[@href]"):
+        if REQUISITE_RELS & set((link.get("rel") or "").lower().split()):
+            refs.append(link.get("href") or "")
+    refs += _strings(doc, "//script/@src")
+    for img in _elements(doc, "//img | //source"):
+        refs += [img.get(attr) or "" for attr in ("src", "data-src") if img.get(attr)]
+        for attr in ("srcset", "data-srcset"):
+            refs += srcset_urls(img.get(attr) or "")
+    out = [urljoin(page_url, r) for r in refs if r and not r.startswith("data:")]
+    for style in _strings(doc, "//style/text()") + _strings(doc, "//@style"):
+        out += css_refs(style, page_url)
+    return out
+
+
+@dataclass
+class Requisites:
+    served: dict[str, AssetReply]  # in scope: the site's and the CDN's hosts
+    external: set[str]  # hosts referenced and never fetched
+
+
+def requisites(server: ReplicaServer, path: str) -> Requisites:
+    """Fetch a page, then every in-scope requisite, following stylesheets recursively."""
+    assert server.cdn_url is not None
+    scope = {urlsplit(server.base_url).netloc, urlsplit(server.cdn_url).netloc}
+    page_url = server.base_url + path
+    page = fetch_url(page_url)
+    assert page.status == 200
+    todo, served, external = page_refs(page.body, page_url), {}, set()
+    while todo:
+        url = todo.pop()
+        netloc = urlsplit(url).netloc
+        if netloc not in scope:
+            external.add(urlsplit(url).hostname or "")
+            continue
+        if url in served:
+            continue
+        reply = served[url] = fetch_url(url)
+        if (reply.header("Content-Type") or "").startswith("text/css"):
+            todo += css_refs(reply.body.decode(), url)
+    return Requisites(served, external)

@@ -8,14 +8,11 @@ independently of any spider code.
 from __future__ import annotations
 
 import gzip
-import http.client
 import io
 import re
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
-from email.message import Message
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import lxml.html
 import pytest
@@ -27,6 +24,9 @@ from infra.replica.__main__ import main as replica_main
 from infra.replica.assets import EXTERNAL_HOSTS, THEME_VERSION, UPDATED_STYLE_VERSION
 from infra.replica.handler import ReplicaHTTPServer
 from infra.replica.routes import Router
+from tests.helpers import AssetReply as Reply
+from tests.helpers import _elements, _strings, requisites
+from tests.helpers import fetch_url as fetch
 
 STYLE = "/wp-content/themes/Newspaper/style.css"
 FONT_SIGNATURES = (b"\x00\x01\x00\x00", b"OTTO", b"true", b"wOFF", b"wOF2")
@@ -39,102 +39,9 @@ TYPES = {
     "gif": "image/gif",
     "ico": "image/x-icon",
 }
-# url("..."), url('...'), url(...); @import "..." or @import url(...)
-CSS_URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)"'\s]*))\s*\)""")
-CSS_IMPORT = re.compile(r"""@import\s+(?:"([^"]*)"|'([^']*)')""")
-REQUISITE_RELS = {"stylesheet", "icon", "apple-touch-icon", "preload", "shortcut"}
 SIZED = re.compile(r"-(\d+)x(\d+)\.jpg$")
 
 pytestmark = pytest.mark.e2e  # the replica over HTTP (a server on 127.0.0.1 and .2)
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    headers: Message
-    body: bytes
-
-    def header(self, name: str) -> str | None:
-        return self.headers.get(name)
-
-
-def fetch(url: str, headers: dict[str, str] | None = None) -> Reply:
-    parts = urlsplit(url)
-    target = parts.path + (f"?{parts.query}" if parts.query else "")
-    conn = http.client.HTTPConnection(parts.hostname or "", parts.port or 80, timeout=30)
-    try:
-        conn.request("GET", target, headers=headers or {})
-        resp = conn.getresponse()
-        return Reply(resp.status, resp.msg, resp.read())
-    finally:
-        conn.close()
-
-
-def css_refs(text: str, base_url: str) -> list[str]:
-    found = ["".join(groups) for groups in CSS_URL.findall(text) + CSS_IMPORT.findall(text)]
-    return [urljoin(base_url, u) for u in found if u and not u.startswith("data:")]
-
-
-def srcset_urls(value: str) -> list[str]:
-    return [item.split()[0] for item in value.split(",") if item.strip()]
-
-
-def _elements(doc: lxml.html.HtmlElement, path: str) -> list[lxml.html.HtmlElement]:
-    found = doc.xpath(path)
-    assert isinstance(found, list)
-    return [e for e in found if isinstance(e, lxml.html.HtmlElement)]
-
-
-def _strings(doc: lxml.html.HtmlElement, path: str) -> list[str]:
-    found = doc.xpath(path)
-    assert isinstance(found, list)
-    return [str(s) for s in found]
-
-
-def page_refs(html: bytes, page_url: str) -> list[str]:
-    """Everything a browser loads for the page: links, scripts, images, CSS in the page."""
-    doc = lxml.html.fromstring(html)
-    refs: list[str] = []
-    for link in _elements(doc, "//link[@href]"):
-        if REQUISITE_RELS & set((link.get("rel") or "").lower().split()):
-            refs.append(link.get("href") or "")
-    refs += _strings(doc, "//script/@src")
-    for img in _elements(doc, "//img | //source"):
-        refs += [img.get(attr) or "" for attr in ("src", "data-src") if img.get(attr)]
-        for attr in ("srcset", "data-srcset"):
-            refs += srcset_urls(img.get(attr) or "")
-    out = [urljoin(page_url, r) for r in refs if r and not r.startswith("data:")]
-    for style in _strings(doc, "//style/text()") + _strings(doc, "//@style"):
-        out += css_refs(style, page_url)
-    return out
-
-
-@dataclass
-class Requisites:
-    served: dict[str, Reply]  # in scope: the site's and the CDN's hosts
-    external: set[str]  # hosts referenced and never fetched
-
-
-def requisites(server: ReplicaServer, path: str) -> Requisites:
-    """Fetch a page, then every in-scope requisite, following stylesheets recursively."""
-    assert server.cdn_url is not None
-    scope = {urlsplit(server.base_url).netloc, urlsplit(server.cdn_url).netloc}
-    page_url = server.base_url + path
-    page = fetch(page_url)
-    assert page.status == 200
-    todo, served, external = page_refs(page.body, page_url), {}, set()
-    while todo:
-        url = todo.pop()
-        netloc = urlsplit(url).netloc
-        if netloc not in scope:
-            external.add(urlsplit(url).hostname or "")
-            continue
-        if url in served:
-            continue
-        reply = served[url] = fetch(url)
-        if (reply.header("Content-Type") or "").startswith("text/css"):
-            todo += css_refs(reply.body.decode(), url)
-    return Requisites(served, external)
 
 
 @pytest.fixture(scope="module")

@@ -97,6 +97,12 @@ class RunReport:
             f"{stats.get('newsvault/warc_revisits', 0)} |",
             f"| extraction failures | {self.counts.get('extraction_failures', 0)} |",
             f"| cleaned under min_quality | {len(self.low_quality)} |",
+            "| page requisites archived / re-checked / unchanged / excluded / failed | "
+            + " / ".join(
+                str(stats.get(f"newsvault/requisites_{k}", 0))
+                for k in ("archived", "rechecked", "unchanged", "excluded", "failed")
+            )
+            + " |",
             f"| objects archived | {self.objects} |",
             f"| bytes archived | {self.bytes_archived:,} |",
             "",

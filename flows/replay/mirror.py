@@ -4,7 +4,9 @@ Layout under ``.newsvault/replay/{site}/`` (``NEWSVAULT_HOME`` moves it)::
 
     archive/{warc name}          WARC files, each verified against its manifest (size, SHA-256)
                                  and read through once (every gzip member complete, digests pass)
-    indexes/{run_id}.cdxj        each run's CDXJ index, less the lines of any WARC left out
+    indexes/{run_id}.cdxj        each run's CDXJ index, less the lines of any WARC left out, its
+                                 304 re-checks pointing at the captures they confirmed
+                                 (``flows.replay.revisits``)
     articles/{run_id}.jsonl.gz   each run's articles (titles for WACZ pages)
 
 Incremental: verified files keep a ``.sha256`` sidecar and are not downloaded again. A bad input
@@ -22,6 +24,7 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 
 from flows.errors import NewsvaultError
+from flows.replay.revisits import Resolved, resolve_not_modified
 from flows.store import ArchivedRun, Store, fetch_verified, site_runs
 from flows.warc import WARC_READ_ERRORS, index_warcs, merge_indexes
 
@@ -42,6 +45,7 @@ class Mirror:
     indexes: list[Path] = field(default_factory=list)
     articles: list[Path] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    not_modified: Resolved = field(default_factory=lambda: Resolved(0, 0))
 
     @property
     def archive_dir(self) -> Path:
@@ -152,4 +156,10 @@ def mirror_site(
     if run_id is None:  # indexes of runs no longer good must not point pywb at their files
         for stale in set(mirror.index_dir.glob("*.cdxj")) - set(mirror.indexes):
             stale.unlink()
+    mirror.not_modified = resolve_not_modified(mirror.index_dir.glob("*.cdxj"))
+    if mirror.not_modified.dropped:
+        mirror.problems.append(
+            f"{mirror.not_modified.dropped} 304 re-check(s) left out of replay: the capture they "
+            "confirmed is not in the mirror"
+        )
     return mirror
