@@ -1,7 +1,7 @@
 """``newsvault``: the command line. Thin: parse, call one function, print, exit.
 
-One module per command group (``stack``, ``runs``, ``archive``, ``state``, ``clean``), each
-registering its parsers with their handler. Every ``NewsvaultError`` becomes one line on stderr
+One module per command group (``stack``, ``runs``, ``archive``, ``state``, ``clean``, ``site``),
+each registering its parsers with their handler. Every ``NewsvaultError`` becomes one line on stderr
 and a non-zero exit code; anything else is a bug and keeps its traceback.
 """
 
@@ -11,10 +11,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from flows.cli import archive, clean, runs, stack, state
+from flows.cli import archive, clean, runs, site, stack, state
 from flows.errors import NewsvaultError
 
-GROUPS = (stack, runs, archive, state, clean)
+GROUPS = (stack, runs, archive, state, clean, site)
 
 
 def build_parser() -> argparse.ArgumentParser:

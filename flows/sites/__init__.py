@@ -1,0 +1,59 @@
+"""Site profiles and the site rules the spider and processing share.
+
+``profile``: one TOML file per site, checked against one schema (every key typed, defaulted and
+documented there; ``docs/PROFILES.md`` is rendered from it), and the article and domain rules.
+``listing``: what a sitemap or feed names (``read_listing``), read alike by the spider and by
+processing, so that what the crawl followed and what processing judges cannot drift apart.
+"""
+
+from flows.sites.listing import (
+    FEED_KINDS,
+    SITEMAP_KINDS,
+    SITEMAP_MAX_SIZE,
+    ListedUrl,
+    ListingDocument,
+    ListingTooLarge,
+    UnreadableListing,
+    is_gzipped,
+    read_listing,
+)
+from flows.sites.profile import (
+    BUILTIN_DIR,
+    SECTIONS,
+    Discovery,
+    Extract,
+    Health,
+    Politeness,
+    Schedule,
+    SiteProfile,
+    available_profiles,
+    host_allowed,
+    load_profile,
+    load_profile_file,
+    reference,
+)
+
+__all__ = [
+    "BUILTIN_DIR",
+    "FEED_KINDS",
+    "SECTIONS",
+    "SITEMAP_KINDS",
+    "SITEMAP_MAX_SIZE",
+    "Discovery",
+    "Extract",
+    "Health",
+    "ListedUrl",
+    "ListingDocument",
+    "ListingTooLarge",
+    "Politeness",
+    "Schedule",
+    "SiteProfile",
+    "UnreadableListing",
+    "available_profiles",
+    "host_allowed",
+    "is_gzipped",
+    "load_profile",
+    "load_profile_file",
+    "read_listing",
+    "reference",
+]
