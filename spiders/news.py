@@ -32,7 +32,7 @@ from flows.sites import (
     read_listing,
 )
 from flows.warc import CaptureIndex, read_entries
-from spiders.recorder import KEEP_PAYLOAD
+from spiders.recorder import KEEP_PAYLOAD, REVISITED
 from spiders.robots import ROBOTS_META, RobotsRules
 from spiders.safety import FETCH_FAILURES, MAX_LISTED_FAILURES, describe_failure
 
@@ -139,6 +139,12 @@ class NewsSpider(Spider):
     def fetch_failed(self, failure: Failure) -> None:
         """Errback of every request: its final failure, with the reason, goes to the stats
         (``newsvault/fetch_failures``) and from there to the run report."""
+        stats = self.crawler.stats
+        assert stats is not None
+        response = getattr(failure.value, "response", None)
+        if isinstance(response, Response) and response.status == 304:
+            stats.inc_value("newsvault/articles_not_modified")  # unchanged: no failure
+            return
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
         redirects = request.meta.get("redirect_urls") if request is not None else None
@@ -146,8 +152,6 @@ class NewsSpider(Spider):
             url = f"{redirects[0]} -> {url}"
         reason = describe_failure(failure)
         self.logger.warning("fetch failed: %s: %s", url, reason)
-        stats = self.crawler.stats
-        assert stats is not None
         stats.inc_value("newsvault/fetch_failed")
         if len(self._failures) < MAX_LISTED_FAILURES:
             self._failures.append(f"{reason} | {url}")
@@ -302,6 +306,8 @@ class NewsSpider(Spider):
     def parse_article(self, response: Response) -> None:
         # The recorder has the exchange; processing reads it from the WARC later.
         self.crawler.stats.inc_value("newsvault/articles_fetched")
+        if response.meta.get(REVISITED):  # the payload was already archived
+            self.crawler.stats.inc_value("newsvault/articles_unchanged_identical")
 
     def _is_article_url(self, url: str) -> bool:
         return self.profile.allows(url) and self.profile.is_article_url(url)

@@ -99,7 +99,11 @@ class Health:
     (``flows.orchestrate.health``)."""
 
     min_extraction_coverage: float = key(
-        0.8, "cleaned articles / article pages fetched must reach this share", low=0, high=1
+        0.8,
+        "cleaned articles / article pages fetched must reach this share (1 minus the share "
+        "of pages the cleaner could not handle)",
+        low=0,
+        high=1,
     )
     min_article_pages: int = key(
         5, "with fewer article pages than this, coverage and shares are not judged", low=0
@@ -110,12 +114,6 @@ class Health:
     max_failed_share: float = key(
         0.2,
         "share of fetches that may fail (no response, 5xx, timeout; a 304 is no failure)",
-        low=0,
-        high=1,
-    )
-    max_uncleanable_share: float = key(
-        0.5,
-        "share of article pages with a 200 response the cleaner may fail to clean",
         low=0,
         high=1,
     )
