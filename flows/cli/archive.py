@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import socket
 import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flows.cli.common import positive, use_local_stack_defaults
+from flows.cli.common import positive, require_prefect, use_local_stack_defaults
+from flows.errors import ConfigError
 
 if TYPE_CHECKING:  # the commands import what they use when they run: `--help` stays quick
     from flows.cli.common import Subparsers
@@ -68,13 +70,28 @@ def _index(args: argparse.Namespace) -> int:
 
 
 def _replay_serve(args: argparse.Namespace) -> int:
+    _check_port_free(args.port)  # before mirroring: pywb would only say it stopped by itself
     use_local_stack_defaults()
     return cmd_replay_serve(args.site, args.port)
 
 
 def _export_wacz(args: argparse.Namespace) -> int:
+    parent = args.output.parent
+    if not parent.is_dir():  # never create directories the user did not ask for
+        raise ConfigError(f"-o {args.output}: directory {parent} does not exist; create it first")
     use_local_stack_defaults()
     return cmd_export_wacz(args.site, args.run, args.output)
+
+
+def _check_port_free(port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME-WAIT is no owner
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise ConfigError(
+                f"port {port} on 127.0.0.1 is taken ({exc.strerror}): choose another with --port"
+            ) from exc
 
 
 def _ls(args: argparse.Namespace) -> int:
@@ -100,6 +117,7 @@ def _reprocess(args: argparse.Namespace) -> int:
     from flows.orchestrate import run_reprocess
 
     use_local_stack_defaults()
+    require_prefect("replay reprocess", needed=False)
     summary = run_reprocess(
         args.site, run=args.run, since=args.since, workers=args.workers, dask=args.dask
     )

@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
-from flows.cli.common import positive, use_local_stack_defaults
+from flows.cli.common import positive, require_prefect, use_local_stack_defaults
 
 if TYPE_CHECKING:
     from flows.cli.common import Subparsers
@@ -41,6 +41,7 @@ def _run(args: argparse.Namespace) -> int:
 
     load_profile(args.site, args.base_url)  # unknown site: fail before starting anything
     use_local_stack_defaults()
+    require_prefect("run", needed=False)  # unset: a throwaway server is fine for one run
     check_store(StoreConfig.from_env())  # unreachable or refusing S3: fail before crawling
     from flows.orchestrate import archive_site
 
@@ -63,6 +64,7 @@ def _serve(args: argparse.Namespace) -> int:
     for site in sites:  # unknown site or bad cron: one line before anything starts
         site_deployment(site, args.cron, args.max_pages)
     use_local_stack_defaults()
+    require_prefect("serve", needed=True)
     if args.pool:
         for site, deployment_id in zip(
             sites, deploy_sites(sites, args.pool, args.cron, args.max_pages), strict=True
