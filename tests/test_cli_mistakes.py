@@ -4,9 +4,11 @@ work pool. The commands run as the user runs them: `newsvault` subprocesses."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import socket
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -85,3 +87,27 @@ def test_serve_to_an_unknown_work_pool(stack: LocalStack, tmp_path: Path) -> Non
     env = cli_env(stack, tmp_path / "spool")
     line = error_of(newsvault("serve", "replica", "--pool", "nosuchpool", env=env, timeout=300))
     assert "work pool 'nosuchpool' does not exist" in line and "prefect work-pool create" in line
+
+
+def test_help_says_what_every_option_does_and_its_default() -> None:
+    from flows.cli.main import build_parser
+
+    def walk(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+        yield parser
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for child in action.choices.values():
+                    yield from walk(child)
+
+    for parser in walk(build_parser()):
+        text = parser.format_help()
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction | argparse._HelpAction):
+                continue
+            assert action.help, (parser.prog, action.dest)
+            takes_value = action.option_strings and action.nargs != 0
+            if takes_value and not action.required:  # a value with a default: say which
+                formatter = parser._get_formatter()
+                explained = formatter._get_help_string(action) or ""
+                assert "default" in explained, (parser.prog, action.dest)
+        assert "usage:" in text

@@ -15,9 +15,19 @@ if TYPE_CHECKING:
 def register(sub: Subparsers) -> None:
     run = sub.add_parser("run", help="archive a site once (the archive-site flow)")
     run.add_argument("site", help="site profile name, e.g. replica or fortruss")
-    run.add_argument("--max-pages", type=positive, default=None, help="stop after N articles")
-    run.add_argument("--base-url", default=None, help="point the profile at another address")
-    run.add_argument("--spool", default=None, help="local spool directory")
+    run.add_argument(
+        "--max-pages", type=positive, default=None, help="stop after N articles (default: no limit)"
+    )
+    run.add_argument(
+        "--base-url",
+        default=None,
+        help="point the profile at another address (default: its base_url)",
+    )
+    run.add_argument(
+        "--spool",
+        default=None,
+        help="local spool directory (default: $NEWSVAULT_SPOOL, else $NEWSVAULT_HOME/spool)",
+    )
     run.add_argument(
         "--full", action="store_true", help="fetch every article in full (no lastmod, no 304s)"
     )
@@ -27,10 +37,18 @@ def register(sub: Subparsers) -> None:
         "serve", help="serve one scheduled deployment per site (the cron of its profile)"
     )
     serve_sites.add_argument("sites", nargs="*", metavar="SITE", help="default: every profile")
-    serve_sites.add_argument("--cron", default=None, help="override every profile's cron")
-    serve_sites.add_argument("--max-pages", type=positive, default=None)
     serve_sites.add_argument(
-        "--pool", default=None, help="register the deployments with this work pool and exit"
+        "--cron",
+        default=None,
+        help="override every profile's cron (default: each profile's [schedule] cron)",
+    )
+    serve_sites.add_argument(
+        "--max-pages", type=positive, default=None, help="article pages per run (default: all)"
+    )
+    serve_sites.add_argument(
+        "--pool",
+        default=None,
+        help="register the deployments with this work pool and exit (default: serve them here)",
     )
     serve_sites.set_defaults(handler=_serve)
 
