@@ -2,6 +2,7 @@
 
 ``profile``: one TOML file per site, checked against one schema (every key typed, defaulted and
 documented there; ``docs/PROFILES.md`` is rendered from it), and the article and domain rules.
+``probe``: a new site looked at politely, and the profile written for it (``site add``).
 ``listing``: what a sitemap or feed names (``read_listing``), read alike by the spider and by
 processing, so that what the crawl followed and what processing judges cannot drift apart.
 """
@@ -17,6 +18,7 @@ from flows.sites.listing import (
     is_gzipped,
     read_listing,
 )
+from flows.sites.probe import Probe, fetcher, probe_site, profile_text
 from flows.sites.profile import (
     BUILTIN_DIR,
     SECTIONS,
@@ -46,14 +48,18 @@ __all__ = [
     "ListingDocument",
     "ListingTooLarge",
     "Politeness",
+    "Probe",
     "Schedule",
     "SiteProfile",
     "UnreadableListing",
     "available_profiles",
+    "fetcher",
     "host_allowed",
     "is_gzipped",
     "load_profile",
     "load_profile_file",
+    "probe_site",
+    "profile_text",
     "read_listing",
     "reference",
 ]
