@@ -37,6 +37,9 @@ from spiders.robots import ROBOTS_META, RobotsRules
 from spiders.safety import FETCH_FAILURES, MAX_LISTED_FAILURES, describe_failure
 
 _PAGE_RE = re.compile(r"/page/(\d+)/?$")
+# Request meta flag: a known article no listing names any more, re-fetched for evidence of its
+# deletion (a 404 or 410 then is that evidence, not a failed fetch).
+_RECHECK = "newsvault_recheck_unlisted"
 
 
 class NewsSpider(Spider):
@@ -142,10 +145,15 @@ class NewsSpider(Spider):
         stats = self.crawler.stats
         assert stats is not None
         response = getattr(failure.value, "response", None)
+        request = getattr(failure, "request", None)
         if isinstance(response, Response) and response.status == 304:
             stats.inc_value("newsvault/articles_not_modified")  # unchanged: no failure
             return
-        request = getattr(failure, "request", None)
+        if isinstance(response, Response) and response.status in (404, 410):
+            if request is not None and request.meta.get(_RECHECK):  # the deletion's evidence
+                stats.inc_value("newsvault/articles_gone")
+                self.logger.info("gone: %s (HTTP %s)", request.url, response.status)
+                return
         url = request.url if request is not None else "?"
         redirects = request.meta.get("redirect_urls") if request is not None else None
         if redirects:  # name the URL that was asked for, and where it led
@@ -300,6 +308,7 @@ class NewsSpider(Spider):
                     errback=self.fetch_failed,
                     priority=5,
                     dont_filter=True,
+                    meta={_RECHECK: True},
                 )
             )
 

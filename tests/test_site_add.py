@@ -146,9 +146,21 @@ def test_site_add_on_a_wordpress_site_then_crawl(
     assert isinstance(discovery, dict) and discovery["sitemaps"] == ["/post-sitemap.xml.gz"]
     check = newsvault("site", "check", "devblog", "--pages", "2", env=env, timeout=300)
     assert check.returncode == 0 and "2 of 2 article pages cleaned" in check.stdout, check.stdout
-    run = newsvault("run", "devblog", env=env, timeout=600)
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    start = max(i for i, line in enumerate(run.stdout.splitlines()) if line == "{")
-    summary = json.loads("\n".join(run.stdout.splitlines()[start:]))
+    summary = run(env)
     assert summary["health"] == "ok" and summary["new_articles"] == PAGES, summary
     assert any(k.endswith("articles.jsonl.gz") for k in objects(stack, env["NEWSVAULT_S3_PREFIX"]))
+    # A post taken down (gone from the gzipped sitemap, 404): deleted by disappearance.
+    wordpress.pages.pop(sorted(wordpress.pages)[0])
+    summary = run(env)
+    assert summary["health"] == "ok" and summary["deletions"] == 1, summary
+    assert summary["unchanged"] == PAGES - 1, summary
+
+
+def run(env: dict[str, str]) -> dict[str, object]:
+    proc = newsvault("run", "devblog", env=env, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "fetch failed" not in proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    start = max(i for i, line in enumerate(lines) if line == "{")
+    summary: dict[str, object] = json.loads("\n".join(lines[start:]))
+    return summary

@@ -46,6 +46,7 @@ SUMMARY_STATS = (
     "newsvault/articles_unchanged_by_lastmod",
     "newsvault/articles_unchanged_identical",
     "newsvault/articles_not_modified",
+    "newsvault/articles_gone",
     "newsvault/fetch_failed",
     "newsvault/warc_records",
     "newsvault/warc_revisits",
