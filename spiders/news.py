@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -31,13 +30,16 @@ from flows.sites import (
 )
 from flows.warc import CaptureIndex, read_entries
 from spiders.budget import RunGuard, depth_of, one_line
-from spiders.dates import parse_http_date, parse_time
-from spiders.recorder import KEEP_PAYLOAD
+from spiders.dates import conditional_headers
+from spiders.recorder import KEEP_PAYLOAD, REVISITED
 from spiders.requisites import RequisiteFetcher
 from spiders.robots import ROBOTS_META, RobotsRules
 from spiders.safety import FETCH_FAILURES, MAX_LISTED_FAILURES, describe_failure
 
 _PAGE_RE = re.compile(r"/page/(\d+)/?$")
+# Request meta flag: a known article no listing names any more, re-fetched for evidence of its
+# deletion (a 404 or 410 then is that evidence, not a failed fetch).
+_RECHECK = "newsvault_recheck_unlisted"
 
 
 class NewsSpider(Spider):
@@ -153,15 +155,24 @@ class NewsSpider(Spider):
     def fetch_failed(self, failure: Failure) -> None:
         """Errback of every request: its final failure, with the reason, goes to the stats
         (``newsvault/fetch_failures``) and from there to the run report."""
+        stats = self.crawler.stats
+        assert stats is not None
+        response = getattr(failure.value, "response", None)
         request = getattr(failure, "request", None)
+        if isinstance(response, Response) and response.status == 304:
+            stats.inc_value("newsvault/articles_not_modified")  # unchanged: no failure
+            return
+        if isinstance(response, Response) and response.status in (404, 410):
+            if request is not None and request.meta.get(_RECHECK):  # the deletion's evidence
+                stats.inc_value("newsvault/articles_gone")
+                self.logger.info("gone: %s (HTTP %s)", request.url, response.status)
+                return
         url = request.url if request is not None else "?"
         redirects = request.meta.get("redirect_urls") if request is not None else None
         if redirects:  # name the URL that was asked for, and where it led
             url = f"{redirects[0]} -> {url}"
         reason = describe_failure(failure)
         self.logger.warning("fetch failed: %s: %s", url, reason)
-        stats = self.crawler.stats
-        assert stats is not None
         stats.inc_value("newsvault/fetch_failed")
         if len(self._failures) < MAX_LISTED_FAILURES:
             self._failures.append(f"{reason} | {url}")
@@ -326,24 +337,8 @@ class NewsSpider(Spider):
         )
 
     def _conditional_headers(self, url: str, lastmod: str | None) -> dict[str, str] | None:
-        """Validators from the last capture; None when the sitemap says it can't have changed."""
         latest = self.prior.latest(url) if self.prior is not None else None
-        if latest is None or latest.status not in (200, 304):
-            return {}
-        changed = parse_time(lastmod)
-        # Compare the site's clock with the site's clock: the Last-Modified the page had when
-        # it was captured (the capture's own date is ours, and sites' clocks drift).
-        captured = parse_http_date(latest.last_modified) or parse_time(latest.date)
-        if changed is not None and captured is not None and changed <= captured:
-            window = timedelta(days=self.profile.discovery.recheck_days)
-            if datetime.now(UTC) - changed > window:
-                return None
-        headers = {}
-        if latest.etag:
-            headers["If-None-Match"] = latest.etag
-        if latest.last_modified:
-            headers["If-Modified-Since"] = latest.last_modified
-        return headers
+        return conditional_headers(latest, lastmod, self.profile.discovery.recheck_days)
 
     def recheck_unlisted(self) -> None:
         """Once the crawl is idle: re-fetch known articles no sitemap or feed names any more,
@@ -372,12 +367,15 @@ class NewsSpider(Spider):
                     errback=self.fetch_failed,
                     priority=5,
                     dont_filter=True,
+                    meta={_RECHECK: True},
                 )
             )
 
     def parse_article(self, response: Response) -> Iterator[Request]:
         # The recorder has the exchange; processing reads it from the WARC later.
         self.crawler.stats.inc_value("newsvault/articles_fetched")
+        if response.meta.get(REVISITED):  # the payload was already archived
+            self.crawler.stats.inc_value("newsvault/articles_unchanged_identical")
         yield from self.requisites.requests(response)
 
     def parse_requisite(self, response: Response) -> Iterator[Request]:

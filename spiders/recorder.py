@@ -80,6 +80,9 @@ def _request_target(url: str) -> bytes:
 # Set by the spider on robots.txt, sitemaps and feeds, so that every run holds the complete
 # listing it was discovered from (deletion-by-disappearance is judged from it); they are small.
 KEEP_PAYLOAD = "newsvault_keep_payload"
+# Response meta flag set here: the payload was already archived (an identical-payload or a 304
+# revisit), so the spider counts the page as unchanged.
+REVISITED = "newsvault_revisited"
 
 
 def revisit_for(index: CaptureIndex, url: str, status: int, digest: str) -> RevisitOf | None:
@@ -165,6 +168,8 @@ class WarcRecorderMiddleware:
         if request.meta.get(KEEP_PAYLOAD) is None:
             revisit = revisit_for(self.index, exchange.url, response.status, digest)
         written, _ = self.spool.write_exchange(exchange, revisit)
+        if revisit is not None:
+            request.meta[REVISITED] = True
         self.index.add(
             CaptureEntry(
                 uri=exchange.url,

@@ -269,6 +269,13 @@ def test_error_message_names_selector() -> None:
         "no article text found in https://fort-russ.com/2017/07/x/: not an article page, or the "
         "content selector 'div.td-post-content' no longer matches (site layout changed?)"
     )
+    with pytest.raises(ExtractionError) as generic:
+        clean(html, "https://fort-russ.com/2017/07/x/")  # no selector was set: none is blamed
+    assert str(generic.value) == (
+        "no article text found in https://fort-russ.com/2017/07/x/: not an article page, or a "
+        "layout the generic cleaner cannot read (set [extract] content_selector in the site's "
+        "profile)"
+    )
 
 
 @pytest.mark.parametrize("html", [b"", "   ", b"\x00\x00"])

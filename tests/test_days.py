@@ -33,11 +33,17 @@ class Archive:
         self.config = store_config(stack)
         self.client = s3(stack)
         self.runs: list[str] = []
+        self.outputs: list[str] = []  # stdout and stderr of each run
+        self.summaries: list[dict[str, Any]] = []  # what each run printed
 
     def run(self, *extra: str) -> str:
         proc = newsvault("run", "replica", "--base-url", self.base_url, *extra, env=self.env)
         assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
         self.last_output = proc.stdout + proc.stderr
+        self.outputs.append(self.last_output)
+        lines = proc.stdout.splitlines()
+        start = max(i for i, line in enumerate(lines) if line == "{")
+        self.summaries.append(json.loads("\n".join(lines[start:])))
         runs = self.run_ids()
         assert len(runs) == len(self.runs) + 1
         self.runs = runs
@@ -107,6 +113,11 @@ def test_unchanged_rerun_costs_at_most_two_percent(days: Any, tmp_path: Path) ->
         archive.get(f"{PREFIX}/sites/replica/runs/{first}/crawl-stats.json")
     )
     assert stats["downloader/response_bytes"] < first_requests["downloader/response_bytes"]
+    # A 304 or a lastmod skip is an unchanged article, never a failed fetch.
+    assert "fetch failed" not in archive.outputs[1]
+    assert stats.get("newsvault/fetch_failed", 0) == 0
+    assert archive.summaries[1]["unchanged"] == ARTICLES, archive.summaries[1]
+    assert archive.summaries[1]["health"] == "ok"
 
 
 def test_days_give_versions_aliases_near_duplicates_and_deletions(days: Any) -> None:

@@ -16,7 +16,7 @@ from flows.derive.articles import write_jsonl_gz
 from flows.derive.process import clean_warc, merge_results, process_warcs
 from flows.errors import ConfigError
 from flows.orchestrate.crawl import run_crawl
-from flows.orchestrate.health import check_health
+from flows.orchestrate.health import check_health, reached_nothing, unreachable_report
 from flows.orchestrate.monitor import crawl_progress
 from flows.orchestrate.report import RunReport
 from flows.orchestrate.schedule import cron_schedule, site_deployment
@@ -58,6 +58,34 @@ def test_health_thresholds() -> None:
     [problem] = check_health("s", health, nothing, [counts(), nothing, nothing])
     assert "no new article or version in the last 3 runs" in problem
     assert check_health("s", Health(stale_runs=0), nothing, [nothing] * 5) == []
+
+
+def test_failed_share_and_unreachable() -> None:
+    """Failed fetches (a 304 is none) fail a run past max_failed_share; no response at all is an
+    unreachable site, reported with the reasons."""
+    stats = {"downloader/request_count": 100, "newsvault/fetch_failed": 30}
+    [problem] = check_health("s", Health(), counts(), [], stats)
+    assert "30 of 100 fetches failed (30% > 20%)" in problem
+    assert check_health("s", Health(max_failed_share=0.5), counts(), [], stats) == []
+    assert reached_nothing({"downloader/request_count": 9}) and not reached_nothing(
+        {"downloader/response_count": 1}
+    )
+    failed = {"newsvault/fetch_failures": ["DNS lookup failed | http://x.invalid/robots.txt"]}
+    text, problem = unreachable_report("s", "r", "http://x.invalid", failed)
+    assert problem.startswith("site unreachable: no response from http://x.invalid (DNS lookup")
+    assert "nothing archived" in problem and "| DNS lookup failed | http://x.invalid/" in text
+
+
+def test_report_unchanged_counts_rechecked_and_skipped() -> None:
+    stats = {
+        "newsvault/articles_not_modified": 4,
+        "newsvault/articles_unchanged_identical": 3,
+        "newsvault/articles_unchanged_by_lastmod": 20,
+    }
+    report = RunReport("s", "r", "http://x", "s3://b", "k", stats, counts(unchanged=2), 0, 0, [], 1)
+    assert report.unchanged() == 29 and report.summary()["unchanged"] == 29
+    assert "| unchanged (no new version; re-checked or skipped) | 29 |" in report.markdown()
+    assert "| · not modified (HTTP 304) | 4 |" in report.markdown()
 
 
 def test_profiles_have_health_and_valid_crons() -> None:

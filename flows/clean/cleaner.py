@@ -212,9 +212,15 @@ def clean_html(
 
 
 def _no_text(url: str, selector: str | None) -> CleanError:
+    if selector is None:  # the generic path: no selector was ever set to blame
+        return CleanError(
+            f"no article text found in {url}: not an article page, or a layout the generic "
+            "cleaner cannot read (set [extract] content_selector in the site's profile)",
+            STATUS_NO_ARTICLE,
+        )
     return CleanError(
         f"no article text found in {url}: not an article page, or the content selector "
-        f"'{selector or '(none)'}' no longer matches (site layout changed?)",
+        f"'{selector}' no longer matches (site layout changed?)",
         STATUS_NO_ARTICLE,
     )
 

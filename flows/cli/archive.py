@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import socket
 import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flows.cli.common import positive, use_local_stack_defaults
+from flows.cli.common import positive, require_prefect, use_local_stack_defaults
+from flows.errors import ConfigError
 
 if TYPE_CHECKING:  # the commands import what they use when they run: `--help` stays quick
     from flows.cli.common import Subparsers
@@ -25,39 +27,49 @@ if TYPE_CHECKING:  # the commands import what they use when they run: `--help` s
 
 def register(sub: Subparsers) -> None:
     ls = sub.add_parser("ls", help="list a site's archived runs and objects in S3")
-    ls.add_argument("site")
-    ls.add_argument("--run", default=None, help="only this run id")
+    ls.add_argument("site", help="the site: the name of its profile (spiders/profiles/SITE.toml)")
+    ls.add_argument("--run", default=None, help="only this run id (default: every run)")
     ls.add_argument("--last", action="store_true", help="only the most recent run")
     ls.set_defaults(handler=_ls)
 
     index = sub.add_parser("index", help="merge a site's run indexes into sites/SITE/index.cdxj")
-    index.add_argument("site")
+    index.add_argument(
+        "site", help="the site: the name of its profile (spiders/profiles/SITE.toml)"
+    )
     index.set_defaults(handler=_index)
 
     replay = sub.add_parser("replay", help="browse a site's archive in pywb")
     replay_sub = replay.add_subparsers(dest="replay_command", required=True, metavar="ACTION")
     serve = replay_sub.add_parser("serve", help="mirror the site's archive and serve it in pywb")
-    serve.add_argument("site")
+    serve.add_argument(
+        "site", help="the site: the name of its profile (spiders/profiles/SITE.toml)"
+    )
     serve.add_argument("--port", type=int, default=8080, help="pywb port on 127.0.0.1")
     serve.set_defaults(handler=_replay_serve)
     reprocess = replay_sub.add_parser(
         "reprocess", help="re-derive article JSON from the archived WARCs (current cleaner)"
     )
-    reprocess.add_argument("site")
+    reprocess.add_argument(
+        "site", help="the site: the name of its profile (spiders/profiles/SITE.toml)"
+    )
     when = reprocess.add_mutually_exclusive_group()
-    when.add_argument("--run", default=None, help="only this run id")
-    when.add_argument("--since", default=None, help="runs from this date on (YYYY-MM-DD)")
+    when.add_argument("--run", default=None, help="only this run id (default: every run)")
+    when.add_argument(
+        "--since", default=None, help="runs from this date on, YYYY-MM-DD (default: every run)"
+    )
     reprocess.add_argument(
         "--workers", type=positive, default=None, help="processes (default: CPU count)"
     )
-    reprocess.add_argument("--dask", default=None, help="address of a Dask scheduler to use")
+    reprocess.add_argument(
+        "--dask", default=None, help="address of a Dask scheduler to use (default: local processes)"
+    )
     reprocess.set_defaults(handler=_reprocess)
 
     export = sub.add_parser("export", help="export a site's archive")
     export_sub = export.add_subparsers(dest="export_command", required=True, metavar="FORMAT")
     wacz = export_sub.add_parser("wacz", help="write a WACZ 1.1.1 file")
-    wacz.add_argument("site")
-    wacz.add_argument("--run", default=None, help="only this run id")
+    wacz.add_argument("site", help="the site: the name of its profile (spiders/profiles/SITE.toml)")
+    wacz.add_argument("--run", default=None, help="only this run id (default: every run)")
     wacz.add_argument("-o", "--output", required=True, type=Path, help="the .wacz file to write")
     wacz.set_defaults(handler=_export_wacz)
 
@@ -68,13 +80,28 @@ def _index(args: argparse.Namespace) -> int:
 
 
 def _replay_serve(args: argparse.Namespace) -> int:
+    _check_port_free(args.port)  # before mirroring: pywb would only say it stopped by itself
     use_local_stack_defaults()
     return cmd_replay_serve(args.site, args.port)
 
 
 def _export_wacz(args: argparse.Namespace) -> int:
+    parent = args.output.parent
+    if not parent.is_dir():  # never create directories the user did not ask for
+        raise ConfigError(f"-o {args.output}: directory {parent} does not exist; create it first")
     use_local_stack_defaults()
     return cmd_export_wacz(args.site, args.run, args.output)
+
+
+def _check_port_free(port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME-WAIT is no owner
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise ConfigError(
+                f"port {port} on 127.0.0.1 is taken ({exc.strerror}): choose another with --port"
+            ) from exc
 
 
 def _ls(args: argparse.Namespace) -> int:
@@ -100,6 +127,7 @@ def _reprocess(args: argparse.Namespace) -> int:
     from flows.orchestrate import run_reprocess
 
     use_local_stack_defaults()
+    require_prefect("replay reprocess", needed=False)
     summary = run_reprocess(
         args.site, run=args.run, since=args.since, workers=args.workers, dask=args.dask
     )

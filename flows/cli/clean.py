@@ -23,14 +23,22 @@ def register(sub: Subparsers) -> None:
         "bad arguments.",
     )
     clean.add_argument("file", help="HTML file, or - for stdin")
-    clean.add_argument("--url", default="http://localhost/")
-    clean.add_argument("--site", default=None, help="use this site profile's extraction rules")
-    clean.add_argument("--format", choices=("json", "text"), default="json")
+    clean.add_argument(
+        "--url", default="http://localhost/", help="the page's URL (resolves its relative links)"
+    )
+    clean.add_argument(
+        "--site",
+        default=None,
+        help="use this site profile's extraction rules (default: the generic cleaner)",
+    )
+    clean.add_argument(
+        "--format", choices=("json", "text"), default="json", help="the article as JSON or text"
+    )
     clean.add_argument(
         "--charset",
         default=None,
         help="the charset of the HTTP Content-Type header the page came with (as the pipeline "
-        "passes it: it overrules a wrong <meta charset> the same way)",
+        "passes it: it overrules a wrong <meta charset> the same way; default: none)",
     )
     clean.set_defaults(handler=_clean)
 

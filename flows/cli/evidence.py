@@ -23,11 +23,17 @@ def register(sub: Subparsers) -> None:
         help="check a site's archive: sizes and SHA-256, signatures, timestamps, WARC digests, "
         "revisits, CDXJ, state",
     )
-    verify.add_argument("site")
+    verify.add_argument("site", help="the site profile name, e.g. replica")
     only = verify.add_mutually_exclusive_group()
-    only.add_argument("--run", default=None, metavar="RUN_ID", help="only this run")
     only.add_argument(
-        "--wacz", type=Path, default=None, metavar="FILE", help="a WACZ exported from this archive"
+        "--run", default=None, metavar="RUN_ID", help="only this run (default: every run)"
+    )
+    only.add_argument(
+        "--wacz",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="a WACZ exported from this archive (default: none)",
     )
     verify.add_argument(
         "--tsa-ca",
@@ -39,26 +45,42 @@ def register(sub: Subparsers) -> None:
     verify.add_argument("--quiet", action="store_true", help="print problems and the summary")
     verify.set_defaults(handler=_verify)
 
-    replay_help = "the pywb collection the links point at (`newsvault replay serve`)"
+    replay_help = (
+        "the pywb collection the links point at (`newsvault replay serve`; "
+        "default: http://127.0.0.1:8080/SITE)"
+    )
     history = sub.add_parser("history", help="every version, alias and deletion of an article")
-    history.add_argument("site")
-    history.add_argument("article", metavar="URL|POST_ID")
-    history.add_argument("--format", choices=("text", "json"), default="text")
+    history.add_argument("site", help="the site profile name, e.g. replica")
+    history.add_argument(
+        "article", metavar="URL|POST_ID", help="the article's URL (any alias) or WordPress post id"
+    )
+    history.add_argument(
+        "--format", choices=("text", "json"), default="text", help="text, or JSON for scripts"
+    )
     history.add_argument("--replay-base", default=None, metavar="URL", help=replay_help)
     history.set_defaults(handler=_history)
 
     cite = sub.add_parser("cite", help="cite the version of an article current at a date")
-    cite.add_argument("site")
-    cite.add_argument("article", metavar="URL|POST_ID")
+    cite.add_argument("site", help="the site profile name, e.g. replica")
+    cite.add_argument(
+        "article", metavar="URL|POST_ID", help="the article's URL (any alias) or WordPress post id"
+    )
     cite.add_argument("--at", default=None, metavar="DATE", help="ISO 8601 (default: latest)")
-    cite.add_argument("--format", choices=("text", "csl-json", "bibtex"), default="text")
+    cite.add_argument(
+        "--format",
+        choices=("text", "csl-json", "bibtex"),
+        default="text",
+        help="a citation as text, CSL-JSON or BibTeX",
+    )
     cite.add_argument("--replay-base", default=None, metavar="URL", help=replay_help)
     cite.set_defaults(handler=_cite)
 
     keygen = sub.add_parser(
         "keygen", help="write a new ECDSA P-384 signing key (for NEWSVAULT_SIGNING_KEY_FILE)"
     )
-    keygen.add_argument("path", type=Path)
+    keygen.add_argument(
+        "path", type=Path, help="the PEM file to write (mode 0600; never overwritten)"
+    )
     keygen.set_defaults(handler=_keygen)
 
 

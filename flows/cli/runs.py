@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
-from flows.cli.common import positive, use_local_stack_defaults
+from flows.cli.common import positive, require_prefect, use_local_stack_defaults
 
 if TYPE_CHECKING:
     from flows.cli.common import Subparsers
@@ -15,9 +15,19 @@ if TYPE_CHECKING:
 def register(sub: Subparsers) -> None:
     run = sub.add_parser("run", help="archive a site once (the archive-site flow)")
     run.add_argument("site", help="site profile name, e.g. replica or fortruss")
-    run.add_argument("--max-pages", type=positive, default=None, help="stop after N articles")
-    run.add_argument("--base-url", default=None, help="point the profile at another address")
-    run.add_argument("--spool", default=None, help="local spool directory")
+    run.add_argument(
+        "--max-pages", type=positive, default=None, help="stop after N articles (default: no limit)"
+    )
+    run.add_argument(
+        "--base-url",
+        default=None,
+        help="point the profile at another address (default: its base_url)",
+    )
+    run.add_argument(
+        "--spool",
+        default=None,
+        help="local spool directory (default: $NEWSVAULT_SPOOL, else $NEWSVAULT_HOME/spool)",
+    )
     run.add_argument(
         "--full", action="store_true", help="fetch every article in full (no lastmod, no 304s)"
     )
@@ -27,10 +37,18 @@ def register(sub: Subparsers) -> None:
         "serve", help="serve one scheduled deployment per site (the cron of its profile)"
     )
     serve_sites.add_argument("sites", nargs="*", metavar="SITE", help="default: every profile")
-    serve_sites.add_argument("--cron", default=None, help="override every profile's cron")
-    serve_sites.add_argument("--max-pages", type=positive, default=None)
     serve_sites.add_argument(
-        "--pool", default=None, help="register the deployments with this work pool and exit"
+        "--cron",
+        default=None,
+        help="override every profile's cron (default: each profile's [schedule] cron)",
+    )
+    serve_sites.add_argument(
+        "--max-pages", type=positive, default=None, help="article pages per run (default: all)"
+    )
+    serve_sites.add_argument(
+        "--pool",
+        default=None,
+        help="register the deployments with this work pool and exit (default: serve them here)",
     )
     serve_sites.set_defaults(handler=_serve)
 
@@ -41,6 +59,7 @@ def _run(args: argparse.Namespace) -> int:
 
     load_profile(args.site, args.base_url)  # unknown site: fail before starting anything
     use_local_stack_defaults()
+    require_prefect("run", needed=False)  # unset: a throwaway server is fine for one run
     check_store(StoreConfig.from_env())  # unreachable or refusing S3: fail before crawling
     from flows.orchestrate import archive_site
 
@@ -63,6 +82,7 @@ def _serve(args: argparse.Namespace) -> int:
     for site in sites:  # unknown site or bad cron: one line before anything starts
         site_deployment(site, args.cron, args.max_pages)
     use_local_stack_defaults()
+    require_prefect("serve", needed=True)
     if args.pool:
         for site, deployment_id in zip(
             sites, deploy_sites(sites, args.pool, args.cron, args.max_pages), strict=True

@@ -24,10 +24,14 @@ def register(sub: Subparsers) -> None:
     sub.add_parser("status", help="show which local servers run").set_defaults(handler=_status)
 
     replica = sub.add_parser("replica", help="serve the replica of Fort Russ News on 127.0.0.1")
-    replica.add_argument("--port", type=int, default=8765)
-    replica.add_argument("--articles", type=positive, default=200)
-    replica.add_argument("--seed", type=int, default=1)
-    replica.add_argument("--day", type=int, default=0)
+    replica.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1")
+    replica.add_argument(
+        "--articles", type=positive, default=200, help="articles the replica holds"
+    )
+    replica.add_argument("--seed", type=int, default=1, help="seed of the generated content")
+    replica.add_argument(
+        "--day", type=int, default=0, help="the replica's day (new, edited, deleted articles)"
+    )
     replica.add_argument(
         "--admin", action="store_true", help="allow POST /__replica__/day?d=N (loopback only)"
     )

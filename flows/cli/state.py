@@ -20,7 +20,9 @@ def register(sub: Subparsers) -> None:
     rebuild = state_sub.add_parser(
         "rebuild", help="rebuild the state from the archive alone and compare with the saved one"
     )
-    rebuild.add_argument("site")
+    rebuild.add_argument(
+        "site", help="the site: the name of its profile (spiders/profiles/SITE.toml)"
+    )
     rebuild.add_argument("--save", action="store_true", help="replace the saved state with it")
     rebuild.set_defaults(handler=_rebuild)
 

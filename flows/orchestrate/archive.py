@@ -11,7 +11,7 @@ import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -22,7 +22,12 @@ from flows.derive import Derived, derive, process_warcs, write_jsonl_gz
 from flows.errors import HealthCheckError, StoreError
 from flows.orchestrate.crawl import CrawlResult, read_stats, run_crawl
 from flows.orchestrate.evidence import check_evidence_config, sign_task
-from flows.orchestrate.health import check_health, crawl_problems
+from flows.orchestrate.health import (
+    check_health,
+    crawl_problems,
+    reached_nothing,
+    unreachable_report,
+)
 from flows.orchestrate.monitor import CrawlProgressArtifact, earlier_counts
 from flows.orchestrate.report import RunReport, RunSummary, article_rows, fetch_failures
 from flows.sites import SiteProfile, load_profile
@@ -244,6 +249,17 @@ def _recovery_failed(orphan: RunPaths, exc: Exception) -> None:
     )
 
 
+def _fail_unreachable(profile: SiteProfile, run: RunPaths, crawl: CrawlResult) -> NoReturn:
+    """The site gave no response at all: publish why, drop the spooled run (an empty run in
+    the archive would make every later replay and export warn about it), fail."""
+    text, problem = unreachable_report(profile.name, run.run_id, profile.base_url, crawl.stats)
+    create_markdown_artifact(
+        text, key=f"{profile.name}-run-report", description="archive run report (unreachable)"
+    )
+    shutil.rmtree(run.dir, ignore_errors=True)
+    raise HealthCheckError(f"run {run.run_id} of {profile.name}: {problem}")
+
+
 def _archive_site(
     site: str,
     max_pages: int | None,
@@ -284,6 +300,8 @@ def _archive_site(
     if orphans:  # the crawl's prior captures now include the recovered runs'
         shutil.copyfile(loaded.captures, run.prior_captures)
     crawl = crawl_task(profile, run, max_pages, warc_max_size, full)
+    if reached_nothing(crawl.stats):  # nothing to archive: an empty run would only mislead
+        _fail_unreachable(profile, run, crawl)
     processed = process_task(profile, run, config, crawl, started_at, loaded)
     keys = Keys(config.prefix, run.site, run.run_id)
     try:
@@ -323,6 +341,7 @@ def _archive_site(
             profile.health,
             counts,
             history,
+            crawl.stats,
             low_quality=len(processed.process.low_quality),
         )
         + crawl_problems(profile.name, crawl.stats),

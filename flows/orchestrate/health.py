@@ -16,6 +16,31 @@ from flows.sites import Health
 BLOCKED_STATUSES = ("403", "429")
 
 
+def reached_nothing(crawl_stats: dict[str, Any]) -> bool:
+    """No HTTP response at all (DNS or connection failures, timeouts, robots.txt unreachable):
+    the site was not reached, whatever the crawl's finish reason."""
+    return int(crawl_stats.get("downloader/response_count", 0) or 0) == 0
+
+
+def unreachable_report(
+    site: str, run_id: str, base_url: str, crawl_stats: dict[str, Any]
+) -> tuple[str, str]:
+    """The report of a run that reached nothing, and its one-line problem."""
+    failed = crawl_stats.get("newsvault/fetch_failures") or []
+    reasons = sorted({str(f).rpartition(" | ")[0] for f in failed if isinstance(f, str)})
+    why = "; ".join(reasons[:3]) or "no response"
+    problem = (
+        f"site unreachable: no response from {base_url} ({why}); nothing archived. Check "
+        f"that the site is up and that base_url in the {site} profile is right"
+    )
+    lines = [f"# Archive run `{run_id}` of **{site}**: site unreachable", "", f"- Site: {base_url}"]
+    lines += ["- Health: **FAILED**", "", f"- {problem}", "", "| reason | url |", "|---|---|"]
+    for item in failed[:100] if isinstance(failed, list) else []:
+        reason, _, url = str(item).rpartition(" | ")
+        lines.append(f"| {reason} | {url} |")
+    return "\n".join(lines) + "\n", problem
+
+
 def produced_something(counts: DerivedCounts) -> bool:
     return bool(int(counts.get("new_articles", 0)) or int(counts.get("new_versions", 0)))
 
@@ -25,6 +50,7 @@ def check_health(
     health: Health,
     counts: DerivedCounts,
     earlier: Sequence[DerivedCounts] = (),
+    crawl_stats: dict[str, Any] | None = None,
     low_quality: int = 0,
 ) -> list[str]:
     """Problems of one run. ``counts`` is ``Derived.summary()``; ``earlier`` the counts of the
@@ -44,6 +70,7 @@ def check_health(
                 f"against a page listed under 'Pages that could not be cleaned' or 'Pages "
                 f"cleaned under min_quality'"
             )
+        problems += _shares(health, crawl_stats or {})
     statuses = counts.get("responses_by_status", {})
     responses = sum(int(n) for n in statuses.values())
     blocked = sum(int(statuses.get(code, 0)) for code in BLOCKED_STATUSES)
@@ -88,5 +115,21 @@ def crawl_problems(site: str, stats: dict[str, Any]) -> list[str]:
         problems.append(
             "documents beyond the run budget were not followed: " + ", ".join(over) + "; raise "
             f"[budget] sitemap_depth/listing_depth in the {site} profile if they are real"
+        )
+    return problems
+
+
+def _shares(health: Health, stats: dict[str, Any]) -> list[str]:
+    """The share of failed fetches (after retries; a 304 is none), judged only from
+    ``min_article_pages`` article pages on. (The share of pages the cleaner could not handle is
+    ``1 - min_extraction_coverage``, checked above.)"""
+    problems: list[str] = []
+    failed = int(stats.get("newsvault/fetch_failed", 0) or 0)
+    requests = int(stats.get("downloader/request_count", 0) or 0)
+    if requests and failed / requests > health.max_failed_share:
+        problems.append(
+            f"{failed} of {requests} fetches failed ({failed / requests:.0%} > "
+            f"{health.max_failed_share:.0%}): see 'Fetches that failed'; the site may be down "
+            f"or refusing the crawler"
         )
     return problems

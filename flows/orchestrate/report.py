@@ -24,6 +24,14 @@ class RunSummary(DerivedCounts):
     evidence: str  # "unsigned", or the signature's key and the timestamp's status
 
 
+# The spider's counts of articles that had no new version without being cleaned again.
+UNCHANGED_STATS = (
+    "articles_unchanged_identical",
+    "articles_not_modified",
+    "articles_unchanged_by_lastmod",
+)
+
+
 @dataclass(frozen=True)
 class RunReport:
     site: str
@@ -55,9 +63,18 @@ class RunReport:
             "bytes_archived": self.bytes_archived,
             "duration_s": round(self.duration_s, 1),
             **self.counts,
+            "unchanged": self.unchanged(),
             "health": self.health or "ok",
             "evidence": self.evidence,
         }
+
+    def unchanged(self) -> int:
+        """Articles re-checked or skipped that had no new version: re-fetched with the same
+        text or the same payload, answered 304, or skipped by their sitemap lastmod."""
+        stats = self.crawl_stats
+        return int(self.counts.get("unchanged", 0)) + sum(
+            int(stats.get(f"newsvault/{key}", 0) or 0) for key in UNCHANGED_STATS
+        )
 
     def markdown(self) -> str:
         stats = self.crawl_stats
@@ -87,11 +104,15 @@ class RunReport:
             f"| articles written | {self.counts.get('articles', 0)} |",
             f"| new articles | {self.counts.get('new_articles', 0)} |",
             f"| new versions of archived articles | {self.counts.get('new_versions', 0)} |",
-            f"| unchanged (no new version) | {self.counts.get('unchanged', 0)} |",
+            f"| unchanged (no new version; re-checked or skipped) | {self.unchanged()} |",
+            f"| · re-fetched, same text | {self.counts.get('unchanged', 0)} |",
+            f"| · re-fetched, identical payload | "
+            f"{stats.get('newsvault/articles_unchanged_identical', 0)} |",
+            f"| · not modified (HTTP 304) | {stats.get('newsvault/articles_not_modified', 0)} |",
             f"| near-duplicates flagged | {self.counts.get('near_duplicates', 0)} |",
             f"| aliases (same article, other URL) | {self.counts.get('aliases', 0)} |",
             f"| deletions | {self.counts.get('deletions', 0)} |",
-            f"| unchanged by sitemap lastmod (not fetched) | "
+            f"| · skipped by sitemap lastmod (not fetched) | "
             f"{stats.get('newsvault/articles_unchanged_by_lastmod', 0)} |",
             f"| revisit records (identical payload or 304) | "
             f"{stats.get('newsvault/warc_revisits', 0)} |",

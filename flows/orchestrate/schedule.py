@@ -79,7 +79,18 @@ def deploy_sites(
 ) -> list[str]:
     """Register the deployments with a work pool (its workers run them); returns their ids."""
     from prefect import deploy
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
 
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_work_pool(work_pool)
+        except ObjectNotFound:
+            raise ConfigError(
+                f"work pool {work_pool!r} does not exist on the Prefect server: create it with "
+                f"`prefect work-pool create {work_pool} --type process` (or choose another with "
+                "--pool)"
+            ) from None
     deployments = [site_deployment(site, cron, max_pages, work_pool) for site in sites]
     ids = deploy(
         *deployments,

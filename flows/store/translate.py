@@ -44,11 +44,17 @@ def translate(
 ) -> StoreError:
     """One line that says what failed and what to do; ``Store._calling`` raises it ``from
     exc``. ``key`` None means a request about the bucket itself."""
+    if endpoint is None and isinstance(exc, NoCredentialsError):
+        return StoreAuthError(  # nothing configured at all: most likely the stack is down
+            f"no S3 to {action}: the local stack does not run (start it with `newsvault up`); "
+            "for another S3 set NEWSVAULT_S3_ENDPOINT, AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY"
+        )
     endpoint = endpoint or "AWS S3"
     if isinstance(exc, EndpointConnectionError | ConnectionClosedError | ConnectionError):
         return StoreUnreachableError(
             f"cannot reach S3 at {endpoint} while trying to {action}: is the server running? "
-            "start it with `newsvault up` or set NEWSVAULT_S3_ENDPOINT; the local spool is kept"
+            "start it with `newsvault up` or set NEWSVAULT_S3_ENDPOINT"
         )
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
         return StoreAuthError(f"no S3 credentials to {action} at {endpoint}: {FIX_CREDENTIALS}")
@@ -59,7 +65,7 @@ def translate(
         if code in _AUTH_CODES or status == 403:
             return StoreAuthError(
                 f"S3 at {endpoint} rejected the credentials ({code or status}) while trying to "
-                f"{action}: {FIX_CREDENTIALS}; the local spool is kept"
+                f"{action}: {FIX_CREDENTIALS}"
             )
         if code in _MISSING_CODES or status == 404:
             if key is None or code == "NoSuchBucket":
@@ -84,12 +90,12 @@ def translate(
             # restart): transient, so retried like an unreachable server.
             return StoreUnreachableError(
                 f"S3 at {endpoint} failed while trying to {action} ({code or status}); "
-                "the local spool is kept; retry with `newsvault run`"
+                "it may be starting or overloaded: try again in a moment"
             )
         return StoreError(f"S3 at {endpoint} refused to {action}: {code or status}")
     if isinstance(exc, BotoCoreError):
         return StoreUnreachableError(
             f"S3 at {endpoint} failed while trying to {action} ({type(exc).__name__}); "
-            "the local spool is kept; retry with `newsvault run`"
+            "try again in a moment"
         )
     return StoreError(f"S3 at {endpoint} failed while trying to {action}: {exc}")

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flows.errors import StoreAuthError, StoreUnreachableError, StoreVerifyError
+from flows.errors import StoreAuthError, StoreError, StoreUnreachableError, StoreVerifyError
 from flows.store.manifest import ManifestEntry, read_manifest, sha256_file
 from flows.store.runs import RunPaths, SiteKeys, manifest_key
 from flows.store.s3 import Store
@@ -81,7 +81,17 @@ def put_with_backoff(store: Store, key: str, path: Path, size: int, sha256: str)
 def upload_run(store: Store, run: RunPaths) -> StoreResult:
     """Every object of the manifest, ``config.upload_workers`` at a time (largest first), then
     the manifest itself. A failed object does not stop the others (each is verified and a rerun
-    skips it); the first failure, in manifest order, is raised once all have finished."""
+    skips it); the first failure, in manifest order, is raised once all have finished, saying
+    that the run stays in the spool (only an upload has a spool to keep)."""
+    try:
+        return _upload_run(store, run)
+    except StoreError as exc:
+        if "spool is kept" in str(exc):
+            raise
+        raise type(exc)(f"{exc}; the local spool is kept, the next run uploads it") from exc
+
+
+def _upload_run(store: Store, run: RunPaths) -> StoreResult:
     manifest = read_manifest(run)
     manifest_object = manifest_key(manifest["run_prefix"])
     entries = manifest["objects"]

@@ -45,7 +45,9 @@ _PID_FILE_NAMES: dict[ServiceName, str] = {
 
 @dataclass(frozen=True)
 class Ports:
-    """Every TCP port ``weed mini`` listens on (all bound to 127.0.0.1)."""
+    """Every TCP port ``weed mini`` listens on (all bound to 127.0.0.1). The defaults lie
+    below Linux's ephemeral range (32768-60999), where a client connection of other local
+    traffic may hold one at any moment (``admin_grpc`` is not ``admin`` + 10000 for that)."""
 
     s3: int = DEFAULT_S3_PORT
     s3_grpc: int = 18333
@@ -56,7 +58,7 @@ class Ports:
     filer: int = 8888
     filer_grpc: int = 18888
     admin: int = 23646
-    admin_grpc: int = 33646
+    admin_grpc: int = 13646
 
     def __post_init__(self) -> None:
         values = self.as_dict()
