@@ -152,9 +152,10 @@ class NewsSpider(Spider):
         )
         yield from self._entry_requests(sitemaps)
 
-    def fetch_failed(self, failure: Failure) -> None:
+    def fetch_failed(self, failure: Failure, *, count: bool = True) -> None:
         """Errback of every request: its final failure, with the reason, goes to the stats
-        (``newsvault/fetch_failures``) and from there to the run report."""
+        (``newsvault/fetch_failures``) and from there to the run report. ``count``: also in
+        ``newsvault/fetch_failed``, the pages' failures health judges (requisites are apart)."""
         stats = self.crawler.stats
         assert stats is not None
         response = getattr(failure.value, "response", None)
@@ -173,7 +174,8 @@ class NewsSpider(Spider):
             url = f"{redirects[0]} -> {url}"
         reason = describe_failure(failure)
         self.logger.warning("fetch failed: %s: %s", url, reason)
-        stats.inc_value("newsvault/fetch_failed")
+        if count:
+            stats.inc_value("newsvault/fetch_failed")
         if len(self._failures) < MAX_LISTED_FAILURES:
             self._failures.append(f"{reason} | {url}")
             stats.set_value(FETCH_FAILURES, list(self._failures))
@@ -384,7 +386,7 @@ class NewsSpider(Spider):
     def requisite_failed(self, failure: Failure) -> None:
         """Counted apart, and listed with the fetch failures in the run report."""
         self.requisites.failed(failure)
-        self.fetch_failed(failure)
+        self.fetch_failed(failure, count=False)
 
     def _is_article_url(self, url: str) -> bool:
         return self.profile.allows(url) and self.profile.is_article_url(url)

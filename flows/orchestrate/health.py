@@ -125,8 +125,14 @@ def _shares(health: Health, stats: dict[str, Any]) -> list[str]:
     ``1 - min_extraction_coverage``, checked above.)"""
     problems: list[str] = []
     failed = int(stats.get("newsvault/fetch_failed", 0) or 0)
-    requests = int(stats.get("downloader/request_count", 0) or 0)
-    if requests and failed / requests > health.max_failed_share:
+    # the site's pages, sitemaps and feeds: requisites (stylesheets, images) are judged apart,
+    # a missing theme image is no sign the site is down
+    requisites = sum(
+        int(stats.get(f"newsvault/requisites_{k}", 0) or 0)
+        for k in ("archived", "unchanged", "failed")
+    )
+    requests = int(stats.get("downloader/request_count", 0) or 0) - requisites
+    if requests > 0 and failed / requests > health.max_failed_share:
         problems.append(
             f"{failed} of {requests} fetches failed ({failed / requests:.0%} > "
             f"{health.max_failed_share:.0%}): see 'Fetches that failed'; the site may be down "
