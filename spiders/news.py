@@ -173,7 +173,8 @@ class NewsSpider(Spider):
         if redirects:  # name the URL that was asked for, and where it led
             url = f"{redirects[0]} -> {url}"
         reason = describe_failure(failure)
-        self.logger.warning("fetch failed: %s: %s", url, reason)
+        what = "fetch failed" if count else "requisite failed"
+        self.logger.warning("%s: %s: %s", what, url, reason)
         if count:
             stats.inc_value("newsvault/fetch_failed")
         if len(self._failures) < MAX_LISTED_FAILURES:
