@@ -12,6 +12,7 @@ import subprocess
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -30,6 +31,7 @@ from flows.evidence import (
     Signer,
     TimestampUnavailable,
     check_token,
+    citation,
     key_id,
     signer_from_env,
     verify_wacz,
@@ -271,3 +273,23 @@ def test_one_flipped_byte_in_any_member_or_its_header_is_found(tmp_path: Path) -
         findings = verify_wacz(bad, {signer.key_id})
         assert any(not f.ok for f in findings), f"byte {at} flipped went unnoticed"
         assert all("\n" not in f.line() for f in findings)
+
+
+def test_citation_compares_times_as_instants_not_strings() -> None:
+    def version(n: int, when: str) -> dict[str, Any]:
+        return {"kind": "version", "version": n, "time": when}
+
+    entries: list[dict[str, Any]] = [
+        version(1, "2026-03-01T10:00:05Z"),
+        version(2, "2026-03-01T10:00:05.300000Z"),  # later, though "." sorts before "Z"
+        {"kind": "deleted", "time": "2026-03-02T09:00:00Z"},
+    ]
+    assert citation(entries, "site", "2026-03-01T10:00:05.2Z")["version"] == 1
+    assert citation(entries, "site", "2026-03-01T11:00:05+01:00")["version"] == 1
+    middle = citation(entries, "site", "2026-03-01T12:00")
+    assert middle["version"] == 2 and middle["deleted_at"] is None
+    assert citation(entries, "site", None)["deleted_at"] == "2026-03-02T09:00:00Z"
+    with pytest.raises(ConfigError, match="not an ISO 8601 date or time"):
+        citation(entries, "site", "yesterday")
+    with pytest.raises(ConfigError, match="no version"):
+        citation(entries, "site", "2026-03-01")

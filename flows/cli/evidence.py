@@ -65,7 +65,13 @@ def register(sub: Subparsers) -> None:
     cite.add_argument(
         "article", metavar="URL|POST_ID", help="the article's URL (any alias) or WordPress post id"
     )
-    cite.add_argument("--at", default=None, metavar="DATE", help="ISO 8601 (default: latest)")
+    cite.add_argument(
+        "--at",
+        default=None,
+        metavar="DATE",
+        help="an ISO 8601 date or time, UTC unless it names a zone; a date is its 00:00 "
+        "(default: latest)",
+    )
     cite.add_argument(
         "--format",
         choices=("text", "csl-json", "bibtex"),
