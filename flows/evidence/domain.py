@@ -168,6 +168,9 @@ def verify_domain(
     if problem:
         yield Finding(where, problem)
         return
+    if not signed.get("timeSignature"):
+        yield Finding(where, "timeSignature: missing (no timestamp token over the signature)")
+        return
     if tsa_roots is None:
         yield Finding(where, "timeSignature cannot be checked: give --tsa-ca or $NEWSVAULT_TSA_CA")
         return
@@ -206,7 +209,11 @@ def _chain_problem(
         )
         verifier.verify(chain[0], chain[1:])
     except VerificationError as exc:
-        return f"the certificate of {domain} does not chain to a trusted root at {at}: {exc}"
+        why = str(exc).split(" (encountered processing")[0]  # not the certificate's repr
+        return (
+            f"the certificate of {domain} does not chain to a trusted root at "
+            f"{at.isoformat()}: {why}"
+        )
     except ValueError as exc:
         return f"the certificate of {domain} cannot be checked: {exc}"
     return None

@@ -113,7 +113,7 @@ def make_pki(
         .issuer_name(ca_name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_before(now - timedelta(hours=1))
         .not_valid_after(now + timedelta(days=days))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(domain)]), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
