@@ -114,6 +114,9 @@ def test_an_untrusted_or_missing_domain_root_is_one_line(
     other = authsign.make_pki(tmp_path / "other", signing["pki"], "http://127.0.0.1:1/")
     _fails(verify(signing, package, "--wacz-ca", str(other.ca)), "does not chain to a trusted")
     _fails(verify(signing, package), "no domain root is trusted")
+    absent = verify(signing, package, "--wacz-ca", str(tmp_path / "nothing.pem"))
+    assert absent.returncode == 2 and "domain roots" in absent.stderr, absent.stderr
+    assert "Traceback" not in absent.stderr
 
 
 def test_a_foreign_tsa_root_is_one_line(
@@ -136,3 +139,4 @@ def test_a_wrong_token_or_absent_server_fails_the_export_in_one_line(
         proc = newsvault("export", "wacz", "replica", "-o", str(out), env=env)
         assert proc.returncode != 0 and needle in proc.stderr, proc.stderr[-2000:]
         assert "Traceback" not in proc.stderr and not out.exists()
+        assert not list(tmp_path.iterdir())  # no partial package either

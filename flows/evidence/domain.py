@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
 from flows.errors import ConfigError, NewsvaultError
-from flows.evidence.timestamp import check_token
+from flows.evidence.timestamp import check_token, load_roots
 from flows.evidence.verify import Finding
 
 SIGN_URL_ENV: Final = "NEWSVAULT_WACZ_SIGN_URL"  # the signing server's /sign endpoint
@@ -101,12 +101,7 @@ def domain_signer_from_env(env: Mapping[str, str] | None = None) -> DomainSigner
 
 def load_domain_roots(path: Path) -> list[x509.Certificate]:
     """The domain certificate roots to trust (a PEM bundle)."""
-    try:
-        return x509.load_pem_x509_certificates(path.read_bytes())
-    except OSError as exc:
-        raise ConfigError(f"domain roots {path}: {exc.strerror}") from None
-    except ValueError:
-        raise ConfigError(f"domain roots {path}: not a PEM certificate bundle") from None
+    return load_roots(path, "domain roots")
 
 
 def domain_roots_from_env(env: Mapping[str, str] | None = None) -> list[x509.Certificate] | None:
