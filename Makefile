@@ -2,11 +2,12 @@
 PYTHON ?= python3
 VENV := .venv
 PYWB_VENV := .venv-pywb
+AUTHSIGN_VENV := .venv-authsign
 BIN := $(VENV)/bin
 
 .PHONY: install chromium demo test test-fast check lint typecheck unit up down bench clean-spool
 
-install: $(VENV)/.installed $(PYWB_VENV)/.installed chromium
+install: $(VENV)/.installed $(PYWB_VENV)/.installed $(AUTHSIGN_VENV)/.installed chromium
 
 # The replay tests drive Debian's chromium (through Playwright, which never downloads a browser):
 # installed from apt when missing, as root; otherwise say how.
@@ -27,6 +28,13 @@ $(PYWB_VENV)/.installed: infra/pywb-requirements.txt
 	$(PYTHON) -m venv $(PYWB_VENV)
 	$(PYWB_VENV)/bin/python -m pip install -q --upgrade pip
 	$(PYWB_VENV)/bin/python -m pip install -q -r infra/pywb-requirements.txt
+	touch $@
+
+# authsign (the WACZ signing server Browsertrix calls) pins its own FastAPI: its own virtualenv.
+$(AUTHSIGN_VENV)/.installed: infra/authsign-requirements.txt
+	$(PYTHON) -m venv $(AUTHSIGN_VENV)
+	$(AUTHSIGN_VENV)/bin/python -m pip install -q --upgrade pip
+	$(AUTHSIGN_VENV)/bin/python -m pip install -q -r infra/authsign-requirements.txt
 	touch $@
 
 demo: install

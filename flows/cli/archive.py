@@ -204,14 +204,29 @@ def cmd_replay_serve(site: str, port: int) -> int:
 
 
 def cmd_export_wacz(site: str, run_id: str | None, out: Path) -> int:
-    from flows.evidence import signer_from_env
+    from flows.evidence import (
+        SigningServerError,
+        WaczSigner,
+        domain_signer_from_env,
+        signer_from_env,
+    )
     from flows.replay import export_wacz
 
-    signer = signer_from_env()  # a bad key fails before anything is downloaded
+    # a bad key or signing URL fails before anything is downloaded; a signing server the user
+    # configured gives the package a domain identity, in place of the archive's own key
+    domain = domain_signer_from_env()
+    key = None if domain else signer_from_env()
+    signer: WaczSigner | None = domain or key
     mirror, _config = _mirror(site, run_id, articles=True)
     title = f"{site} web archive" + (f", run {run_id}" if run_id else "")
-    exported = export_wacz(mirror, out, title=title, signer=signer)
-    signed = f"signed with key {signer.key_id[:16]}" if signer else "unsigned"
+    try:
+        exported = export_wacz(mirror, out, title=title, signer=signer)
+    except SigningServerError:  # refused at the end: no package, and no partial one left
+        out.with_name(out.name + ".tmp").unlink(missing_ok=True)
+        raise
+    signed = f"signed with key {key.key_id[:16]}" if key else "unsigned"
+    if domain is not None:
+        signed = f"signed by the signing server {domain.url}"
     print(
         f"{exported.path}: {exported.warcs} WARC files, {exported.pages} pages, "
         f"{exported.bytes} bytes, {signed}"

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.errors import ConfigError
-from flows.evidence import Signer, wacz_signed_data
+from flows.evidence import WaczSigner, wacz_signed_data
 from flows.replay.mirror import Mirror
 from flows.warc import merge_indexes
 
@@ -63,9 +63,12 @@ def page_entries(articles: list[Path]) -> Iterator[dict[str, Any]]:
                 yield {"url": key[0], "ts": ts, "title": record.get("title") or ""}
 
 
-def export_wacz(mirror: Mirror, out: Path, *, title: str, signer: Signer | None = None) -> Exported:
+def export_wacz(
+    mirror: Mirror, out: Path, *, title: str, signer: WaczSigner | None = None
+) -> Exported:
     """Write ``out`` from the mirror's WARCs, indexes and articles; with ``signer``, its
-    ``datapackage-digest.json`` carries an anonymous signature (wacz-auth 0.1.0)."""
+    ``datapackage-digest.json`` carries a signature (wacz-auth 0.1.0: anonymous with the
+    archive's key, or a domain's from its signing server)."""
     if not mirror.warcs:
         raise ConfigError(f"nothing to export for {mirror.site}: no readable WARC file")
     resources: list[dict[str, Any]] = []
