@@ -208,12 +208,24 @@ def cmd_export_wacz(site: str, run_id: str | None, out: Path) -> int:
     from flows.replay import export_wacz
 
     signer = signer_from_env()  # a bad key fails before anything is downloaded
-    mirror, _config = _mirror(site, run_id, articles=True)
+    if run_id:  # one run, and the runs its revisits depend on: mirror them all
+        from flows.store import Store, StoreConfig, check_run_id, site_runs
+
+        site_runs(Store(StoreConfig.from_env()), site, only=check_run_id(run_id))
+    mirror, _config = _mirror(site, None, articles=True)
     title = f"{site} web archive" + (f", run {run_id}" if run_id else "")
-    exported = export_wacz(mirror, out, title=title, signer=signer)
+    exported = export_wacz(mirror, out, title=title, signer=signer, run_id=run_id)
+    packed = exported.packed
+    _report(
+        [
+            f"revisit of {what} left out: its original is not in the archive"
+            for what in packed.dropped
+        ]
+    )
     signed = f"signed with key {signer.key_id[:16]}" if signer else "unsigned"
     print(
         f"{exported.path}: {exported.warcs} WARC files, {exported.pages} pages, "
-        f"{exported.bytes} bytes, {signed}"
+        f"{packed.copied} original records copied in, {packed.rechecks} 304 re-checks "
+        f"restated, {exported.bytes} bytes, {signed}"
     )
     return 0

@@ -2,10 +2,13 @@
 ``verify --wacz``, which re-checks a package from its bytes alone.
 
 As ArchiveWeb.page and the other implementations do: the signature is ECDSA over the ASCII
-``hash`` string ("sha256:…") with SHA-256, DER, base64; ``publicKey`` is the base64 DER
-SubjectPublicKeyInfo (P-384 here). ``created`` equals the data package's (py-wacz checks it).
-Which key signed is an identity only if the key is known: ``verify`` names its key id and
-says whether the archive's bucket publishes it.
+``hash`` string ("sha256:…") with SHA-256, base64; ``publicKey`` is the base64 DER
+SubjectPublicKeyInfo (P-384 here). The signature is the raw r||s (IEEE P1363, 96 bytes), not
+DER: ReplayWeb.page checks an anonymous signature with WebCrypto's ``verify``, which takes only
+that form (wabac.js ``verifyWACZSignature``; a DER signature fails there), and ArchiveWeb.page,
+which signs with WebCrypto, writes it. ``verify`` accepts both. ``created`` equals the data
+package's (py-wacz checks it). Which key signed is an identity only if the key is known:
+``verify`` names its key id and says whether the archive's bucket publishes it.
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ from typing import Any, Final
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
 
 from flows.evidence.signing import Signer, b64, key_id, public_der, unb64
 from flows.evidence.verify import Finding
@@ -48,7 +54,7 @@ _ZIP_ERRORS: Final = (
 
 def wacz_signed_data(signer: Signer, digest: str, created: str, software: str) -> dict[str, str]:
     """The anonymous ``signedData`` of a package whose datapackage.json hashes to ``digest``."""
-    signature = signer.sign_with(digest.encode("ascii"), hashes.SHA256())
+    signature = raw_signature(signer.sign_with(digest.encode("ascii"), hashes.SHA256()))
     return {
         "hash": digest,
         "created": created,
@@ -57,6 +63,12 @@ def wacz_signed_data(signer: Signer, digest: str, created: str, software: str) -
         "signature": b64(signature),
         "publicKey": b64(public_der(signer.public)),
     }
+
+
+def raw_signature(der: bytes) -> bytes:
+    """A P-384 ECDSA signature as WebCrypto makes and checks it: r||s, 48 bytes each."""
+    r, s = decode_dss_signature(der)
+    return r.to_bytes(48, "big") + s.to_bytes(48, "big")
 
 
 def _sha256(zf: zipfile.ZipFile, name: str) -> tuple[int, str]:
