@@ -24,10 +24,10 @@ from playwright.sync_api import BrowserContext, Frame, sync_playwright
 
 from flows.evidence import Signer
 from infra.local.control import LocalStack
-from infra.local.replaywebpage import ReplayWebPageServer
+from infra.local.replaywebpage import MissingReplayWebPage, ReplayWebPageServer
 from infra.replica import SEED_PATH
 from infra.replica.server import ReplicaServer
-from tests.helpers import CHROMIUM_ARGS, chromium_or_skip, cli_env, newsvault, objects
+from tests.helpers import CHROMIUM_ARGS, chromium_or_skip, cli_env, fetch, newsvault, objects
 
 pytestmark = pytest.mark.e2e
 PREFIX = "replayrwptest"
@@ -245,3 +245,26 @@ def test_replaywebpage_shows_the_package_signed_and_checks_its_signature(
         results[source] = found["signature"]
     assert results["site.wacz"]["matched"] is True
     assert results["der.wacz"]["matched"] is False
+
+
+def test_server_answers_ranges_with_the_types_a_service_worker_needs(tmp_path: Path) -> None:
+    wacz = tmp_path / "a.wacz"
+    wacz.write_bytes(bytes(range(256)) * 4)
+    with ReplayWebPageServer({"a.wacz": wacz}) as server:
+        port = int(server.origin.rsplit(":", 1)[1])
+        worker = fetch(port, "/replay/sw.js")
+        assert worker.status == 200 and worker.header("Content-Type") == "application/javascript"
+        part = fetch(port, "/archives/a.wacz", {"Range": "bytes=10-19"})
+        assert (part.status, part.body) == (206, bytes(range(10, 20)))
+        assert part.header("Content-Range") == "bytes 10-19/1024"
+        tail = fetch(port, "/archives/a.wacz", {"Range": "bytes=-4"})
+        assert tail.body == bytes(range(252, 256))
+        assert fetch(port, "/archives/a.wacz", {"Range": "bytes=2000-"}).status == 416
+        assert fetch(port, "/archives/other.wacz").status == 404
+        page = fetch(port, '/embed.html?source=a.wacz&url=http://x/"><script>').text
+        assert 'source="/archives/a.wacz"' in page and "<script>" not in page.split("<body")[1]
+
+
+def test_a_missing_npm_install_says_what_to_run(tmp_path: Path) -> None:
+    with pytest.raises(MissingReplayWebPage, match="make install"):
+        ReplayWebPageServer({}, root=tmp_path)

@@ -189,7 +189,9 @@ class _Packer:
         if line.where[0] in self.files:
             return line
         if line.where not in self.copied:
-            offset, length = self.copies.add(_record_bytes(self.archive, line))
+            raw = _record_bytes(self.archive, line)
+            raw = raw if raw[:2] == b"\x1f\x8b" else gzip.compress(raw, mtime=0)  # a .warc
+            offset, length = self.copies.add(raw)
             data = {**line.data, "filename": ORIGINALS, "offset": offset, "length": length}
             self.copied[line.where] = Line(line.key, line.ts, data)
             self.source[self.copied[line.where].where] = line
@@ -250,8 +252,8 @@ def _requisites(packer: _Packer, lines: list[Line], site: list[Line]) -> list[Li
         for ref in found:
             if ref in have or ref not in elsewhere:
                 continue
-            earlier = [o for o in elsewhere[ref] if o.ts <= page.ts] or elsewhere[ref]
-            placed = packer.place(max(earlier, key=lambda o: o.ts))
+            earlier = [o for o in elsewhere[ref] if o.ts <= page.ts]  # as it was then
+            placed = packer.place(max(earlier, key=lambda o: o.ts)) if earlier else None
             if placed is not None:
                 have[ref] = placed
                 added.append(placed)

@@ -36,11 +36,11 @@ class MissingReplayWebPage(RuntimeError):
     """The npm package is not installed (``make install`` runs ``npm ci`` for it)."""
 
 
-def static_files() -> dict[str, tuple[Path, str]]:
+def static_files(root: Path = RWP_DIR) -> dict[str, tuple[Path, str]]:
     """URL path -> (file, MIME type) of ReplayWeb.page's files as the package ships them."""
     files = {
-        "/ui.js": (RWP_DIR / "ui.js", "application/javascript"),
-        "/replay/sw.js": (RWP_DIR / "sw.js", "application/javascript"),
+        "/ui.js": (root / "ui.js", "application/javascript"),
+        "/replay/sw.js": (root / "sw.js", "application/javascript"),
     }
     missing = [str(path) for path, _mime in files.values() if not path.is_file()]
     if missing:
@@ -125,8 +125,8 @@ class _Server(ThreadingHTTPServer):
 class ReplayWebPageServer:
     """Serves ReplayWeb.page and ``archives`` (name -> file) until the ``with`` block ends."""
 
-    def __init__(self, archives: Mapping[str, Path], port: int = 0) -> None:
-        files = static_files()
+    def __init__(self, archives: Mapping[str, Path], port: int = 0, root: Path = RWP_DIR) -> None:
+        files = static_files(root)
         for name, path in archives.items():
             files["/archives/" + name] = (path, "application/wacz")
         self._server = _Server(("127.0.0.1", port), _Handler)
