@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from playwright.sync_api import BrowserContext, Frame, sync_playwright
+from playwright.sync_api import BrowserContext, Frame, Request, sync_playwright
 
 from flows.evidence import Signer
 from infra.local.control import LocalStack
@@ -125,8 +125,14 @@ class Browser:
     def __init__(self, context: BrowserContext, server: ReplayWebPageServer) -> None:
         self.server = server
         self.requests: list[str] = []
-        context.on("request", lambda r: self.requests.append(r.url))
+        self.from_worker: list[str] = []  # those its service worker made (wabac.js's fetches)
+        context.on("request", self._seen)
         self.page = context.new_page()
+
+    def _seen(self, request: Request) -> None:
+        self.requests.append(request.url)
+        if request.service_worker is not None:
+            self.from_worker.append(request.url)
 
     def outside(self) -> list[str]:
         origin = self.server.origin + "/"
@@ -200,6 +206,8 @@ def test_latest_captures_of_seed_and_rechecked_articles_render(
             assert seen.header_background == "rgb(0, 0, 0)"  # the theme's style.css applied
             assert seen.featured_width > 0
     assert browser.outside() == []
+    # the worker's own requests were watched too: it read the package by ranges
+    assert any(u.endswith("/archives/site.wacz") for u in browser.from_worker)
 
 
 def test_second_run_alone_replays_every_page(exported: Exported, browser: Browser) -> None:

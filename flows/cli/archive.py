@@ -167,7 +167,9 @@ def build_site_index(store: Store, site: str) -> tuple[str, int]:
     return key, lines
 
 
-def _mirror(site: str, run_id: str | None, *, articles: bool) -> tuple[Mirror, StoreConfig]:
+def _mirror(
+    site: str, run_id: str | None, *, articles: bool, until: str | None = None
+) -> tuple[Mirror, StoreConfig]:
     from flows.replay import mirror_site
     from flows.store import Store, StoreConfig, check_run_id
 
@@ -177,6 +179,7 @@ def _mirror(site: str, run_id: str | None, *, articles: bool) -> tuple[Mirror, S
         site,
         run_id=check_run_id(run_id) if run_id else None,
         articles=articles,
+        until=until,
     )
     _report(mirror.problems)
     return mirror, config
@@ -208,11 +211,11 @@ def cmd_export_wacz(site: str, run_id: str | None, out: Path) -> int:
     from flows.replay import export_wacz
 
     signer = signer_from_env()  # a bad key fails before anything is downloaded
-    if run_id:  # one run, and the runs its revisits depend on: mirror them all
+    if run_id:  # one run, and the earlier runs its revisits and requisites may need
         from flows.store import Store, StoreConfig, check_run_id, site_runs
 
         site_runs(Store(StoreConfig.from_env()), site, only=check_run_id(run_id))
-    mirror, _config = _mirror(site, None, articles=True)
+    mirror, _config = _mirror(site, None, articles=True, until=run_id)
     title = f"{site} web archive" + (f", run {run_id}" if run_id else "")
     exported = export_wacz(mirror, out, title=title, signer=signer, run_id=run_id)
     packed = exported.packed

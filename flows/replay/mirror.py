@@ -153,16 +153,20 @@ def mirror_site(
     run_id: str | None = None,
     root: Path | None = None,
     articles: bool = False,
+    until: str | None = None,
 ) -> Mirror:
-    """Bring the local mirror of ``site`` (or of one run) up to date with S3."""
+    """Bring the local mirror of ``site`` (or of one run, or of the runs up to ``until``: what
+    a one-run package may need) up to date with S3."""
     runs = site_runs(store, site, only=run_id)
     mirror = Mirror(site, (root or replay_root()) / site)
     mirror.problems += runs.problems
     mirror.archive_dir.mkdir(parents=True, exist_ok=True)
     mirror.index_dir.mkdir(parents=True, exist_ok=True)
     for run in runs.runs:
-        _mirror_run(store, run, mirror, articles=articles)
-    if run_id is None:  # indexes of runs no longer good must not point pywb at their files
+        if until is None or run.run_id <= until:  # run ids sort by their start
+            _mirror_run(store, run, mirror, articles=articles)
+    # indexes of runs no longer good must not point pywb at their files
+    if run_id is None and until is None:
         for stale in set(mirror.index_dir.glob("*.cdxj")) - set(mirror.indexes):
             stale.unlink()
     mirror.not_modified = resolve_not_modified(mirror.index_dir.glob("*.cdxj"))
