@@ -20,6 +20,9 @@ chromium:
 # ReplayWeb.page, pinned in infra/replaywebpage (package-lock.json): the replay tests serve its
 # ui.js and sw.js as they ship (no install scripts run: .npmrc).
 $(RWP)/node_modules/.installed: $(RWP)/package.json $(RWP)/package-lock.json
+	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ apt-get install -y -q npm || { apt-get update -q && apt-get install -y -q npm; }; }; } || \
+		{ echo "ReplayWeb.page needs npm: sudo apt-get install npm" >&2; exit 1; }
 	cd $(RWP) && npm ci
 	touch $@
 
