@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import subprocess
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,7 +28,15 @@ from infra.local.control import LocalStack
 from infra.local.replaywebpage import MissingReplayWebPage, ReplayWebPageServer
 from infra.replica import SEED_PATH
 from infra.replica.server import ReplicaServer
-from tests.helpers import CHROMIUM_ARGS, chromium_or_skip, cli_env, fetch, newsvault, objects
+from tests.helpers import (
+    CHROMIUM_ARGS,
+    REPO,
+    chromium_or_skip,
+    cli_env,
+    fetch,
+    newsvault,
+    objects,
+)
 
 pytestmark = pytest.mark.e2e
 PREFIX = "replayrwptest"
@@ -218,6 +227,11 @@ def test_second_run_alone_replays_every_page(exported: Exported, browser: Browse
         names = zf.namelist()
         pages = [json.loads(line) for line in zf.read("pages/pages.jsonl").splitlines()[1:]]
     assert not any(exported.runs[0] in name for name in names)
+    check = subprocess.run(  # py-wacz: every resource's hash, and the signature's date
+        [str(REPO / ".venv-pywb" / "bin" / "wacz"), "validate", "-f", str(second)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert check.returncode == 0 and "is valid" in check.stdout, check.stdout + check.stderr
     assert {"archive/originals.warc.gz", "archive/rechecks.warc.gz"} <= set(names)
     replica = exported.replica
     titles = {replica.base_url + a.path: a.title for a in replica.site.iter_articles()}
