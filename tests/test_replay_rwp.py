@@ -18,12 +18,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from playwright.sync_api import BrowserContext, Frame, Request, sync_playwright
 
 from flows.evidence import Signer
+from flows.replay.pywb import running_pywb, write_config
 from infra.local.control import LocalStack
 from infra.local.replaywebpage import MissingReplayWebPage, ReplayWebPageServer
 from infra.replica import SEED_PATH
@@ -34,6 +36,7 @@ from tests.helpers import (
     chromium_or_skip,
     cli_env,
     fetch,
+    free_port,
     newsvault,
     objects,
 )
@@ -246,6 +249,32 @@ def test_second_run_alone_replays_every_page(exported: Exported, browser: Browse
         status, body = app.evaluate(FETCH, f"/replay/w/{coll}/{ts}mp_/{page['url']}")
         assert status == 200 and titles[page["url"]] in body, page
     assert browser.outside() == []
+
+
+def test_pywb_replays_the_packages_304_rechecks_at_their_own_time(
+    exported: Exported, tmp_path: Path
+) -> None:
+    """The restated 304s serve pywb too (the one-run package, unpacked)."""
+    replica = exported.replica
+    titles = {replica.base_url + a.path: a.title for a in replica.site.iter_articles()}
+    coll = tmp_path / "coll"
+    with zipfile.ZipFile(exported.archives["second.wacz"]) as zf:
+        zf.extractall(coll)
+    rechecks = [
+        (ts, d["url"]) for ts, d in cdxj(exported.archives["second.wacz"])
+        if d["filename"] == "rechecks.warc.gz"
+    ]  # fmt: skip
+    assert sorted(url for _ts, url in rechecks) == sorted(titles)
+    write_config(
+        tmp_path / "coll", "w", tmp_path / "coll" / "archive", tmp_path / "coll" / "indexes"
+    )
+    port = free_port()
+    with running_pywb(tmp_path / "coll", "w", port):
+        for ts, url in rechecks:
+            reply = httpx.get(f"http://127.0.0.1:{port}/w/{ts}id_/{url}", timeout=30)
+            assert reply.status_code == 200 and titles[url] in reply.text, url
+            when = datetime.strptime(reply.headers["memento-datetime"], "%a, %d %b %Y %H:%M:%S GMT")
+            assert when.strftime("%Y%m%d%H%M%S") == ts  # the re-check's own time
 
 
 def test_replaywebpage_shows_the_package_signed_and_checks_its_signature(
