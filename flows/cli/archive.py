@@ -143,8 +143,9 @@ def _report(problems: list[str]) -> None:
 def build_site_index(store: Store, site: str) -> tuple[str, int]:
     """Merge every run's ``index.cdxj`` into ``sites/{site}/index.cdxj``; (key, lines). Its
     lines stay as recorded, 304 re-checks included: an index of the records (the merge of the
-    run indexes ``verify`` checks line by line against them), not a replay index; pywb and wabac.js each need their own resolution
-    of a 304 (``flows.replay.revisits``, ``flows.replay.waczindex``)."""
+    run indexes ``verify`` checks line by line against them), not a replay index; pywb and
+    wabac.js each need their own resolution of a 304 (``flows.replay.revisits``,
+    ``flows.replay.waczindex``)."""
     from flows.errors import NewsvaultError
     from flows.store import SiteKeys, cache_root, fetch_verified, sha256_file, site_runs
     from flows.warc import merge_indexes

@@ -27,7 +27,7 @@ import gzip
 import io
 import json
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -113,14 +113,15 @@ def _original(
     line: Line, headers: dict[str, str], candidates: dict[str, list[Line]]
 ) -> Line | None:
     """The record a revisit names (target URI and date), else the same URL's latest earlier
-    capture with its digest, else any capture with it."""
+    capture with its digest, else any earlier capture with it."""
     found = candidates.get(str(line.data.get("digest", "")), [])
     url, ts = headers.get("WARC-Refers-To-Target-URI"), _ts(headers.get("WARC-Refers-To-Date", ""))
-    for test in (
+    tests: list[Callable[[Line], bool]] = [
         lambda o: o.data.get("url") == url and o.ts == ts,
         lambda o: o.key == line.key and o.ts <= line.ts,
-        lambda o: True,
-    ):
+        lambda o: o.ts <= line.ts,
+    ]
+    for test in tests:
         matches = [o for o in found if test(o)]
         if matches:
             return max(matches, key=lambda o: o.ts)
@@ -172,11 +173,12 @@ def _restated(headers: dict[str, str], original: Line) -> bytes:
 class _Packer:
     """The package's lines, built record by record (see the module docstring)."""
 
-    def __init__(self, own: list[Line], site: list[Line], archive: Path, work: Path) -> None:
+    def __init__(self, own: list[Line], site: Iterable[Line], archive: Path, work: Path) -> None:
         self.archive, self.files = archive, {line.where[0] for line in own}
-        self.originals: dict[str, list[Line]] = {}
+        needed = {str(ln.data.get("digest")) for ln in own if ln.data.get("mime") == "warc/revisit"}
+        self.originals: dict[str, list[Line]] = {}  # the captures revisits may refer to
         for line in site:
-            if _is_original(line):
+            if str(line.data.get("digest", "")) in needed and _is_original(line):
                 self.originals.setdefault(str(line.data.get("digest", "")), []).append(line)
         self.copies, self.rechecks = _Appender(work / ORIGINALS), _Appender(work / RECHECKS)
         self.copied: dict[tuple[str, int], Line] = {}
@@ -235,7 +237,7 @@ class _Packer:
         return b""
 
 
-def _requisites(packer: _Packer, lines: list[Line], site: list[Line]) -> list[Line]:
+def _requisites(packer: _Packer, lines: list[Line], site: Iterable[Line]) -> list[Line]:
     """The captures, from other runs, of what the package's pages load (HTML, then CSS
     recursively) and it lacks: a run that found its requisites fresh fetched none of them."""
     have = {str(line.data.get("url")): line for line in lines}
@@ -266,12 +268,14 @@ def pack_index(included: Iterable[Path], site: Iterable[Path], archive: Path, wo
     """The index of a package holding the recorded WARCs that ``included`` indexes (each run's
     recorded index), with originals and requisites looked up in ``site`` (every run's) and
     read from ``archive``; extra WARC files are written under ``work``."""
-    own, every = list(read_lines(included)), list(read_lines(site))
-    packer = _Packer(own, every, archive, work)
+    included, site = list(included), list(site)
+    own = list(read_lines(included))
+    packer = _Packer(own, read_lines(site), archive, work)
     lines = [placed for line in own if (placed := packer.place(line)) is not None]
     lines += list(packer.copied.values())
-    if any(line.where[0] not in packer.files for line in every):
-        lines += _requisites(packer, lines, every)
+    others = [path for path in site if path not in included]
+    if others:  # a package of some runs: what its pages load, from the others
+        lines += _requisites(packer, lines, read_lines(others))
     packed = packer.packed
     packed.copied = len(packer.copied)
     packed.lines = sorted({line.encode() for line in [*lines, *packer.copied.values()]})
