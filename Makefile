@@ -4,10 +4,12 @@ VENV := .venv
 PYWB_VENV := .venv-pywb
 AUTHSIGN_VENV := .venv-authsign
 BIN := $(VENV)/bin
+RWP := infra/replaywebpage
 
 .PHONY: install chromium demo test test-fast check lint typecheck unit up down bench clean-spool
 
-install: $(VENV)/.installed $(PYWB_VENV)/.installed $(AUTHSIGN_VENV)/.installed chromium
+install: $(VENV)/.installed $(PYWB_VENV)/.installed $(AUTHSIGN_VENV)/.installed chromium \
+	$(RWP)/node_modules/.installed
 
 # The replay tests drive Debian's chromium (through Playwright, which never downloads a browser):
 # installed from apt when missing, as root; otherwise say how.
@@ -16,6 +18,15 @@ chromium:
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; \
 	else echo "replay tests need /usr/bin/chromium: sudo apt-get install chromium" >&2; fi
+
+# ReplayWeb.page, pinned in infra/replaywebpage (package-lock.json): the replay tests serve its
+# ui.js and sw.js as they ship (no install scripts run: .npmrc).
+$(RWP)/node_modules/.installed: $(RWP)/package.json $(RWP)/package-lock.json
+	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ apt-get install -y -q npm || { apt-get update -q && apt-get install -y -q npm; }; }; } || \
+		{ echo "ReplayWeb.page needs npm: sudo apt-get install npm" >&2; exit 1; }
+	cd $(RWP) && npm ci
+	touch $@
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

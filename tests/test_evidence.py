@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
@@ -237,9 +238,10 @@ def test_signed_wacz_follows_wacz_auth_and_verifies(tmp_path: Path) -> None:
     assert signed["hash"] == digest["hash"] and signed["created"] == package["created"]
     public = load_der_public_key(base64.b64decode(signed["publicKey"]))
     assert isinstance(public, ec.EllipticCurvePublicKey) and public.curve.name == "secp384r1"
-    public.verify(  # as the wacz-auth readers check it: ECDSA/SHA-256 over the hash string
-        base64.b64decode(signed["signature"]), signed["hash"].encode(), ec.ECDSA(SHA256())
-    )
+    raw = base64.b64decode(signed["signature"])  # r||s, as WebCrypto (ReplayWeb.page) takes it
+    assert len(raw) == 96
+    der = encode_dss_signature(int.from_bytes(raw[:48]), int.from_bytes(raw[48:]))
+    public.verify(der, signed["hash"].encode(), ec.ECDSA(SHA256()))  # ECDSA/SHA-256 of the hash
     findings = verify_wacz(out, {signer.key_id})
     assert [f.ok for f in findings] == [True] and signer.key_id[:16] in findings[0].message
 

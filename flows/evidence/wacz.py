@@ -3,10 +3,13 @@
 form (a signing server's certificate and token) is ``domain``.
 
 As ArchiveWeb.page and the other implementations do: the signature is ECDSA over the ASCII
-``hash`` string ("sha256:…") with SHA-256, DER, base64; ``publicKey`` is the base64 DER
-SubjectPublicKeyInfo (P-384 here). ``created`` equals the data package's (py-wacz checks it).
-Which key signed is an identity only if the key is known: ``verify`` names its key id and
-says whether the archive's bucket publishes it.
+``hash`` string ("sha256:…") with SHA-256, base64; ``publicKey`` is the base64 DER
+SubjectPublicKeyInfo (P-384 here). The signature is the raw r||s (IEEE P1363, 96 bytes), not
+DER: ReplayWeb.page checks an anonymous signature with WebCrypto's ``verify``, which takes only
+that form (wabac.js ``verifyWACZSignature``; a DER signature fails there), and ArchiveWeb.page,
+which signs with WebCrypto, writes it. ``verify`` accepts both. ``created`` equals the data
+package's (py-wacz checks it). Which key signed is an identity only if the key is known:
+``verify`` names its key id and says whether the archive's bucket publishes it.
 """
 
 from __future__ import annotations
@@ -25,7 +28,10 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
 
 from flows.evidence.domain import DomainSigner, verify_domain
 from flows.evidence.signing import Signer, b64, key_id, public_der, unb64
@@ -57,10 +63,11 @@ def wacz_signed_data(
     signer: WaczSigner, digest: str, created: str, software: str
 ) -> dict[str, Any]:
     """The ``signedData`` of a package whose datapackage.json hashes to ``digest``: anonymous
-    with the archive's key, or the domain form from a signing server."""
+    with the archive's key (raw r||s, as ReplayWeb.page requires), or the domain form from a
+    signing server."""
     if isinstance(signer, DomainSigner):
         return signer.signed_data(digest, created)
-    signature = signer.sign_with(digest.encode("ascii"), hashes.SHA256())
+    signature = raw_signature(signer.sign_with(digest.encode("ascii"), hashes.SHA256()))
     return {
         "hash": digest,
         "created": created,
@@ -69,6 +76,12 @@ def wacz_signed_data(
         "signature": b64(signature),
         "publicKey": b64(public_der(signer.public)),
     }
+
+
+def raw_signature(der: bytes) -> bytes:
+    """A P-384 ECDSA signature as WebCrypto makes and checks it: r||s, 48 bytes each."""
+    r, s = decode_dss_signature(der)
+    return r.to_bytes(48, "big") + s.to_bytes(48, "big")
 
 
 def _sha256(zf: zipfile.ZipFile, name: str) -> tuple[int, str]:
