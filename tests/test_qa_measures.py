@@ -29,6 +29,7 @@ from flows.qa import (
     pages_of,
     problems,
     rows,
+    sample_run,
     summary,
     text_match,
 )
@@ -201,3 +202,18 @@ def test_missing_chromium_is_one_line_saying_how_to_install(
     with pytest.raises(InfraError, match=r"make chromium.*apt-get install") as caught:
         chromium_path()
     assert "\n" not in str(caught.value)
+
+
+def test_a_run_that_captured_few_pages_is_filled_from_earlier_runs(tmp_path: Path) -> None:
+    profile = load_profile("replica", BASE)
+    (tmp_path / "20260101T000000Z-aaaaaa.cdxj").write_text("\n".join(LINES) + "\n")
+    later = [
+        _line(BASE + "/", "20260102000001"),
+        _line(BASE + "/2020/01/article-7/", "20260102000002"),
+    ]
+    (tmp_path / "20260102T000000Z-bbbbbb.cdxj").write_text("\n".join(later) + "\n")
+    (tmp_path / "20260103T000000Z-cccccc.cdxj").write_text(_line(BASE + "/x/", "20260103000000"))
+    chosen = sample_run(profile, tmp_path, "20260102T000000Z-bbbbbb", 10)
+    assert [p.timestamp for p in chosen[:2]] == ["20260102000001", "20260102000002"]  # its own
+    assert len(chosen) == 10 and len({p.url for p in chosen}) == 10
+    assert all(p.timestamp < "20260102" for p in chosen[2:])  # earlier runs, never a later one

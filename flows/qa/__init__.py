@@ -7,7 +7,7 @@ in Chromium, with what is frozen or blocked; ``check``: QA of one run over pywb;
 the table, the summary line, the health problems and the pictures people see.
 """
 
-from flows.qa.check import PageScore, QAResult, run_qa, score_page
+from flows.qa.check import PageScore, QAResult, fmt, qa_archived_run, run_qa, score_page
 from flows.qa.measures import Fetch, Resources, grade, in_scope, text_match
 from flows.qa.pixels import PixelDiff, compare
 from flows.qa.render import Renderer, Rendering, Replay, chromium_path
@@ -27,11 +27,13 @@ __all__ = [
     "choose",
     "chromium_path",
     "compare",
+    "fmt",
     "grade",
     "in_scope",
     "pages_of",
     "pictures_markdown",
     "problems",
+    "qa_archived_run",
     "rows",
     "run_qa",
     "sample_run",

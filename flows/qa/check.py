@@ -13,12 +13,14 @@ from pathlib import Path
 
 from PIL import Image
 
+from flows.errors import ConfigError
 from flows.qa.measures import Resources, text_match
 from flows.qa.pixels import compare
 from flows.qa.render import Renderer, Rendering, Replay, chromium_path
 from flows.qa.sample import Page, sample_run
-from flows.replay import running_pywb, write_config
+from flows.replay import mirror_site, running_pywb, write_config
 from flows.sites import SiteProfile
+from flows.store import Store
 
 
 @dataclass(frozen=True)
@@ -132,8 +134,7 @@ def run_qa(
     pictures under ``out/NN/``. Pages are replayed at their capture's time in this run."""
     log = log or logging.getLogger(__name__).info
     chromium_path()  # missing: one line before pywb starts
-    index = index_dir / f"{run_id}.cdxj"
-    pages = sample_run(profile, index, run_id, size)
+    pages = sample_run(profile, index_dir, run_id, size)
     result = QAResult(profile.name, run_id, pictures_dir=out)
     write_config(mirror_dir, profile.name, archive_dir, index_dir)
     port = free_port()
@@ -157,3 +158,41 @@ def run_qa(
 def fmt(value: float | None) -> str:
     """A score as the table and the log print it."""
     return "n/a" if value is None else f"{value:.3f}"
+
+
+def qa_archived_run(
+    store: Store,
+    profile: SiteProfile,
+    run_id: str | None,
+    size: int,
+    log: Callable[[str], None] | None = None,
+) -> tuple[QAResult, list[str]]:
+    """QA of an archived run (the latest when ``run_id`` is None) over the site's verified
+    mirror (every run: a 304 re-check replays the capture an earlier run made); the QA result
+    and what the mirror had to leave out. Pictures go to ``$NEWSVAULT_HOME/qa/SITE/RUN/``."""
+    chromium_path()  # missing: one line before anything is downloaded
+    mirror = mirror_site(store, profile.name)
+    if not mirror.runs:
+        raise ConfigError(
+            f"no archived run of {profile.name} could be mirrored: `newsvault run "
+            f"{profile.name}` archives one (`newsvault ls {profile.name}` lists what is there)"
+        )
+    run = run_id or max(mirror.runs)
+    if run not in mirror.runs:
+        raise ConfigError(
+            f"run {run} of {profile.name} is not in the archive or could not be mirrored: "
+            f"`newsvault ls {profile.name}` lists its runs"
+        )
+    out = mirror.dir.parent.parent / "qa" / profile.name / run
+    result = run_qa(
+        profile,
+        mirror.dir,
+        mirror.archive_dir,
+        mirror.index_dir,
+        run,
+        size,
+        out,
+        profile.qa.replay_url,
+        log,
+    )
+    return result, mirror.problems

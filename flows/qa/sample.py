@@ -1,6 +1,6 @@
 """Which pages of a run QA looks at: the home page, a listing and articles, drawn from the run's
-replay index, the same for the same run id every time (ranked by a hash of run id and URL, not by
-crawl order or chance)."""
+replay index (then earlier runs' when it captured too few), the same for the same run id every
+time (ranked by a hash of run id and URL, not by crawl order or chance)."""
 
 from __future__ import annotations
 
@@ -74,7 +74,20 @@ def choose(pages: dict[str, Page], run_id: str, size: int) -> list[Page]:
     return chosen + rest[: max(size - len(chosen), 0)]
 
 
-def sample_run(profile: SiteProfile, index: Path, run_id: str, size: int) -> list[Page]:
-    """``size`` pages of the run whose replay index (the mirror's) is ``index``."""
-    with open(index, encoding="utf-8") as fh:
-        return choose(pages_of(profile, fh), run_id, size)
+def sample_run(profile: SiteProfile, index_dir: Path, run_id: str, size: int) -> list[Page]:
+    """``size`` pages of the run whose replay index is ``index_dir/{run_id}.cdxj`` (the
+    mirror's). An incremental run re-checks few pages: when it captured fewer than ``size``, the
+    rest are pages of earlier runs at their latest capture (what a reader of the archive sees
+    after this run)."""
+    with open(index_dir / f"{run_id}.cdxj", encoding="utf-8") as fh:
+        own = pages_of(profile, fh)
+    chosen = choose(own, run_id, size)
+    if len(chosen) < size:
+        older: dict[str, Page] = {}
+        for path in sorted(index_dir.glob("*.cdxj")):
+            if path.stem < run_id:
+                with open(path, encoding="utf-8") as fh:
+                    older.update(pages_of(profile, fh))
+        rest = {url: page for url, page in older.items() if url not in own}
+        chosen += choose(rest, run_id, size - len(chosen))
+    return chosen
