@@ -18,12 +18,14 @@ from typing import Any
 
 import pytest
 from PIL import Image
+from playwright.sync_api import sync_playwright
 
 from flows.qa.report import THUMB_WIDTH
 from infra.local.control import LocalStack
 from infra.replica import Behaviour, ReplicaServer, Request
 from infra.replica.response import Response
 from tests.helpers import (
+    CHROMIUM_ARGS,
     REPO,
     chromium_or_skip,
     cli_env,
@@ -47,17 +49,19 @@ def profiles(directory: Path, *, qa: bool, sample: int = SAMPLE) -> Path:
     return directory
 
 
-def artifact(stack: LocalStack, key: str, run_id: str) -> Any:
-    """The data of the latest artifact ``key`` whose description names ``run_id``."""
+def artifact(stack: LocalStack, key: str, run_id: str) -> tuple[str, Any]:
+    """The id and data of the latest artifact ``key`` whose description names ``run_id``."""
     found = prefect_api(
         stack,
         "POST",
         "/artifacts/filter",
         {"artifacts": {"key": {"any_": [key]}}, "sort": "CREATED_DESC"},
     )
-    data = [a["data"] for a in found if run_id in (a.get("description") or "")]
-    assert data, f"no artifact {key} for run {run_id}"
-    return json.loads(data[0]) if isinstance(data[0], str) and key.endswith("qa") else data[0]
+    mine = [a for a in found if run_id in (a.get("description") or "")]
+    assert mine, f"no artifact {key} for run {run_id}"
+    data = mine[0]["data"]
+    table = isinstance(data, str) and key.endswith("-qa")  # a table artifact's rows, as JSON
+    return str(mine[0]["id"]), json.loads(data) if table else data
 
 
 def runs(stack: LocalStack, prefix: str) -> list[str]:
@@ -72,6 +76,7 @@ class Measured:
     rows: list[dict[str, Any]]
     report: str
     pictures: str
+    artifact_ids: tuple[str, str]  # the table's, the pictures'
 
     def scores(self, name: str) -> list[float]:
         return [float(r[name]) for r in self.rows if r[name] != "n/a"]
@@ -97,13 +102,16 @@ def scheduled(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> It
             )
             assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
         run_id = runs(stack, "qatest")[-1]
+        table_id, table = artifact(stack, "replica-replay-qa", run_id)
+        pictures_id, pictures = artifact(stack, "replica-replay-qa-pictures", run_id)
         yield Measured(
             replica.base_url,
             home,
             run_id,
-            artifact(stack, "replica-replay-qa", run_id),
+            table,
             run_report(stack, run_id),
-            str(artifact(stack, "replica-replay-qa-pictures", run_id)),
+            str(pictures),
+            (table_id, pictures_id),
         )
 
 
@@ -173,7 +181,7 @@ def test_a_stylesheet_missing_from_the_archive_fails_the_run_naming_the_pages(
     error = one_error_line(proc)
     assert "replay QA" in error and "under screenshot match 0.9" in error
     run_id = runs(stack, "qabroken")[-1]
-    rows = artifact(stack, "replica-replay-qa", run_id)
+    rows = artifact(stack, "replica-replay-qa", run_id)[1]
     broken = [r for r in rows if float(r["screenshot_match"]) < 0.9]
     assert broken and all(r["page"] in error for r in broken[:10])
     assert all(r["bad_in_scope_replay"] >= 1 and "/style.css" in r["note"] for r in broken)
@@ -207,3 +215,34 @@ def test_newsvault_qa_checks_a_run_and_names_a_missing_one(
     missing = newsvault("qa", "replica", "--run", "20000101T000000Z-abcdef", env=env)
     assert missing.returncode != 0
     assert "run 20000101T000000Z-abcdef of replica is not in the archive" in one_error_line(missing)
+
+
+def test_the_qa_artifacts_show_in_the_prefect_ui(
+    stack: LocalStack, scheduled: Measured, tmp_path: Path
+) -> None:
+    """What a user sees: the table page lists the sampled pages; the pictures page shows the
+    worst pages' live | replay | difference images (decoded by the browser)."""
+    ui = stack.prefect_api_url.removesuffix("/api")
+    table_id, pictures_id = scheduled.artifact_ids
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(chromium_or_skip()), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{ui}/artifacts/artifact/{pictures_id}", wait_until="load")
+            image = page.wait_for_selector('img[src^="data:image/jpeg"]', timeout=120_000)
+            assert image is not None
+            page.wait_for_function(
+                """() => [...document.querySelectorAll('img[src^="data:image/jpeg"]')]
+                      .every(i => i.complete && i.naturalWidth > 0)""",
+                timeout=120_000,
+            )
+            shown = page.eval_on_selector_all('img[src^="data:image/jpeg"]', "e => e.length")
+            assert shown == 3
+            page.screenshot(path=str(tmp_path / "pictures.png"), full_page=True)
+            page.goto(f"{ui}/artifacts/artifact/{table_id}", wait_until="load")
+            worst = min(scheduled.rows, key=lambda r: float(r["screenshot_match"]))
+            page.wait_for_selector(f"text={worst['page']}", timeout=120_000)
+            page.screenshot(path=str(tmp_path / "table.png"), full_page=True)
+            print(f"\nPrefect UI screenshots: {tmp_path}")
+        finally:
+            browser.close()

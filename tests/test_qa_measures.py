@@ -136,7 +136,7 @@ def _line(url: str, ts: str, status: int = 200, mime: str = "text/html") -> str:
 LINES = [
     _line(BASE + "/", "20260101000001"),
     _line(BASE + "/page/2/", "20260101000002"),
-    _line(BASE + "/category/europe/", "20260101000003"),
+    _line(BASE + "/category/europe/", "20260101000003", mime="warc/revisit"),  # same payload
     _line(BASE + "/feed/", "20260101000004", mime="application/rss+xml"),
     _line(BASE + "/robots.txt", "20260101000005", mime="text/plain"),
     _line(BASE + "/2020/01/gone/", "20260101000006", status=404),
@@ -151,7 +151,7 @@ def test_the_sample_is_home_a_listing_and_articles_the_same_for_a_run_id() -> No
     profile = load_profile("replica", BASE)
     pages = pages_of(profile, LINES)
     kinds = {p.url.removeprefix(BASE): p.kind for p in pages.values()}
-    assert kinds["/"] == "home" and kinds["/page/2/"] == "listing"
+    assert kinds["/"] == "home" and kinds["/page/2/"] == kinds["/category/europe/"] == "listing"
     assert "/feed/" not in kinds and "/2020/01/gone/" not in kinds
     assert "/2020/01/one/amp/" not in kinds
     assert pages[BASE + "/2020/01/article-3/"].timestamp == "20260101000200"  # the latest

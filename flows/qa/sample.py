@@ -54,7 +54,8 @@ def pages_of(profile: SiteProfile, lines: Iterable[str]) -> dict[str, Page]:
         if not isinstance(data, dict) or str(data.get("status", "")) != "200":
             continue
         url, mime = str(data.get("url", "")), str(data.get("mime", ""))
-        kind = _kind(profile, url, "html" in mime)
+        # an identical-payload revisit replays its payload (pywb resolves it): no mime of its own
+        kind = _kind(profile, url, "html" in mime or mime == "warc/revisit")
         if kind and (url not in found or found[url].timestamp < ts):
             found[url] = Page(url, kind, ts)
     return found
