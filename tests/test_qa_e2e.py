@@ -49,6 +49,20 @@ def profiles(directory: Path, *, qa: bool, sample: int = SAMPLE) -> Path:
     return directory
 
 
+def qa_env(
+    stack: LocalStack, home: Path, prefix: str, *, qa: bool, sample: int = SAMPLE, **extra: str
+) -> dict[str, str]:
+    """A `newsvault` environment of its own: S3 prefix, home, the replica profile with [qa]."""
+    return cli_env(
+        stack,
+        home / "spool",
+        NEWSVAULT_S3_PREFIX=prefix,
+        NEWSVAULT_HOME=str(home),
+        NEWSVAULT_PROFILES=str(profiles(home / f"profiles-{qa}", qa=qa, sample=sample)),
+        **extra,
+    )
+
+
 def artifact(stack: LocalStack, key: str, run_id: str) -> tuple[str, Any]:
     """The id and data of the latest artifact ``key`` whose description names ``run_id``."""
     found = prefect_api(
@@ -168,13 +182,7 @@ class HideStylesheetFromCrawler(Behaviour):
 def test_a_stylesheet_missing_from_the_archive_fails_the_run_naming_the_pages(
     stack: LocalStack, tmp_path: Path, scheduled: Measured
 ) -> None:
-    env = cli_env(
-        stack,
-        tmp_path / "spool",
-        NEWSVAULT_S3_PREFIX="qabroken",
-        NEWSVAULT_HOME=str(tmp_path),
-        NEWSVAULT_PROFILES=str(profiles(tmp_path / "profiles", qa=True, sample=6)),
-    )
+    env = qa_env(stack, tmp_path, "qabroken", qa=True, sample=6)
     with ReplicaServer(articles=12, seed=1, behaviour=HideStylesheetFromCrawler()) as replica:
         proc = newsvault("run", "replica", "--base-url", replica.base_url, env=env, timeout=1500)
     assert proc.returncode != 0, proc.stdout[-3000:]
@@ -195,13 +203,7 @@ def test_a_stylesheet_missing_from_the_archive_fails_the_run_naming_the_pages(
 def test_newsvault_qa_checks_a_run_and_names_a_missing_one(
     stack: LocalStack, scheduled: Measured, tmp_path: Path
 ) -> None:
-    env = cli_env(
-        stack,
-        tmp_path / "spool",
-        NEWSVAULT_S3_PREFIX="qatest",
-        NEWSVAULT_HOME=str(tmp_path),
-        NEWSVAULT_PROFILES=str(profiles(tmp_path / "profiles", qa=False)),
-    )
+    env = qa_env(stack, tmp_path, "qatest", qa=False)
     proc = newsvault("qa", "replica", "--run", scheduled.run_id, "--sample", "3", env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert f"replay QA of run {scheduled.run_id} of replica: 3 pages sampled" in proc.stdout
@@ -246,3 +248,22 @@ def test_the_qa_artifacts_show_in_the_prefect_ui(
             print(f"\nPrefect UI screenshots: {tmp_path}")
         finally:
             browser.close()
+
+
+def test_qa_that_cannot_run_fails_the_run_after_archiving_it(
+    stack: LocalStack, tmp_path: Path
+) -> None:
+    """Chromium gone: the run is archived and reported all the same, then fails saying how
+    to install it."""
+    env = qa_env(
+        stack, tmp_path, "qanochromium", qa=True, sample=3, NEWSVAULT_CHROMIUM=str(tmp_path / "x")
+    )
+    with ReplicaServer(articles=6, seed=1) as replica:
+        proc = newsvault("run", "replica", "--base-url", replica.base_url, env=env, timeout=1500)
+    assert proc.returncode != 0
+    assert "replay QA could not run" in one_error_line(proc)
+    assert "make chromium" in one_error_line(proc)
+    run_id = runs(stack, "qanochromium")[-1]  # archived: its objects are in S3
+    report = run_report(stack, run_id)
+    assert "- Replay QA: not run: replay QA needs Chromium" in report
+    assert "- Health: **FAILED**" in report

@@ -4,8 +4,13 @@ health problems and the one line when Chromium is missing."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
+import os
 import random
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -20,6 +25,7 @@ from flows.qa import (
     Page,
     PageScore,
     QAResult,
+    Rendering,
     Replay,
     Resources,
     choose,
@@ -27,13 +33,17 @@ from flows.qa import (
     compare,
     in_scope,
     pages_of,
+    pictures_markdown,
     problems,
     rows,
     sample_run,
+    score_page,
     summary,
     text_match,
 )
+from flows.qa.report import THUMB_WIDTH
 from flows.sites import Health, load_profile
+from tests.helpers import NEWSVAULT, REPO, one_error_line
 
 BASE = "http://127.0.0.1:8765"
 
@@ -217,3 +227,63 @@ def test_a_run_that_captured_few_pages_is_filled_from_earlier_runs(tmp_path: Pat
     assert [p.timestamp for p in chosen[:2]] == ["20260102000001", "20260102000002"]  # its own
     assert len(chosen) == 10 and len({p.url for p in chosen}) == 10
     assert all(p.timestamp < "20260102" for p in chosen[2:])  # earlier runs, never a later one
+
+
+def _png(color: tuple[int, int, int], size: tuple[int, int] = (80, 50)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, color).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+PAGE = Page(BASE + "/2020/01/one/", "article", "20260101000000")
+LINK = "http://127.0.0.1:8080/replica/20260101000000/" + PAGE.url
+
+
+def test_a_page_that_does_not_render_live_is_not_measured_and_a_broken_replay_scores_zero(
+    tmp_path: Path,
+) -> None:
+    good = Rendering(PAGE.url, 200, _png((255, 255, 255)), "text")
+    down = Rendering(PAGE.url, error="TimeoutError: page.goto: Timeout 90000ms exceeded")
+    unmeasured = score_page(PAGE, down, good, LINK, tmp_path / "a")
+    assert not unmeasured.measured and unmeasured.error.startswith("live: TimeoutError")
+    gone = Rendering(LINK, 404, _png((255, 255, 255)), "Not Found")
+    broken = score_page(PAGE, good, gone, LINK, tmp_path / "b")
+    assert (broken.screenshot_match, broken.text_match) == (0.0, 0.0)
+    assert broken.error == "replay: replay answered 404"
+    result = QAResult("replica", "run", [unmeasured, broken])
+    assert len(problems(result, Health())) == 2  # broken named under both scores, not the other
+    assert all(PAGE.url in p for p in problems(result, Health()))
+
+
+def test_requests_leaving_replay_are_a_problem_and_pictures_are_embedded(tmp_path: Path) -> None:
+    live = Rendering(PAGE.url, 200, _png((255, 255, 255)), "same text")
+    replayed = Rendering(
+        LINK,
+        200,
+        _png((250, 250, 250)),  # under pixelmatch's threshold: no difference
+        "same text",
+        left=["https://s.pubmine.com/head.js"],
+    )
+    scored = score_page(PAGE, live, replayed, LINK, tmp_path / "00")
+    assert (scored.screenshot_match, scored.text_match) == (1.0, 1.0)
+    assert scored.pictures is not None and all(p.is_file() for p in scored.pictures)
+    result = QAResult("replica", "run", [scored], pictures_dir=tmp_path)
+    found = problems(result, Health())
+    assert len(found) == 1 and "requested other servers than the replay server" in found[0]
+    markdown = pictures_markdown(result)
+    encoded = re.search(r"\(data:image/jpeg;base64,([A-Za-z0-9+/=]+)\)", markdown)
+    assert encoded is not None and f"({LINK})" in markdown
+    with Image.open(io.BytesIO(base64.b64decode(encoded.group(1)))) as picture:
+        assert picture.format == "JPEG" and picture.width == 3 * THUMB_WIDTH + 16
+
+
+def test_newsvault_qa_without_chromium_is_one_line(tmp_path: Path) -> None:
+    env = {**os.environ, "NEWSVAULT_CHROMIUM": str(tmp_path / "none"), "PYTHONPATH": str(REPO)}
+    proc = subprocess.run(
+        [NEWSVAULT, "qa", "replica"], env=env, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode != 0
+    assert one_error_line(proc).endswith(
+        "run `make chromium` (or `apt-get install chromium` as root), or point "
+        "NEWSVAULT_CHROMIUM at a Chromium binary"
+    )

@@ -10,11 +10,12 @@ the table, the summary line, the health problems and the pictures people see.
 from flows.qa.check import PageScore, QAResult, fmt, qa_archived_run, run_qa, score_page
 from flows.qa.measures import Fetch, Resources, grade, in_scope, text_match
 from flows.qa.pixels import PixelDiff, compare
-from flows.qa.render import Renderer, Rendering, Replay, chromium_path
+from flows.qa.render import CHROMIUM_ARGS, Renderer, Rendering, Replay, chromium_path
 from flows.qa.report import pictures_markdown, problems, rows, summary
 from flows.qa.sample import Page, choose, pages_of, sample_run
 
 __all__ = [
+    "CHROMIUM_ARGS",
     "Fetch",
     "Page",
     "PageScore",

@@ -28,14 +28,14 @@ WORST = 3  # pages whose pictures the artifact shows
 def rows(result: QAResult) -> list[dict[str, Any]]:
     """Rows of the QA table artifact, worst page first."""
     return [
-        {
-            "page": p.page.url,
-            "kind": p.page.kind,
+        {  # the scores first: the UI's table is wider than a screen
             "screenshot_match": fmt(p.screenshot_match),
             "text_match": fmt(p.text_match),
             "grade": grade(p.worst) if p.measured else "not measured",
-            "bad_in_scope_live": p.live.bad,
             "bad_in_scope_replay": p.replay.bad,
+            "kind": p.page.kind,
+            "page": p.page.url,
+            "bad_in_scope_live": p.live.bad,
             "good_replay": p.replay.good,
             "excluded_replay": p.replay.excluded_good + p.replay.excluded_bad,
             "left_replay_server": len(p.left),
