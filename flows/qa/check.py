@@ -8,12 +8,13 @@ import logging
 import socket
 import statistics
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from PIL import Image
 
-from flows.errors import ConfigError
+from flows.errors import ConfigError, InfraError
 from flows.qa.measures import Resources, text_match
 from flows.qa.pixels import compare
 from flows.qa.render import Renderer, Rendering, Replay, chromium_path
@@ -83,6 +84,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _start_pywb(stack: ExitStack, directory: Path, collection: str) -> Replay:
+    """pywb on a free port; another port when one was taken meanwhile (a race with another
+    server, not a fault of the archive)."""
+    attempts = 3
+    while True:
+        port = free_port()
+        try:
+            stack.enter_context(running_pywb(directory, collection, port))
+            return Replay(f"http://127.0.0.1:{port}", collection)
+        except InfraError:
+            attempts -= 1
+            if not attempts:
+                raise
+
+
 def score_page(
     page: Page, live: Rendering, replayed: Rendering, link: str, pictures: Path | None
 ) -> PageScore:
@@ -137,10 +153,10 @@ def run_qa(
     pages = sample_run(profile, index_dir, run_id, size)
     result = QAResult(profile.name, run_id, pictures_dir=out)
     write_config(mirror_dir, profile.name, archive_dir, index_dir)
-    port = free_port()
-    served = Replay(f"http://127.0.0.1:{port}", profile.name)
     shown = Replay(link_origin.rstrip("/"), profile.name)
-    with running_pywb(mirror_dir, profile.name, port), Renderer(profile, served) as renderer:
+    with ExitStack() as stack:
+        served = _start_pywb(stack, mirror_dir, profile.name)
+        renderer = stack.enter_context(Renderer(profile, served))
         for number, page in enumerate(pages):
             live = renderer.live(page.url, page.timestamp)
             replayed = renderer.replayed(page.url, page.timestamp)
