@@ -102,19 +102,13 @@ def scheduled(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> It
     answered 304) with QA on over 20 pages."""
     chromium_or_skip()
     home = tmp_path_factory.mktemp("qa")
-    base = dict(NEWSVAULT_S3_PREFIX="qatest", NEWSVAULT_HOME=str(home))
     with ReplicaServer(articles=40, seed=1) as replica:
         for qa in (False, True):
-            env = cli_env(
-                stack,
-                home / "spool",
-                **base,
-                NEWSVAULT_PROFILES=str(profiles(home / f"profiles-{qa}", qa=qa)),
-            )
-            proc = newsvault(
-                "run", "replica", "--base-url", replica.base_url, env=env, timeout=1500
-            )
-            assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+            env = qa_env(stack, home, "qatest", qa=qa)
+            args = ("run", "replica", "--base-url", replica.base_url)
+            proc = newsvault(*args, env=env, timeout=1500)
+            qa_lines = [line for line in proc.stderr.splitlines() if " - qa " in line]
+            assert proc.returncode == 0, "\n".join(qa_lines) + proc.stderr[-3000:]
         run_id = runs(stack, "qatest")[-1]
         table_id, table = artifact(stack, "replica-replay-qa", run_id)
         pictures_id, pictures = artifact(stack, "replica-replay-qa-pictures", run_id)

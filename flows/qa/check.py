@@ -167,6 +167,7 @@ def run_qa(
                 f"qa {number + 1}/{len(pages)} {page.kind} {page.url}: screenshot "
                 f"{fmt(scored.screenshot_match)}, text {fmt(scored.text_match)}, replay "
                 f"{scored.replay.describe()}{'; ' + scored.error if scored.error else ''}"
+                + "".join(f"; bad: {url}" for url in scored.replay.bad_urls[:5])
             )
     return result
 

@@ -12,7 +12,9 @@ differs is what the archive got wrong:
   the screenshot taken with Playwright's ``animations="disabled"``;
 - the clock is fixed at the capture's time (Playwright's clock), so a script printing "today"
   prints the same date live and replayed (pywb's wombat dates replay from the capture as well);
-- the screenshot waits for the network to go idle, web fonts and every image.
+- the screenshot waits for the network to go idle, web fonts and every image;
+- a request cancelled before any response (``net::ERR_ABORTED``: a lazy-load script replacing
+  an image's placeholder while it loads) is no resource and counts neither good nor bad.
 
 Nothing of the page's own content is hidden: a region that differs, differs in the scores.
 Replayed, a request to anywhere but the replay server is blocked and counted (it must be none).
@@ -187,9 +189,17 @@ class Renderer:
                 if original is not None and original.startswith(("http://", "https://")):
                     seen[id(request)] = Fetch(original, status, in_scope(self.profile, original))
 
+            def failed(request: Any) -> None:
+                """A failure, unless cancelled (``ERR_ABORTED``): then the response it had
+                counts (a 404 stylesheet Chromium refuses is still a 404), and one that had
+                none is no resource (a lazy-load script swapping an image's ``src`` mid-flight
+                cancels the placeholder's request)."""
+                if "ERR_ABORTED" not in str(request.failure or ""):
+                    record(request, 0)
+
             context.route("**/*", route)
             page.on("response", lambda r: record(r.request, r.status))
-            page.on("requestfailed", lambda r: record(r, 0))
+            page.on("requestfailed", lambda r: failed(r))
             try:
                 response = page.goto(url, wait_until="load", timeout=NAVIGATION_MS)
                 out.status = response.status if response is not None else 0

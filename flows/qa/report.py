@@ -69,6 +69,8 @@ def problems(result: QAResult, health: Health) -> list[str]:
         more = f" and {len(pages) - 10} more" if len(pages) > 10 else ""
         return [f"replay QA: {len(pages)} page(s) {what}: {names}{more}; {fix}"]
 
+    failing = sorted({url for p in result.pages for url in p.replay.bad_urls})
+
     measured = [p for p in result.pages if p.measured]
     look = "see the replay QA artifacts (live | replay | difference)"
     return (
@@ -85,7 +87,8 @@ def problems(result: QAResult, health: Health) -> list[str]:
         + crossed(
             [p for p in measured if p.replay.bad > health.max_bad_resources],
             f"with more than {health.max_bad_resources} in-scope resource(s) failing in replay",
-            "check [requisites] in the profile and the failing URLs in the QA table",
+            f"failing: {', '.join(failing[:3])}{' …' if len(failing) > 3 else ''}; check "
+            "[requisites] in the profile and the QA table",
         )
         + crossed(
             [p for p in result.pages if p.left],
