@@ -31,7 +31,9 @@ def register(sub: Subparsers) -> None:
         help="pages to check (default: the profile's [qa] sample)",
     )
     qa.add_argument(
-        "--base-url", default=None, help="the site's address when not the profile's (a replica)"
+        "--base-url",
+        default=None,
+        help="the site's address, for what is in scope (default: the profile's base_url)",
     )
     qa.set_defaults(handler=_qa)
 
