@@ -71,13 +71,7 @@ class RequisiteFetcher:
         host = (parts.hostname or "").lower()
         if not host_allowed(host, self.hosts):
             return False
-        where = host + parts.path
-        for pattern in (*self.policy.exclude, *self.policy.exclude_extra):
-            if "/" in pattern and where.startswith(pattern.lower()):
-                return False
-            if "/" not in pattern and host_allowed(host, [pattern]):
-                return False
-        return True
+        return not self.policy.excludes(url)
 
     def requests(self, response: Response) -> Iterator[Request]:
         """The requisites of ``response`` (an HTML page or a stylesheet) not yet asked for."""

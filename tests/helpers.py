@@ -33,6 +33,7 @@ from lxml import etree
 
 from flows.derive.articles import write_jsonl_gz
 from flows.orchestrate.crawl import CrawlResult
+from flows.qa import CHROMIUM_ARGS as QA_CHROMIUM_ARGS
 from flows.sites import SiteProfile
 from flows.store.manifest import build_manifest, write_manifest
 from flows.store.runs import Keys, RunPaths
@@ -442,14 +443,7 @@ def run_report(stack: LocalStack, run_id: str) -> str:
 # ---- a headless browser (Debian's chromium, driven by Playwright; never a downloaded browser) --
 
 CHROMIUM = Path(os.environ.get("NEWSVAULT_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+CHROMIUM_ARGS = QA_CHROMIUM_ARGS  # headless, no sandbox, nothing fetched in the background
 
 
 def chromium_or_skip() -> Path:
