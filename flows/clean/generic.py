@@ -22,8 +22,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import copy
+
 import lxml.etree as etree
 
+from flows.clean.lead import opening_paragraphs
 from flows.clean.normalize import normalize_paragraph, normalize_paragraphs
 
 __all__ = ["GenericResult", "extract_generic"]
@@ -59,11 +62,12 @@ def _opt(value: object) -> str | None:
 
 
 def extract_generic(tree: etree._Element, url: str) -> GenericResult:
-    """trafilatura's text and metadata for the page. Consumes (modifies) ``tree``."""
+    """trafilatura's text and metadata for the page, with the lead paragraphs it dropped
+    (:mod:`flows.clean.lead`). ``tree`` is left as it was."""
     import trafilatura  # imported here: the site path does not need it
 
     doc = trafilatura.bare_extraction(
-        tree,
+        copy.deepcopy(tree),
         url=url,
         with_metadata=True,
         favor_precision=True,
@@ -77,8 +81,10 @@ def extract_generic(tree: etree._Element, url: str) -> GenericResult:
         return GenericResult()
     data: dict[str, Any] = doc.as_dict() if hasattr(doc, "as_dict") else dict(vars(doc))
     text = data.get("text")
+    paragraphs = normalize_paragraphs(text.split("\n")) if isinstance(text, str) else ()
+    paragraphs = (*opening_paragraphs(tree, paragraphs), *paragraphs)
     return GenericResult(
-        paragraphs=normalize_paragraphs(text.split("\n")) if isinstance(text, str) else (),
+        paragraphs=paragraphs,
         title=_opt(data.get("title")),
         date=_opt(data.get("date")),
         author=_opt(data.get("author")),
