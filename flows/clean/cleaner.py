@@ -44,6 +44,7 @@ from lxml.cssselect import CSSSelector
 from flows.clean import tagdiv
 from flows.clean.byline import MAX_BYLINE_LINES, parse_byline
 from flows.clean.dom import Block, elements, parse_html, unique
+from flows.clean.furniture import drop_furniture
 from flows.clean.generic import GenericResult, extract_generic
 from flows.clean.language import pick_language
 from flows.clean.metadata import PageMeta, iso_utc, read_page
@@ -187,7 +188,7 @@ def clean_html(
                 return article
 
     generic = extract_generic(tree, url)
-    blocks = [Block(p, "p") for p in generic.paragraphs]
+    blocks = [Block(p, "p") for p in drop_furniture(generic.paragraphs, judge.links)]
     if template is not None:  # what repeats across the site's pages is not this article
         blocks = [b for b in blocks if not template.is_boilerplate(b.text)]
     if not blocks and page.ld_body:
