@@ -33,7 +33,8 @@ _TEASER = re.compile(rf"^(?:{LABELS})\s*[:»›>|–—-]\s*\S", re.IGNORECASE)
 _HEADING = re.compile(rf"^(?:{LABELS})\s*[:.…»›]*$", re.IGNORECASE)
 _CREDIT = re.compile(
     r"^\(?(?:fotos?|photos?|bild(?:quelle)?|titelbild|fotoquelle|credits?|crédits? photos?|"
-    r"image(?: source| credit)?s?)\s*:", re.IGNORECASE
+    r"image(?: source| credit)?s?)\s*:",
+    re.IGNORECASE,
 )
 MAX_CREDIT_WORDS = 12
 MAX_HEADLINE_WORDS = 16  # a line after a related heading this short, unpunctuated, is a headline

@@ -64,9 +64,7 @@ def _block_of(el: etree._Element, para: str) -> etree._Element | None:
     return block if text_of(block).startswith(para[:40]) else None
 
 
-def _locate(
-    tree: etree._Element, para: str
-) -> tuple[etree._Element, list[etree._Element]] | None:
+def _locate(tree: etree._Element, para: str) -> tuple[etree._Element, list[etree._Element]] | None:
     """The block holding ``para`` (the first extracted paragraph) and the elements between
     the headline before it (the last ``<h1>``, else the last ``<h2>``) and it, in document
     order; None when either is not found."""
