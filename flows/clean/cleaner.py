@@ -67,7 +67,7 @@ __all__ = [
     "clean_html",
 ]
 
-CLEANER_VERSION = "0.3.0"
+CLEANER_VERSION = "0.4.0"
 TAGDIV_THEME = "tagdiv-newspaper"
 THEME_SELECTORS: dict[str, str] = {TAGDIV_THEME: tagdiv.CONTENT_SELECTOR}
 EXTRACTOR_SITE = "newsvault-tagdiv"

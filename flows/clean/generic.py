@@ -12,8 +12,9 @@ Settings, and why:
   ``<article>`` (category, title, "By Fort Russ", share buttons, byline, body) as one paragraph,
   and on the development set of real pages precision mode passes more pages than the default.
 - default mode as well, kept instead when the precision result is weak by the quality score
-  (:mod:`flows.clean.quality`) or it finds a fifth more text at a score no worse: precision
-  mode drops whole sections (FAQ blocks, lists, a second text column) on some pages. Chosen on
+  (:mod:`flows.clean.quality`), or when it finds a fifth more text at a score no worse and
+  keeps at least half of the precision result (else it found some other block): precision
+  mode drops whole sections on some pages (the answers of a FAQ, the posts of a thread). Chosen on
   the even-indexed pages of the development set, checked on the odd-indexed ones.
 - htmldate without its extensive search: the extensive search (free-text date parsing through
   dateparser) took about two thirds of the extraction time, and structured dates win anyway.
@@ -38,6 +39,7 @@ __all__ = ["GenericResult", "extract_generic"]
 
 WEAK = 0.8  # a precision-mode result scoring below this is weak (flows.clean.quality)
 WIDER = 1.2  # default mode wins when it finds this much more text and scores no worse
+COVER = 0.5  # ... and keeps at least this share of the precision result (it widens, not moves)
 _DATE_PARAMS: dict[str, Any] = {
     "extensive_search": False,
     "original_date": True,
@@ -105,9 +107,10 @@ def extract_generic(
     paragraphs = _paragraphs(tree, data, links)
     score = assess(paragraphs, main_chars, links).score
     wider = _paragraphs(tree, _extract(tree, url, precision=False), links)
-    if assess(wider, main_chars, links).score >= score and (
-        score < WEAK or _chars(wider) > WIDER * _chars(paragraphs)
-    ):
+    kept = {p.casefold() for p in wider}
+    covered = _chars([p for p in paragraphs if p.casefold() in kept])
+    more = _chars(wider) > WIDER * _chars(paragraphs) and covered >= COVER * _chars(paragraphs)
+    if assess(wider, main_chars, links).score >= score and (score < WEAK or more):
         paragraphs = wider
     return GenericResult(
         paragraphs=tuple(paragraphs),
