@@ -31,7 +31,7 @@ from typing import Any
 import lxml.etree as etree
 
 from flows.clean.furniture import drop_furniture
-from flows.clean.lead import opening_paragraphs
+from flows.clean.lead import with_opening
 from flows.clean.normalize import normalize_paragraph, normalize_paragraphs
 from flows.clean.quality import assess
 
@@ -92,7 +92,7 @@ def _extract(tree: etree._Element, url: str, *, precision: bool) -> dict[str, An
 def _paragraphs(tree: etree._Element, data: dict[str, Any], links: frozenset[str]) -> list[str]:
     text = data.get("text")
     found = normalize_paragraphs(text.split("\n")) if isinstance(text, str) else ()
-    return drop_furniture((*opening_paragraphs(tree, found), *found), links)
+    return drop_furniture(with_opening(tree, found), links)
 
 
 def extract_generic(

@@ -20,7 +20,7 @@ import lxml.etree as etree
 
 from flows.clean.dom import text_of
 
-__all__ = ["opening_paragraphs"]
+__all__ = ["with_opening"]
 
 MAX_SCAN = 400  # elements between headline and body worth looking at
 MAX_ELEMENTS = 20_000  # a body that starts later than this is not looked for
@@ -119,42 +119,43 @@ def _link_share(el: etree._Element, chars: int) -> float:
     return linked / chars if chars else 1.0
 
 
-def opening_paragraphs(tree: etree._Element, paragraphs: Sequence[str]) -> list[str]:
-    """Lead paragraphs of ``tree`` (unmodified by extraction) missing from ``paragraphs``."""
-    if not paragraphs:
-        return []
+def with_opening(tree: etree._Element, paragraphs: Sequence[str]) -> list[str]:
+    """``paragraphs`` with the lead paragraphs of ``tree`` (unmodified by extraction) that
+    they miss, inserted before the first paragraph of the body."""
     titles = {text_of(h).casefold() for h in tree.iter("h1")}
-    first = next(
-        (p for p in paragraphs if p.casefold() not in titles and len(p.split()) >= MIN_WORDS),
-        "",
+    anchor = next(
+        (k for k, p in enumerate(paragraphs) if p.casefold() not in titles and _words(p)),
+        None,
     )
-    found = _locate(tree, first) if first else None
-    if found is None:
-        return []
+    found = _locate(tree, paragraphs[anchor]) if anchor is not None else None
+    if anchor is None or found is None:
+        return list(paragraphs)
     block, scan = found
-    hit = len(scan)
-    scan = [*scan, block]
-    body_ancestors = set(scan[hit].iterancestors())
-    have = {p.casefold() for p in paragraphs}
-    out: list[str] = []
+    body_ancestors = set(block.iterancestors())
+    have = [p.casefold() for p in paragraphs]
+    leads: list[str] = []
     taken: list[etree._Element] = []
-    for el in scan[:hit]:
+    for el in scan:
         if el in body_ancestors or el.tag not in _BLOCKS:
             continue
         if any(t in el.iterancestors() for t in taken):
             continue
         text = text_of(el)
         words = len(text.split())
-        if words < MIN_WORDS or text.casefold() in have:
+        if words < MIN_WORDS or any(text.casefold() in p for p in have):
             continue
         if not _is_prose(el, body_ancestors) or _link_share(el, len(text)) > 0.3:
             continue
         if not (_lead_marked(el, body_ancestors) or (el.tag == "p" and words >= MIN_P_WORDS)):
             continue
-        if any(text in o for o in out) or any(text.casefold() in p for p in have):
+        if any(text in lead for lead in leads):
             continue
         taken.append(el)
-        out.append(text)
-        if len(out) >= MAX_LEADS:
+        leads.append(text)
+        if len(leads) >= MAX_LEADS:
             break
-    return out
+    return [*paragraphs[:anchor], *leads, *paragraphs[anchor:]]
+
+
+def _words(paragraph: str) -> bool:
+    return len(paragraph.split()) >= MIN_WORDS
