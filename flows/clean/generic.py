@@ -40,10 +40,17 @@ __all__ = ["GenericResult", "extract_generic"]
 WEAK = 0.8  # a precision-mode result scoring below this is weak (flows.clean.quality)
 WIDER = 1.2  # default mode wins when it finds this much more text and scores no worse
 COVER = 0.5  # ... and keeps at least this share of the precision result (it widens, not moves)
-_DATE_PARAMS: dict[str, Any] = {
-    "extensive_search": False,
-    "original_date": True,
-    "max_date": "2099-12-31",
+# trafilatura's settings on every call (the docstring says why); the mode is set per call
+_SETTINGS: dict[str, Any] = {
+    "include_comments": False,
+    "include_tables": True,
+    "include_images": False,
+    "include_links": False,
+    "date_extraction_params": {
+        "extensive_search": False,
+        "original_date": True,
+        "max_date": "2099-12-31",
+    },
 }
 
 
@@ -76,13 +83,9 @@ def _extract(tree: etree._Element, url: str, *, precision: bool) -> dict[str, An
     doc = trafilatura.bare_extraction(
         copy.deepcopy(tree),
         url=url,
-        with_metadata=precision,
+        with_metadata=precision,  # the metadata comes from the precision run only
         favor_precision=precision,
-        include_comments=False,
-        include_tables=True,
-        include_images=False,
-        include_links=False,
-        date_extraction_params=_DATE_PARAMS,
+        **_SETTINGS,
     )
     if doc is None:
         return {}
