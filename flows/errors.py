@@ -64,3 +64,10 @@ class ExtractionError(NewsvaultError):
 class HealthCheckError(NewsvaultError):
     """A run finished but crossed a health threshold of its site profile (see
     flows.orchestrate.health)."""
+
+
+class RunStoppedError(NewsvaultError):
+    """A run was asked to stop (SIGTERM: ``newsvault down``, a shutdown); what it fetched stays
+    in the spool for the next run."""
+
+    exit_code = 143  # 128 + SIGTERM, as a shell reports a process ended by it

@@ -196,7 +196,11 @@ def run_crawl(
 
             reader = threading.Thread(target=pump, name="crawl-log", daemon=True)
             reader.start()
-            code = _wait(proc, run.dir / PROGRESS_FILE, on_progress)
+            try:
+                code = _wait(proc, run.dir / PROGRESS_FILE, on_progress)
+            except BaseException:  # the run is stopping (SIGTERM, Ctrl-C): so does its crawl
+                _stop(proc)
+                raise
             reader.join()
     except OSError as exc:
         raise CrawlError(f"cannot start the crawl ({exc}); is the project installed?") from exc
@@ -213,6 +217,20 @@ def run_crawl(
 
 def summary_stats(stats: dict[str, Any]) -> list[str]:
     return [f"{key}={stats[key]}" for key in SUMMARY_STATS if key in stats]
+
+
+STOP_GRACE = 5.0  # seconds Scrapy gets to close its WARC file before SIGKILL
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    """End the crawl now: what it wrote stays in the spool (a torn tail is cut when the next
+    run recovers it)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=STOP_GRACE)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _wait(proc: subprocess.Popen[str], progress: Path, on_progress: ProgressCallback | None) -> int:
