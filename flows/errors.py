@@ -71,3 +71,8 @@ class RunStoppedError(NewsvaultError):
     in the spool for the next run."""
 
     exit_code = 143  # 128 + SIGTERM, as a shell reports a process ended by it
+
+
+class DiskFullError(NewsvaultError):
+    """A disk the run writes to (its spool, the stack's home) is full; nothing already fetched
+    or archived is lost, the next run after freeing space recovers it."""

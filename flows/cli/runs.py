@@ -12,7 +12,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from flows.cli.common import positive, require_prefect, use_local_stack_defaults
-from flows.errors import RunStoppedError
+from flows.errors import DiskFullError, RunStoppedError
 
 if TYPE_CHECKING:
     from flows.cli.common import Subparsers
@@ -68,18 +68,26 @@ def _run(args: argparse.Namespace) -> int:
     require_prefect("run", needed=False)  # unset: a throwaway server is fine for one run
     check_store(StoreConfig.from_env())  # unreachable or refusing S3: fail before crawling
     from flows.orchestrate import archive_site
-    from flows.store import default_spool_root
+    from flows.store import default_spool_root, disk_full_error, full_disk
     from infra.local import control as local
 
     spool = Path(args.spool) if args.spool else default_spool_root()
-    with local.run_registered(local.LocalStack.from_env()), _stopped_by_sigterm(spool, args.site):
-        summary = archive_site(
-            site=args.site,
-            max_pages=args.max_pages,
-            base_url=args.base_url,
-            spool_root=args.spool,
-            full=args.full,
-        )
+    stack = local.LocalStack.from_env()
+    try:
+        with local.run_registered(stack), _stopped_by_sigterm(spool, args.site):
+            summary = archive_site(
+                site=args.site,
+                max_pages=args.max_pages,
+                base_url=args.base_url,
+                spool_root=args.spool,
+                full=args.full,
+            )
+    except Exception as exc:  # a full disk breaks Prefect's server and S3 too: name the disk
+        disks = [spool, stack.prefect_home, stack.home]
+        where = None if isinstance(exc, DiskFullError) else full_disk(disks, exc)
+        if where is None:
+            raise
+        raise disk_full_error(where, spool / args.site) from exc
     print(json.dumps(summary, indent=1))
     return 0
 

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from flows.errors import ConfigError, CrawlError
 from flows.sites import SiteProfile
@@ -53,6 +53,7 @@ SUMMARY_STATS = (
     "log_count/ERROR",
     "finish_reason",
 )
+Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]
 ProgressCallback = Callable[[dict[str, Any]], None]
 
 
@@ -173,7 +174,7 @@ def run_crawl(
     logger.info("crawl %s at %s into %s", profile.name, profile.base_url, run.dir)
     try:
         with (
-            open(run.crawl_log, "a", encoding="utf-8") as log_file,
+            open(run.crawl_log, "ab", buffering=0) as log_file,  # unbuffered: close never fails
             subprocess.Popen(
                 cmd,
                 stdout=subprocess.PIPE,
@@ -189,9 +190,9 @@ def run_crawl(
             stdout = proc.stdout
 
             def pump() -> None:
-                level = logging.INFO
+                level, keep = logging.INFO, True
                 for line in stdout:
-                    log_file.write(line)
+                    keep = keep and _append(log_file, line, logger)
                     level = forward_line(line, logger, level)
 
             reader = threading.Thread(target=pump, name="crawl-log", daemon=True)
@@ -217,6 +218,17 @@ def run_crawl(
 
 def summary_stats(stats: dict[str, Any]) -> list[str]:
     return [f"{key}={stats[key]}" for key in SUMMARY_STATS if key in stats]
+
+
+def _append(log_file: BinaryIO, line: str, logger: Logger) -> bool:
+    """Write one line to ``crawl.log``; False once that fails (a full disk): the lines still
+    reach the run's log, and the crawl is never blocked on a pipe nobody reads."""
+    try:
+        log_file.write(line.encode("utf-8"))
+    except OSError as exc:
+        logger.warning("cannot write %s any more (%s)", log_file.name, exc.strerror or exc)
+        return False
+    return True
 
 
 STOP_GRACE = 5.0  # seconds Scrapy gets to close its WARC file before SIGKILL
