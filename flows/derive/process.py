@@ -291,6 +291,9 @@ def _take(
         log.warning("could not clean %s: %s", capture.url, exc)
         result.failures.append((capture.url, str(exc)))
         return
+    if article.unread is not None:  # archived, cleaned in part: reported, never silently
+        log.warning("cleaned %s only in part: %s", capture.url, article.unread)
+        result.failures.append((capture.url, f"{article.unread} ({_where(capture)})"))
     if article.quality < profile.health.min_quality:
         reasons = "; ".join(article.quality_reasons)
         result.low_quality.append((capture.url, article.quality, reasons))
