@@ -273,8 +273,12 @@ def _take(
     if not is_article_capture(capture, profile):
         return
     result.article_pages += 1
-    if capture.too_large:
-        reason = f"payload larger than {MAX_PAYLOAD} bytes once decoded: not cleaned"
+    limit = min(MAX_PAYLOAD, profile.extract.max_page_bytes)
+    if capture.too_large or len(capture.body) > limit:
+        reason = (
+            f"page larger than {limit:,} bytes once decoded ([extract] max_page_bytes): "
+            f"archived, not cleaned ({_where(capture)})"
+        )
         log.warning("could not clean %s: %s", capture.url, reason)
         result.failures.append((capture.url, reason))
         return
