@@ -67,10 +67,11 @@ def _run(args: argparse.Namespace) -> int:
     use_local_stack_defaults()
     require_prefect("run", needed=False)  # unset: a throwaway server is fine for one run
     check_store(StoreConfig.from_env())  # unreachable or refusing S3: fail before crawling
-    from flows.orchestrate import archive_site
+    from flows.orchestrate import archive_site, one_line_errors_on_console
     from flows.store import default_spool_root, disk_full_error, full_disk
     from infra.local import control as local
 
+    one_line_errors_on_console()
     spool = Path(args.spool) if args.spool else default_spool_root()
     stack = local.LocalStack.from_env()
     try:
