@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ import pytest
 
 from infra.local.control import LocalStack
 from infra.replica.server import ReplicaServer
-from tests.helpers import cli_env, newsvault, one_error_line, pick_stack, s3
+from tests.helpers import NEWSVAULT, cli_env, newsvault, one_error_line, pick_stack, s3
 
 pytestmark = pytest.mark.e2e
 DISK_SIZE = "48m"
@@ -80,13 +81,17 @@ def test_full_disk_ends_with_one_line_loses_nothing_and_recovers(
             assert first.returncode == 0, first.stderr[-3000:]
             archived = _objects(stack)
             filler = _fill(small_disk, leave=150_000)
-            full = newsvault(
-                "run", "replica", "--base-url", server.base_url, "--full", env=env, timeout=300
+            full = _run_or_dump(
+                [NEWSVAULT, "run", "replica", "--base-url", server.base_url, "--full"],
+                {**env, "PYTHONFAULTHANDLER": "1"},
+                tmp_path,
             )
             line = one_error_line(full)
             assert full.returncode != 0
             assert f"no space left on device at {small_disk}" in line, full.stderr[-3000:]
             assert "free space and re-run" in line
+            ours = [x for x in full.stderr.splitlines() if "| Task run 'crawl-" not in x]
+            assert not [x for x in ours if "Traceback" in x]  # Scrapy forwards its own
             assert set(archived) <= set(_objects(stack))  # nothing archived is lost
             filler.unlink()
             again = newsvault("run", "replica", "--base-url", server.base_url, env=env)
@@ -97,6 +102,24 @@ def test_full_disk_ends_with_one_line_loses_nothing_and_recovers(
     finally:
         newsvault("down", env=base)
         shutil.rmtree(home, ignore_errors=True)
+
+
+def _run_or_dump(
+    cmd: list[str], env: dict[str, str], tmp: Path
+) -> subprocess.CompletedProcess[str]:
+    """Run ``cmd``; if it has not ended after 300 s, fail with the stacks of its threads (it
+    runs with PYTHONFAULTHANDLER: SIGABRT makes it print them)."""
+    with open(tmp / "full.out", "w") as out, open(tmp / "full.err", "w") as err:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err, text=True)
+        try:
+            code = proc.wait(timeout=300)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)
+            proc.wait(timeout=30)
+            pytest.fail("the run on a full disk hangs:\n" + (tmp / "full.err").read_text()[-8000:])
+    return subprocess.CompletedProcess(
+        cmd, code, (tmp / "full.out").read_text(), (tmp / "full.err").read_text()
+    )
 
 
 def _objects(stack: LocalStack) -> dict[str, int]:

@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 
 from flows.errors import ConfigError, CrawlError
 from flows.sites import SiteProfile
-from flows.store import RunPaths
+from flows.store import RunPaths, full_disk
 
 _LINE_RE = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[(?P<name>[^\]]+)\] "
@@ -54,6 +54,7 @@ SUMMARY_STATS = (
     "finish_reason",
 )
 Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]
+log = logging.getLogger(__name__)
 ProgressCallback = Callable[[dict[str, Any]], None]
 
 
@@ -246,13 +247,19 @@ def _stop(proc: subprocess.Popen[str]) -> None:
 
 
 def _wait(proc: subprocess.Popen[str], progress: Path, on_progress: ProgressCallback | None) -> int:
-    """Wait for the crawl, passing its running stats to ``on_progress`` as they change."""
+    """Wait for the crawl, passing its running stats to ``on_progress`` as they change. A full
+    spool disk ends it: Scrapy's own disk queues can stall on one, and nothing more can be
+    recorded anyway (the run then names the disk, ``flows.store.space``)."""
     seen = 0.0
     while True:
         try:
             return proc.wait(timeout=PROGRESS_INTERVAL)
         except subprocess.TimeoutExpired:
             pass
+        if full_disk([progress.parent]) is not None:
+            log.error("the spool's disk is full at %s: the crawl is stopped", progress.parent)
+            _stop(proc)
+            return proc.wait()
         if on_progress is None:
             continue
         try:
