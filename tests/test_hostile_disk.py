@@ -13,12 +13,18 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
+from flows.store.s3 import make_client
+from infra.local import control as local
 from infra.local.control import LocalStack
 from infra.replica.server import ReplicaServer
-from tests.helpers import NEWSVAULT, cli_env, newsvault, one_error_line, pick_stack, s3
+from tests.helpers import NEWSVAULT, cli_env, newsvault, one_error_line, pick_stack, store_config
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
 
 pytestmark = pytest.mark.e2e
 DISK_SIZE = "48m"
@@ -123,6 +129,12 @@ def _run_or_dump(
 
 
 def _objects(stack: LocalStack) -> dict[str, int]:
-    client = s3(stack)
+    client = _client(stack)
     pages = client.get_paginator("list_objects_v2").paginate(Bucket=stack.bucket, Prefix="sites/")
     return {o["Key"]: o["Size"] for page in pages for o in page.get("Contents", [])}
+
+
+def _client(stack: LocalStack) -> S3Client:
+    """A client with this stack's own keys (``helpers.s3`` would leave them in the process's
+    environment, where the session stack's tests would pick them up)."""
+    return make_client(store_config(stack), credentials=local.credentials(stack))

@@ -15,12 +15,13 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
 
 from flows.errors import StoreUnreachableError
-from flows.store.s3 import Store, StoreConfig
+from flows.store.s3 import Store, StoreConfig, make_client
 from flows.store.upload import upload_run
 from infra.local import control as local
 from infra.local.control import LocalStack
@@ -33,10 +34,13 @@ from tests.helpers import (
     newsvault,
     one_error_line,
     pick_stack,
-    s3,
     spooled_run,
+    store_config,
     wait_for,
 )
+
+if TYPE_CHECKING:
+    from types_boto3_s3 import S3Client
 
 pytestmark = pytest.mark.e2e
 
@@ -114,7 +118,7 @@ def test_down_mid_crawl_stops_the_run_keeps_its_spool_next_run_recovers(
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"recovering run {run_dir.name}" in done.stderr
     assert not run_dir.exists()  # recovered, archived, verified, removed
-    client = s3(stack)
+    client = _client(stack)
     listed = client.list_objects_v2(Bucket=stack.bucket, Prefix="sites/replica/runs/")
     runs = {o["Key"].split("/")[3] for o in listed.get("Contents", [])}
     assert run_dir.name in runs and len(runs) == 2  # the stopped run and the new one
@@ -158,3 +162,9 @@ def test_s3_gone_for_good_mid_upload_the_other_objects_stop_waiting(
     retried = {r.getMessage().split()[2] for r in caplog.records if "retrying in" in r.message}
     assert 1 <= len(retried) <= config.upload_workers < objects
     assert run.manifest.is_file()  # the spool is kept
+
+
+def _client(stack: LocalStack) -> S3Client:
+    """A client with this stack's own keys (``helpers.s3`` would leave them in the process's
+    environment, where the session stack's tests would pick them up)."""
+    return make_client(store_config(stack), credentials=local.credentials(stack))
