@@ -1,6 +1,6 @@
 """Every stage against a baseline measured in the same run: ``make bench``.
 
-Usage: ``.venv/bin/python bench/run.py [--quick] [--only B1,...,M,Q] [--output FILE]``.
+Usage: ``.venv/bin/python bench/run.py [--quick] [--only B1,...,M,MR,Q] [--output FILE]``.
 Prints one table (measured, baseline, ratio, target, met) with notes, and for a full run of all
 rows writes it with the machine's description to ``bench/RESULTS.md``. Asserts nothing about
 wall times. Rows: B1 recording overhead, B2 processing, B3 end to end, B4 incremental rerun,
@@ -29,7 +29,7 @@ import stage_upload
 import stages
 from harness import Row
 
-ROWS = ("B1", "B2", "B3", "B4", "B5", "B6", "H", "M", "Q")
+ROWS = ("B1", "B2", "B3", "B4", "B5", "B6", "H", "M", "MR", "Q")
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 
@@ -91,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
             if "M" in only:
                 print("M peak memory with a 30 MB page ...", flush=True)
                 rows.append(stage_memory.m_memory())
+            if "MR" in only:
+                print("MR peak memory with an 8.6 MB robots.txt ...", flush=True)
+                rows.append(stage_memory.mr_memory())
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     order = {key: n for n, key in enumerate(ROWS)}

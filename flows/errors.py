@@ -64,3 +64,15 @@ class ExtractionError(NewsvaultError):
 class HealthCheckError(NewsvaultError):
     """A run finished but crossed a health threshold of its site profile (see
     flows.orchestrate.health)."""
+
+
+class RunStoppedError(NewsvaultError):
+    """A run was asked to stop (SIGTERM: ``newsvault down``, a shutdown); what it fetched stays
+    in the spool for the next run."""
+
+    exit_code = 143  # 128 + SIGTERM, as a shell reports a process ended by it
+
+
+class DiskFullError(NewsvaultError):
+    """A disk the run writes to (its spool, the stack's home) is full; nothing already fetched
+    or archived is lost, the next run after freeing space recovers it."""

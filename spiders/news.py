@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from protego import Protego
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
@@ -33,7 +32,7 @@ from spiders.budget import RunGuard, depth_of, one_line
 from spiders.dates import conditional_headers
 from spiders.recorder import KEEP_PAYLOAD, REVISITED
 from spiders.requisites import RequisiteFetcher
-from spiders.robots import ROBOTS_META, RobotsRules
+from spiders.robots import MAX_RULES_BYTES, ROBOTS_META, RobotsRules, rules_part, sitemap_lines
 from spiders.safety import FETCH_FAILURES, MAX_LISTED_FAILURES, describe_failure
 
 _PAGE_RE = re.compile(r"/page/(\d+)/?$")
@@ -143,10 +142,15 @@ class NewsSpider(Spider):
             if self.robots is not None:
                 self.robots.set(host, None)
             return
+        rules, cut = rules_part(body)
+        if cut:  # said in the log and the stats, never silently
+            self.crawler.stats.inc_value("newsvault/robots_truncated")
+            why = f"rules past the first {MAX_RULES_BYTES} bytes are ignored (RFC 9309 2.5)"
+            self.logger.warning("robots.txt of %s is too long: %s", host, why)
         if self.robots is not None:
-            self.robots.set(host, body)
+            self.robots.set(host, rules)
         sitemaps = (
-            [url for url in Protego.parse(body).sitemaps if self.profile.allows(url)]
+            [url for url in sitemap_lines(body) if self.profile.allows(url)]
             if self.profile.discovery.robots_txt
             else []
         )

@@ -11,6 +11,8 @@ a server-not-modified revisit of the URL's latest capture (see ``flows.warc.capt
 
 from __future__ import annotations
 
+import errno
+import logging
 import platform
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -20,8 +22,9 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
+from scrapy.utils.defer import deferred_from_coro
 
 from flows.warc import CaptureEntry, CaptureIndex, Ref, read_entries
 from spiders.warcspool import (
@@ -35,6 +38,7 @@ from spiders.warcspool import (
     warc_date,
 )
 
+log = logging.getLogger("spiders.recorder")
 FETCH_START = "newsvault_fetch_start"
 
 
@@ -111,6 +115,17 @@ class WarcRecorderMiddleware:
         self.spool = spool
         self.index = index or CaptureIndex()
         self.stats: Any = None
+        self.crawler: Crawler | None = None
+        self.full = False
+
+    def _disk_full(self, exc: OSError) -> None:
+        """The spool's disk is full: every later page would only fail the same way, so the
+        crawl ends now (finish reason ``disk_full``) and the run says so."""
+        if self.full or self.crawler is None or self.crawler.engine is None:
+            return
+        self.full = True
+        log.error("the spool's disk is full (%s): the crawl stops", exc)
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason="disk_full"))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcRecorderMiddleware:
@@ -132,6 +147,7 @@ class WarcRecorderMiddleware:
             index.load(read_entries(Path(prior)))
         middleware = cls(spool, index)
         middleware.stats = crawler.stats
+        middleware.crawler = crawler
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
@@ -167,7 +183,13 @@ class WarcRecorderMiddleware:
         revisit = None
         if request.meta.get(KEEP_PAYLOAD) is None:
             revisit = revisit_for(self.index, exchange.url, response.status, digest)
-        written, _ = self.spool.write_exchange(exchange, revisit)
+        try:
+            written, _ = self.spool.write_exchange(exchange, revisit)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT) or self.crawler is None:
+                raise
+            self._disk_full(exc)
+            raise IgnoreRequest(f"not recorded: {exc}") from exc
         if revisit is not None:
             request.meta[REVISITED] = True
         self.index.add(
@@ -195,6 +217,12 @@ class WarcRecorderMiddleware:
         return response
 
     def spider_closed(self, spider: Spider) -> None:
-        files = self.spool.close()
+        try:
+            files = self.spool.close()
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            log.error("could not close the open WARC file (%s): the next run cuts its tail", exc)
+            return
         if self.stats is not None:
             self.stats.set_value("newsvault/warc_files", len(files))

@@ -8,6 +8,7 @@ the parser on ``spider.robots``; this middleware only enforces it.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from protego import Protego
@@ -16,6 +17,24 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 ROBOTS_META = "newsvault_robots"
+# RFC 9309 2.5: a parsing limit of at least 500 KiB; rules past it are ignored (as Google does).
+# Protego keeps an object per rule: an 8.6 MB robots.txt cost the crawl ~1 GB without it.
+MAX_RULES_BYTES = 500 * 1024
+_SITEMAP_LINE = re.compile(r"^[ \t]*sitemap[ \t]*:[ \t]*(\S+)", re.IGNORECASE | re.MULTILINE)
+
+
+def rules_part(body: str) -> tuple[str, bool]:
+    """The part of a robots.txt whose rules are read (whole lines up to ``MAX_RULES_BYTES``),
+    and whether anything was left out."""
+    if len(body.encode("utf-8", "replace")) <= MAX_RULES_BYTES:
+        return body, False
+    head = body.encode("utf-8", "replace")[:MAX_RULES_BYTES].decode("utf-8", "ignore")
+    return head[: head.rfind("\n") + 1] or head, True
+
+
+def sitemap_lines(body: str) -> list[str]:
+    """Every ``Sitemap:`` URL of a robots.txt, past the rules' limit too (no rule objects)."""
+    return [match.group(1) for match in _SITEMAP_LINE.finditer(body)]
 
 
 class RobotsRules:

@@ -39,11 +39,12 @@ from importlib.metadata import version as _pkg_version
 from typing import Final, Literal
 from urllib.parse import urljoin
 
+import lxml.html
 from lxml.cssselect import CSSSelector
 
 from flows.clean import tagdiv
 from flows.clean.byline import MAX_BYLINE_LINES, parse_byline
-from flows.clean.dom import Block, elements, parse_html, unique
+from flows.clean.dom import Block, elements, parse_html_checked, unique
 from flows.clean.generic import GenericResult, extract_generic
 from flows.clean.language import pick_language
 from flows.clean.metadata import PageMeta, iso_utc, read_page
@@ -120,6 +121,8 @@ class CleanedArticle:
     # how far the extraction can be trusted (flows.clean.quality): 0..1 and what lowered it
     quality: float = 1.0
     quality_reasons: tuple[str, ...] = ()
+    # what of the page the parser could not read (None: all of it), for the run's report
+    unread: str | None = None
 
 
 class CleanError(ExtractionError):
@@ -169,7 +172,25 @@ def clean_html(
         _check_bytes(html, url)
         html = decode_html(html, encoding)[0]
     _check_text(html, url)
-    tree = parse_html(html)
+    tree, unread = parse_html_checked(html)
+    try:
+        article = _extract(tree, url, selector, matcher, site_names, template)
+    except CleanError as exc:
+        if unread is not None:
+            raise CleanError(f"{exc}; {unread}", exc.status) from exc
+        raise
+    return article if unread is None else replace(article, unread=unread)
+
+
+def _extract(
+    tree: lxml.html.HtmlElement | None,
+    url: str,
+    selector: str | None,
+    matcher: CSSSelector | None,
+    site_names: Sequence[str],
+    template: SiteTemplate | None,
+) -> CleanedArticle:
+    """The article of a parsed page: the theme's container first, else generic extraction."""
     if tree is None:
         raise CleanError(f"no article text found in {url}: the page is empty", STATUS_EMPTY)
     page = read_page(tree, url, site_names)

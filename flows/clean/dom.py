@@ -23,6 +23,7 @@ __all__ = [
     "first",
     "meta",
     "parse_html",
+    "parse_html_checked",
     "strs",
     "text_of",
     "unique",
@@ -37,18 +38,34 @@ class Block:
     kind: str
 
 
+#: libxml2's nesting limit (without XML_PARSE_HUGE): it stops reading a page at this depth
+PARSER_DEPTH_LIMIT = 256
+UNREAD_DEEP = (
+    f"text nested deeper than {PARSER_DEPTH_LIMIT} elements was not read (the HTML parser's "
+    "depth limit): that part of the page and all that follows it are missing"
+)
+
+
 def parse_html(text: str) -> lxml.html.HtmlElement | None:
     """Parse a whole document leniently (lxml recovers from broken markup); None if nothing
     parseable is left."""
+    return parse_html_checked(text)[0]
+
+
+def parse_html_checked(text: str) -> tuple[lxml.html.HtmlElement | None, str | None]:
+    """``parse_html``, and what of the page the parser gave up on (None: it read all of it):
+    libxml2 stops at its depth limit and drops the rest, which must never go unsaid."""
     # lxml refuses str input that carries an XML encoding declaration
     text = re.sub(r"^\s*<\?xml[^>]*>", "", text, count=1)
     if not text.strip():
-        return None
+        return None, None
+    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
     try:
-        parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
-        return lxml.html.document_fromstring(text, parser=parser)
+        tree = lxml.html.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError):
-        return None
+        tree = None
+    deep = any("Excessive depth" in entry.message for entry in parser.error_log)
+    return tree, UNREAD_DEEP if deep else None
 
 
 def elements(result: object) -> list[etree._Element]:

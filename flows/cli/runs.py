@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING
 
 from flows.cli.common import positive, require_prefect, use_local_stack_defaults
+from flows.errors import DiskFullError, RunStoppedError
 
 if TYPE_CHECKING:
     from flows.cli.common import Subparsers
@@ -61,17 +67,50 @@ def _run(args: argparse.Namespace) -> int:
     use_local_stack_defaults()
     require_prefect("run", needed=False)  # unset: a throwaway server is fine for one run
     check_store(StoreConfig.from_env())  # unreachable or refusing S3: fail before crawling
-    from flows.orchestrate import archive_site
+    from flows.orchestrate import archive_site, one_line_errors_on_console
+    from flows.store import default_spool_root, disk_full_error, full_disk
+    from infra.local import control as local
 
-    summary = archive_site(
-        site=args.site,
-        max_pages=args.max_pages,
-        base_url=args.base_url,
-        spool_root=args.spool,
-        full=args.full,
-    )
+    one_line_errors_on_console()
+    spool = Path(args.spool) if args.spool else default_spool_root()
+    stack = local.LocalStack.from_env()
+    try:
+        with local.run_registered(stack), _stopped_by_sigterm(spool, args.site):
+            summary = archive_site(
+                site=args.site,
+                max_pages=args.max_pages,
+                base_url=args.base_url,
+                spool_root=args.spool,
+                full=args.full,
+            )
+    except Exception as exc:  # a full disk breaks Prefect's server and S3 too: name the disk
+        disks = [spool, stack.prefect_home, stack.home]
+        where = None if isinstance(exc, DiskFullError) else full_disk(disks, exc)
+        if where is None:
+            raise
+        raise disk_full_error(where, spool / args.site) from exc
     print(json.dumps(summary, indent=1))
     return 0
+
+
+@contextlib.contextmanager
+def _stopped_by_sigterm(spool: Path, site: str) -> Iterator[None]:
+    """SIGTERM (``newsvault down``, a shutdown) ends the run with one line, not Python's silent
+    death: the flow's own handler (Prefect's) unwinds the run first (the crawl is stopped, the
+    lock released, the spool kept), then hands the signal back to this one."""
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        raise RunStoppedError(
+            f"the run was stopped ({signal.Signals(signum).name}: `newsvault down` or a "
+            f"shutdown); what it fetched stays in the spool {spool / site}, the next run "
+            "recovers it"
+        )
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -273,8 +273,12 @@ def _take(
     if not is_article_capture(capture, profile):
         return
     result.article_pages += 1
-    if capture.too_large:
-        reason = f"payload larger than {MAX_PAYLOAD} bytes once decoded: not cleaned"
+    limit = min(MAX_PAYLOAD, profile.extract.max_page_bytes)
+    if capture.too_large or len(capture.body) > limit:
+        reason = (
+            f"page larger than {limit:,} bytes once decoded ([extract] max_page_bytes): "
+            f"archived, not cleaned ({_where(capture)})"
+        )
         log.warning("could not clean %s: %s", capture.url, reason)
         result.failures.append((capture.url, reason))
         return
@@ -291,6 +295,9 @@ def _take(
         log.warning("could not clean %s: %s", capture.url, exc)
         result.failures.append((capture.url, str(exc)))
         return
+    if article.unread is not None:  # archived, cleaned in part: reported, never silently
+        log.warning("cleaned %s only in part: %s", capture.url, article.unread)
+        result.failures.append((capture.url, f"{article.unread} ({_where(capture)})"))
     if article.quality < profile.health.min_quality:
         reasons = "; ".join(article.quality_reasons)
         result.low_quality.append((capture.url, article.quality, reasons))

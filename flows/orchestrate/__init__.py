@@ -2,6 +2,7 @@
 publish (progress, report, health). The only package that imports Prefect."""
 
 from flows.orchestrate.archive import archive_site
+from flows.orchestrate.console import one_line_errors_on_console
 from flows.orchestrate.report import RunSummary
 from flows.orchestrate.reprocess import (
     ChangesReport,
@@ -22,6 +23,7 @@ __all__ = [
     "RunSummary",
     "archive_site",
     "deploy_sites",
+    "one_line_errors_on_console",
     "run_reprocess",
     "serve_sites",
     "site_deployment",

@@ -54,6 +54,8 @@ from flows.store import (
     count_recovery_failure,
     default_spool_root,
     discard_spool,
+    disk_full_error,
+    full_disk,
     pending_runs,
     quarantine_run,
     unprocessed_runs,
@@ -192,8 +194,15 @@ def archive_site(
     config = StoreConfig.from_env()
     check_store(config)
     root = Path(spool_root) if spool_root else default_spool_root()
-    with site_lock(Store(config), root, load_profile(site).name, get_run_logger()) as lease:
-        return _archive_site(site, max_pages, base_url, spool_root, warc_max_size, full, lease)
+    name = load_profile(site).name
+    try:
+        with site_lock(Store(config), root, name, get_run_logger()) as lease:
+            return _archive_site(site, max_pages, base_url, spool_root, warc_max_size, full, lease)
+    except Exception as exc:
+        where = full_disk([root], exc)  # a full disk, whatever it broke first, named as such
+        if where is None:
+            raise
+        raise disk_full_error(where, root / name) from exc
 
 
 def _recover(

@@ -18,11 +18,11 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from flows.errors import ConfigError, CrawlError
 from flows.sites import SiteProfile
-from flows.store import RunPaths
+from flows.store import RunPaths, full_disk
 
 _LINE_RE = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[(?P<name>[^\]]+)\] "
@@ -53,6 +53,8 @@ SUMMARY_STATS = (
     "log_count/ERROR",
     "finish_reason",
 )
+Logger = logging.Logger | logging.LoggerAdapter[logging.Logger]
+log = logging.getLogger(__name__)
 ProgressCallback = Callable[[dict[str, Any]], None]
 
 
@@ -173,7 +175,7 @@ def run_crawl(
     logger.info("crawl %s at %s into %s", profile.name, profile.base_url, run.dir)
     try:
         with (
-            open(run.crawl_log, "a", encoding="utf-8") as log_file,
+            open(run.crawl_log, "ab", buffering=0) as log_file,  # unbuffered: close never fails
             subprocess.Popen(
                 cmd,
                 stdout=subprocess.PIPE,
@@ -189,14 +191,18 @@ def run_crawl(
             stdout = proc.stdout
 
             def pump() -> None:
-                level = logging.INFO
+                level, keep = logging.INFO, True
                 for line in stdout:
-                    log_file.write(line)
+                    keep = keep and _append(log_file, line, logger)
                     level = forward_line(line, logger, level)
 
             reader = threading.Thread(target=pump, name="crawl-log", daemon=True)
             reader.start()
-            code = _wait(proc, run.dir / PROGRESS_FILE, on_progress)
+            try:
+                code = _wait(proc, run.dir / PROGRESS_FILE, on_progress)
+            except BaseException:  # the run is stopping (SIGTERM, Ctrl-C): so does its crawl
+                _stop(proc)
+                raise
             reader.join()
     except OSError as exc:
         raise CrawlError(f"cannot start the crawl ({exc}); is the project installed?") from exc
@@ -215,14 +221,45 @@ def summary_stats(stats: dict[str, Any]) -> list[str]:
     return [f"{key}={stats[key]}" for key in SUMMARY_STATS if key in stats]
 
 
+def _append(log_file: BinaryIO, line: str, logger: Logger) -> bool:
+    """Write one line to ``crawl.log``; False once that fails (a full disk): the lines still
+    reach the run's log, and the crawl is never blocked on a pipe nobody reads."""
+    try:
+        log_file.write(line.encode("utf-8"))
+    except OSError as exc:
+        logger.warning("cannot write %s any more (%s)", log_file.name, exc.strerror or exc)
+        return False
+    return True
+
+
+STOP_GRACE = 5.0  # seconds Scrapy gets to close its WARC file before SIGKILL
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    """End the crawl now: what it wrote stays in the spool (a torn tail is cut when the next
+    run recovers it)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=STOP_GRACE)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def _wait(proc: subprocess.Popen[str], progress: Path, on_progress: ProgressCallback | None) -> int:
-    """Wait for the crawl, passing its running stats to ``on_progress`` as they change."""
+    """Wait for the crawl, passing its running stats to ``on_progress`` as they change. A full
+    spool disk ends it: Scrapy's own disk queues can stall on one, and nothing more can be
+    recorded anyway (the run then names the disk, ``flows.store.space``)."""
     seen = 0.0
     while True:
         try:
             return proc.wait(timeout=PROGRESS_INTERVAL)
         except subprocess.TimeoutExpired:
             pass
+        if full_disk([progress.parent]) is not None:
+            log.error("the spool's disk is full at %s: the crawl is stopped", progress.parent)
+            _stop(proc)
+            return proc.wait()
         if on_progress is None:
             continue
         try:

@@ -28,6 +28,7 @@ from flows.store.runs import (
     unprocessed_runs,
 )
 from flows.store.s3 import ObjectInfo, Store, StoreConfig, check_store
+from flows.store.space import disk_full_error, full_disk
 from flows.store.upload import StoreResult, discard_spool, list_run_objects, upload_run
 
 __all__ = [
@@ -53,7 +54,9 @@ __all__ = [
     "count_recovery_failure",
     "default_spool_root",
     "discard_spool",
+    "disk_full_error",
     "fetch_verified",
+    "full_disk",
     "list_run_objects",
     "pending_runs",
     "quarantine_run",

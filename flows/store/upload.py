@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 import shutil
-import time
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,28 +61,39 @@ def put_verified(store: Store, key: str, path: Path, size: int, sha256: str) -> 
     return True
 
 
-def put_with_backoff(store: Store, key: str, path: Path, size: int, sha256: str) -> bool:
+def put_with_backoff(
+    store: Store,
+    key: str,
+    path: Path,
+    size: int,
+    sha256: str,
+    stop: threading.Event | None = None,
+) -> bool:
     """``put_verified``, retried after ``config.retry_backoff`` waits while S3 is unreachable
     (a server restarting, a network blip); the last failure is raised as is. A 403 is retried
     too: the run checked its credentials before crawling, and a restarting SeaweedFS refuses
-    requests for a moment before it has loaded its identities."""
+    requests for a moment before it has loaded its identities. ``stop`` set (the run is
+    stopping, or another object found S3 gone for good) ends the waiting at once."""
     waits = list(store.config.retry_backoff)
+    stop = stop or threading.Event()
     while True:
         try:
             return put_verified(store, key, path, size, sha256)
         except (StoreUnreachableError, StoreAuthError) as exc:
-            if not waits:
+            if not waits or stop.is_set():
                 raise
             wait = waits.pop(0)
             log.warning("upload of %s failed (%s); retrying in %.1f s", key, exc, wait)
-            time.sleep(wait)
+            if stop.wait(wait):
+                raise
 
 
 def upload_run(store: Store, run: RunPaths) -> StoreResult:
     """Every object of the manifest, ``config.upload_workers`` at a time (largest first), then
     the manifest itself. A failed object does not stop the others (each is verified and a rerun
-    skips it); the first failure, in manifest order, is raised once all have finished, saying
-    that the run stays in the spool (only an upload has a spool to keep)."""
+    skips it), but S3 gone after all retries does: the rest are not attempted. The first
+    failure, in manifest order, is raised once all have finished, saying that the run stays in
+    the spool (only an upload has a spool to keep)."""
     try:
         return _upload_run(store, run)
     except StoreError as exc:
@@ -91,24 +102,43 @@ def upload_run(store: Store, run: RunPaths) -> StoreResult:
         raise type(exc)(f"{exc}; the local spool is kept, the next run uploads it") from exc
 
 
+class _NotAttemptedError(StoreUnreachableError):
+    """An object not even tried: an earlier one found S3 gone after all its retries."""
+
+
 def _upload_run(store: Store, run: RunPaths) -> StoreResult:
     manifest = read_manifest(run)
     manifest_object = manifest_key(manifest["run_prefix"])
     entries = manifest["objects"]
 
+    stop = threading.Event()
+
     def one(entry: ManifestEntry) -> bool:
+        if stop.is_set():
+            raise _NotAttemptedError(f"upload of {entry['key']} not attempted: S3 is gone")
         path = run.dir / entry["local_name"]
-        return put_with_backoff(store, entry["key"], path, entry["size"], entry["sha256"])
+        try:
+            return put_with_backoff(store, entry["key"], path, entry["size"], entry["sha256"], stop)
+        except (StoreUnreachableError, StoreAuthError):
+            stop.set()  # retried to the end: the other objects would only wait the same way
+            raise
 
     workers = max(1, min(store.config.upload_workers, len(entries)))
     largest_first = sorted(range(len(entries)), key=lambda i: -int(entries[i]["size"]))
-    with ThreadPoolExecutor(workers, thread_name_prefix="upload") as pool:
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="upload")
+    try:
         futures = {i: pool.submit(one, entries[i]) for i in largest_first}
+        wait(futures.values())
+    except BaseException:  # the run is stopping (SIGTERM): no object starts, none waits on
+        stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     done = [futures[i] for i in range(len(entries))]  # manifest order
-    for future in done:  # the first failure in manifest order, after all have finished
-        error = future.exception()
-        if error is not None:
-            raise error
+    failed = [error for future in done if (error := future.exception()) is not None]
+    tried = [error for error in failed if not isinstance(error, _NotAttemptedError)]
+    if failed:  # the first real failure in manifest order, once all have finished
+        raise (tried or failed)[0]
     result = StoreResult(run.run_id)
     for entry, future in zip(entries, done, strict=True):
         if future.result():

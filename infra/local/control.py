@@ -33,10 +33,11 @@ from __future__ import annotations
 import shlex
 
 from flows.errors import InfraError
-from infra.local import prefect_server, processes, replica_service, seaweed, tsa_service
+from infra.local import prefect_server, processes, replica_service, runs, seaweed, tsa_service
 from infra.local.prefect_server import prefect_command
 from infra.local.processes import HOST, find_executable, http_status, port_is_free, wait_for_http
 from infra.local.replica_service import DEFAULT_REPLICA_PORT, start_replica
+from infra.local.runs import registered as run_registered
 from infra.local.seaweed import ensure_bucket, s3_store, weed_command
 from infra.local.seaweed_secrets import credentials, ensure_credentials, ensure_security_toml
 from infra.local.stack import (
@@ -82,8 +83,9 @@ def up(stack: LocalStack, *, prefect: bool = True, s3: bool = True) -> UpResult:
 
 
 def down(stack: LocalStack) -> DownResult:
-    """Stop the servers named in our pid files (the replica too, when it runs); keep all data.
-    Idempotent. The replica appears in the report only when it was stopped."""
+    """Stop the runs using the stack (``infra.local.runs``: they keep their spools), then the
+    servers named in our pid files (the replica too, when it runs); keep all data.
+    Idempotent. The replica and the runs appear in the report only when they were stopped."""
     if not stack.home.exists():
         return StackReport(
             stack.home,
@@ -92,7 +94,7 @@ def down(stack: LocalStack) -> DownResult:
                 prefect_server.state(stack, None, False, "not running"),
             ),
         )
-    states: list[ServiceState] = []
+    states: list[ServiceState] = runs.stop_runs(stack)  # while S3 and Prefect still answer
     with processes.locked(stack.run_dir):
         pid = seaweed.our_pid(stack)
         if pid is not None:
@@ -235,6 +237,7 @@ __all__ = [
     "http_status",
     "port_is_free",
     "prefect_command",
+    "run_registered",
     "s3_store",
     "stack_environment",
     "start_replica",
