@@ -1,7 +1,7 @@
 """Every stage against a baseline measured in the same run: ``make bench``.
 
 Usage: ``.venv/bin/python bench/run.py [--quick] [--only B1,B2,B3,B4,B5,B6,H,M,R]
-[--articles N] [--output FILE] [--merge]``.
+[--articles N] [--b1-inline] [--output FILE] [--merge]``.
 Prints one table (measured, baseline, ratio, target, met) with notes, and for a full run of all
 rows writes it with the machine's description to ``bench/RESULTS.md``. Asserts nothing about
 wall times. Rows: B1 recording overhead, B2 processing, B3 end to end, B4 incremental rerun,
@@ -45,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
         "--articles", type=int, default=0, help="site size of B1, R and B3's smaller run (B4, B6)"
     )
     parser.add_argument(
+        "--b1-inline", action="store_true", help="B1 also with members written inline (before)"
+    )
+    parser.add_argument(
         "--merge", action="store_true", help="put the measured rows into bench/RESULTS.md"
     )
     parser.add_argument("--b3-worker", type=int, default=0, help=argparse.SUPPRESS)
@@ -75,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         with ExitStack() as stack:
             if "B1" in only:
                 print("B1 recording overhead ...", flush=True)
-                b1 = stage_crawl.b1_recording(sizes, workdir / "spool")
+                b1 = stage_crawl.b1_recording(sizes, workdir / "spool", args.b1_inline)
                 rows.append(b1.row)
                 crawl_rate = b1.crawl_pages_per_s
             if "H" in only:
