@@ -111,9 +111,10 @@ class MemberWriter:
             try:
                 placed.set_result(self._write(fh, data, level))
             except BaseException as exc:  # noqa: BLE001 (handed to the reactor thread)
-                placed.set_exception(exc)
                 with self._cond:
                     self._error = exc
+                    for job in self._jobs:  # this one and every one after it: never written
+                        job[3].set_exception(exc)
                     self._jobs.clear()
                     self._pending = 0
                     self._cond.notify_all()

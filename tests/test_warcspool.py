@@ -184,8 +184,10 @@ def test_background_write_error_is_raised_on_the_crawl_thread(
     monkeypatch.setattr(memberwriter, "gzip_member", failing)
     spool = pinned_spool(tmp_path, background=True)
     with pytest.raises(OSError, match=r"writing the WARC file failed: .*No space left"):
-        spool.write_exchange(exchange())
+        _, request = spool.write_exchange(exchange())
         spool.close()
+    with pytest.raises(OSError, match="No space left"):
+        assert request.offset  # its member was never written: asking where it is says so
     [open_file] = tmp_path.iterdir()
     assert open_file.name.endswith(".open")  # not handed on as complete
     with open(open_file, "rb") as fh:
