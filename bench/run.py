@@ -1,7 +1,7 @@
 """Every stage against a baseline measured in the same run: ``make bench``.
 
 Usage: ``.venv/bin/python bench/run.py [--quick] [--only B1,B2,B3,B4,B5,B6,H,M,R]
-[--articles N] [--b1-inline] [--output FILE] [--merge]``.
+[--articles N] [--b1-rounds N] [--b1-inline] [--output FILE] [--merge]``.
 Prints one table (measured, baseline, ratio, target, met) with notes, and for a full run of all
 rows writes it with the machine's description to ``bench/RESULTS.md``. Asserts nothing about
 wall times. Rows: B1 recording overhead, B2 processing, B3 end to end, B4 incremental rerun,
@@ -13,6 +13,7 @@ file's rows with the same keys (a partial run, dated and with its load, in the n
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -44,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--articles", type=int, default=0, help="site size of B1, R and B3's smaller run (B4, B6)"
     )
+    parser.add_argument("--b1-rounds", type=int, default=0, help="B1's rounds (default 2)")
     parser.add_argument(
         "--b1-inline", action="store_true", help="B1 also with members written inline (before)"
     )
@@ -67,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     sizes = stages.Sizes.quick() if args.quick else stages.Sizes()
     if args.articles:
         sizes = sizes.with_articles(args.articles)
+    if args.b1_rounds:
+        sizes = dataclasses.replace(sizes, b1_rounds=args.b1_rounds)
     output = args.output or (RESULTS if not args.quick and set(only) == set(ROWS) else None)
 
     started = time.perf_counter()
