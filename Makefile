@@ -2,11 +2,14 @@
 PYTHON ?= python3
 VENV := .venv
 PYWB_VENV := .venv-pywb
+AUTHSIGN_VENV := .venv-authsign
 BIN := $(VENV)/bin
+RWP := infra/replaywebpage
 
 .PHONY: install chromium demo test test-fast check lint typecheck unit up down bench clean-spool
 
-install: $(VENV)/.installed $(PYWB_VENV)/.installed chromium
+install: $(VENV)/.installed $(PYWB_VENV)/.installed $(AUTHSIGN_VENV)/.installed chromium \
+	$(RWP)/node_modules/.installed
 
 # The replay tests drive Debian's chromium (through Playwright, which never downloads a browser):
 # installed from apt when missing, as root; otherwise say how.
@@ -15,6 +18,15 @@ chromium:
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; \
 	else echo "replay tests need /usr/bin/chromium: sudo apt-get install chromium" >&2; fi
+
+# ReplayWeb.page, pinned in infra/replaywebpage (package-lock.json): the replay tests serve its
+# ui.js and sw.js as they ship (no install scripts run: .npmrc).
+$(RWP)/node_modules/.installed: $(RWP)/package.json $(RWP)/package-lock.json
+	@command -v npm >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ apt-get install -y -q npm || { apt-get update -q && apt-get install -y -q npm; }; }; } || \
+		{ echo "ReplayWeb.page needs npm: sudo apt-get install npm" >&2; exit 1; }
+	cd $(RWP) && npm ci
+	touch $@
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +39,13 @@ $(PYWB_VENV)/.installed: infra/pywb-requirements.txt
 	$(PYTHON) -m venv $(PYWB_VENV)
 	$(PYWB_VENV)/bin/python -m pip install -q --upgrade pip
 	$(PYWB_VENV)/bin/python -m pip install -q -r infra/pywb-requirements.txt
+	touch $@
+
+# authsign (the WACZ signing server Browsertrix calls) pins its own FastAPI: its own virtualenv.
+$(AUTHSIGN_VENV)/.installed: infra/authsign-requirements.txt
+	$(PYTHON) -m venv $(AUTHSIGN_VENV)
+	$(AUTHSIGN_VENV)/bin/python -m pip install -q --upgrade pip
+	$(AUTHSIGN_VENV)/bin/python -m pip install -q -r infra/authsign-requirements.txt
 	touch $@
 
 demo: install

@@ -1,13 +1,14 @@
 """Every stage against a baseline measured in the same run: ``make bench``.
 
-Usage: ``.venv/bin/python bench/run.py [--quick] [--only B1,B2,B3,B4,B5,B6,H,M,R]
-[--articles N] [--b1-rounds N] [--b1-inline] [--output FILE] [--merge]``.
+Usage: ``.venv/bin/python bench/run.py [--quick] [--only B1,...,M,Q,R] [--articles N]
+[--b1-rounds N] [--b1-inline] [--output FILE] [--merge]``.
 Prints one table (measured, baseline, ratio, target, met) with notes, and for a full run of all
 rows writes it with the machine's description to ``bench/RESULTS.md``. Asserts nothing about
 wall times. Rows: B1 recording overhead, B2 processing, B3 end to end, B4 incremental rerun,
-B5 upload, B6 replay from S3, H server headroom, M peak memory with a 30 MB page, R page
-requisites. ``--merge`` puts the measured rows into ``bench/RESULTS.md`` in place of that
-file's rows with the same keys (a partial run, dated and with its load, in the notes).
+B5 upload, B6 replay from S3, H server headroom, M peak memory with a 30 MB page, Q replay QA
+(run wall time with QA on / off, cost per sampled page), R page requisites. ``--merge`` puts
+the measured rows into ``bench/RESULTS.md`` in place of that file's rows with the same keys (a
+partial run, dated and with its load, in the notes).
 """
 
 from __future__ import annotations
@@ -28,12 +29,13 @@ import stage_clean
 import stage_crawl
 import stage_flow
 import stage_memory
+import stage_qa
 import stage_requisites
 import stage_upload
 import stages
 from harness import Row
 
-ROWS = ("B1", "B2", "B3", "B4", "B5", "B6", "H", "M", "R")
+ROWS = ("B1", "B2", "B3", "B4", "B5", "B6", "H", "M", "Q", "R")
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 
@@ -93,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
                 rows += stage_clean.b2_processing(sizes)
             s3_env = (
                 stack.enter_context(harness.seaweed_stack())
-                if {"B3", "B4", "B5", "B6"} & set(only)
+                if {"B3", "B4", "B5", "B6", "Q"} & set(only)
                 else {}
             )
             e2e = {"B3", "B4", "B6"} & set(only)
@@ -103,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
             if "B5" in only:
                 print("B5 upload ...", flush=True)
                 rows.append(stage_upload.b5_upload(sizes, workdir, s3_env))
+            if "Q" in only:
+                print("Q replay QA ...", flush=True)
+                rows.append(stage_qa.q_replay_qa(sizes, workdir, s3_env))
             if "M" in only:
                 print("M peak memory with a 30 MB page ...", flush=True)
                 rows.append(stage_memory.m_memory())

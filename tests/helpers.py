@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import http.client
+import importlib.util
 import itertools
 import os
 import random
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
@@ -33,6 +35,7 @@ from lxml import etree
 
 from flows.derive.articles import write_jsonl_gz
 from flows.orchestrate.crawl import CrawlResult
+from flows.qa import CHROMIUM_ARGS as QA_CHROMIUM_ARGS
 from flows.sites import SiteProfile
 from flows.store.manifest import build_manifest, write_manifest
 from flows.store.runs import Keys, RunPaths
@@ -66,6 +69,26 @@ def shared_dir() -> Path:
         if candidate and (Path(candidate) / "seed").is_dir():
             return Path(candidate)
     pytest.fail("the shared folder (seed/, extraction-dev/) was not found: set NEWSVAULT_SHARED")
+
+
+def dev_set_dir() -> Path:
+    """The shared extraction development set (``extraction-dev``); fails the test, saying what
+    to set, when it is missing."""
+    dev = shared_dir() / "extraction-dev"
+    if not (dev / "pages.json").is_file():
+        pytest.fail(f"development set missing: {dev}; set NEWSVAULT_SHARED")
+    return dev
+
+
+def bench_module(name: str) -> ModuleType:
+    """``bench/<name>.py`` imported as a module (bench/ is scripts, not a package), so tests
+    score exactly as the benchmark does."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "bench" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve their module by name
+    spec.loader.exec_module(module)
+    return module
 
 
 def shared_file(relative: str) -> Path:
@@ -445,14 +468,7 @@ def run_report(stack: LocalStack, run_id: str) -> str:
 # ---- a headless browser (Debian's chromium, driven by Playwright; never a downloaded browser) --
 
 CHROMIUM = Path(os.environ.get("NEWSVAULT_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
+CHROMIUM_ARGS = QA_CHROMIUM_ARGS  # headless, no sandbox, nothing fetched in the background
 
 
 def chromium_or_skip() -> Path:

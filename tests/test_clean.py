@@ -253,6 +253,18 @@ def test_json_ld_article_body_fallback() -> None:
     assert article.language == "ru"
 
 
+def test_unmarked_chinese_page_counts_characters_not_spaces() -> None:
+    """Chinese writes no spaces: an unmarked page's words are counted as two characters each,
+    so a real article passes and a two-word menu still does not."""
+    sentence = "今天上午，市政府召开新闻发布会，介绍了新学校的建设计划和预算安排。"
+    body = "".join(f"<p>{sentence}</p>" for _ in range(4))
+    page = f"<html><body><div class='content'>{body}</div></body></html>"
+    article = clean_html(page, "https://example.cn/news/1.htm")
+    assert article.paragraphs[0] == sentence
+    with pytest.raises(ExtractionError, match="no article text"):
+        clean_html("<html><body><p>首页 新闻</p></body></html>", "https://example.cn/")
+
+
 @pytest.mark.parametrize("theme", [TAGDIV, None])
 def test_listing_page_is_not_an_article(theme: str | None) -> None:
     with pytest.raises(

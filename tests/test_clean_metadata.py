@@ -4,31 +4,14 @@ URL). Scored as ``make bench-clean`` scores it, on the labelled set in bench/met
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
-
 import pytest
 
 from flows.clean.cleaner import CleanError, clean_html
 from flows.clean.headline import pick_headline, strip_site_suffix
 from flows.clean.people import SiteNames, people
-from tests.helpers import shared_dir
+from tests.helpers import REPO, bench_module, dev_set_dir
 
-SCORER = Path(__file__).resolve().parents[1] / "bench" / "metadata_quality.py"
-
-
-def _scorer() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("metadata_quality", SCORER)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their module by name
-    spec.loader.exec_module(module)
-    return module
-
-
-mq = _scorer()
+mq = bench_module("metadata_quality")
 SITE = SiteNames.of("https://www.jagd-oesterreich.at/x/", ["Jagd Österreich"], ["Jagdblog"])
 
 
@@ -88,14 +71,12 @@ def test_headline_over_title_and_social_variants() -> None:
     assert cut == 'Biden es "incapaz"'
 
 
-MADE = sorted(p.stem for p in (SCORER.parent / "metadata" / "pages").glob("*.html"))
+MADE = sorted(p.stem for p in (REPO / "bench" / "metadata" / "pages").glob("*.html"))
 
 
 @pytest.mark.parametrize("name", MADE)
 def test_made_pages_metadata(name: str) -> None:
-    page = next(
-        p for p in mq.labelled_pages(shared_dir() / "extraction-dev") if p.id.endswith(name)
-    )
+    page = next(p for p in mq.labelled_pages(dev_set_dir()) if p.id.endswith(name))
     article = clean_html(page.html, page.url)
     assert mq.title_ok(article.title, page.titles), article.title
     assert mq.published_ok(article.published, page.published), article.published
@@ -104,7 +85,7 @@ def test_made_pages_metadata(name: str) -> None:
 
 def test_labelled_set_scores_at_least_095_per_field() -> None:
     score = mq.MetaScore()
-    pages = list(mq.labelled_pages(shared_dir() / "extraction-dev"))
+    pages = list(mq.labelled_pages(dev_set_dir()))
     assert len([p for p in pages if not p.id.startswith("made:")]) >= 100
     for page in pages:
         try:

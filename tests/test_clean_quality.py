@@ -4,30 +4,13 @@ of the shared development set, a pass rate at least trafilatura's in the same ru
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections import Counter
-from types import ModuleType
-
-import pytest
 
 from flows.clean.cleaner import clean_html
-from tests.helpers import REPO, shared_dir
+from tests.helpers import bench_module, dev_set_dir
 
-BENCH = REPO / "bench" / "clean_quality.py"
 TAGDIV = "tagdiv-newspaper"
-
-
-def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("clean_quality", BENCH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _bench()
+bench = bench_module("clean_quality")
 
 
 def test_token_score_definition() -> None:
@@ -66,9 +49,7 @@ def test_replica_pages_f1_and_every_byline_parsed() -> None:
 
 
 def test_dev_subset_pass_rate_at_least_trafilatura() -> None:
-    dev = shared_dir() / "extraction-dev"
-    if not (dev / "pages.json").is_file():
-        pytest.fail(f"development set missing: {dev}; set NEWSVAULT_SHARED")
+    dev = dev_set_dir()
     ours, theirs = bench.SnippetScore(), bench.SnippetScore()
     for page in bench.dev_pages(limit=100, directory=dev):
         ours.add(bench.ours(page.html, page.url), page.with_, page.without)

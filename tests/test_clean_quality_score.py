@@ -63,14 +63,21 @@ def test_cleaner_scores_pages() -> None:
     assert seed.quality == 1.0 and seed.quality_reasons == ()
     page = clean_html(PAGE.encode(), "https://example.org/a")
     assert page.quality == 1.0
+
     # the same page when the extractor keeps a fragment: here the JSON-LD body is the article
-    short = (
-        '<html><head><script type="application/ld+json">{"@type": "NewsArticle", '
-        f'"articleBody": "{SENTENCE * 20}"}}</script></head><body><article><p>{SENTENCE}</p>'
-        "</article></body></html>"
-    )
-    weak = clean_html(short.encode(), "https://example.org/b")
+    def fragment(sentences: int) -> bytes:
+        return (
+            '<html><head><script type="application/ld+json">{"@type": "NewsArticle", '
+            f'"articleBody": "{SENTENCE * 20}"}}</script></head><body><article>'
+            f"<p>{SENTENCE * sentences}</p></article></body></html>"
+        ).encode()
+
+    weak = clean_html(fragment(4), "https://example.org/b")
     assert weak.quality < 0.5 and "main text" in weak.quality_reasons[0]
+    # a one-sentence fragment is weak enough for trafilatura's default mode, which falls back
+    # to the JSON-LD body: the generic path keeps that instead (flows.clean.generic)
+    rescued = clean_html(fragment(1), "https://example.org/c")
+    assert rescued.text.count(SENTENCE.strip()) == 20
 
 
 def counts(**kw: Any) -> DerivedCounts:

@@ -12,10 +12,12 @@ import subprocess
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
@@ -23,6 +25,7 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
     PublicFormat,
     load_der_public_key,
+    load_pem_private_key,
 )
 
 from flows.errors import ConfigError
@@ -30,17 +33,19 @@ from flows.evidence import (
     Signer,
     TimestampUnavailable,
     check_token,
+    citation,
     key_id,
     signer_from_env,
     verify_wacz,
 )
 from flows.evidence.contents import Originals, cdxj_problems, read_warc, revisit_problems
+from flows.evidence.domain import verify_domain
 from flows.evidence.signing import load_public_pem, public_pem, signature_holds
 from flows.evidence.timestamp import accept_reply, build_request, token_time, tsa_url_from_env
 from flows.replay import export_wacz
 from flows.replay.mirror import Mirror
 from flows.warc import index_warcs
-from infra.local import tsa
+from infra.local import authsign, tsa
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -233,9 +238,10 @@ def test_signed_wacz_follows_wacz_auth_and_verifies(tmp_path: Path) -> None:
     assert signed["hash"] == digest["hash"] and signed["created"] == package["created"]
     public = load_der_public_key(base64.b64decode(signed["publicKey"]))
     assert isinstance(public, ec.EllipticCurvePublicKey) and public.curve.name == "secp384r1"
-    public.verify(  # as the wacz-auth readers check it: ECDSA/SHA-256 over the hash string
-        base64.b64decode(signed["signature"]), signed["hash"].encode(), ec.ECDSA(SHA256())
-    )
+    raw = base64.b64decode(signed["signature"])  # r||s, as WebCrypto (ReplayWeb.page) takes it
+    assert len(raw) == 96
+    der = encode_dss_signature(int.from_bytes(raw[:48]), int.from_bytes(raw[48:]))
+    public.verify(der, signed["hash"].encode(), ec.ECDSA(SHA256()))  # ECDSA/SHA-256 of the hash
     findings = verify_wacz(out, {signer.key_id})
     assert [f.ok for f in findings] == [True] and signer.key_id[:16] in findings[0].message
 
@@ -271,3 +277,75 @@ def test_one_flipped_byte_in_any_member_or_its_header_is_found(tmp_path: Path) -
         findings = verify_wacz(bad, {signer.key_id})
         assert any(not f.ok for f in findings), f"byte {at} flipped went unnoticed"
         assert all("\n" not in f.line() for f in findings)
+
+
+def test_citation_compares_times_as_instants_not_strings() -> None:
+    def version(n: int, when: str) -> dict[str, Any]:
+        return {"kind": "version", "version": n, "time": when}
+
+    entries: list[dict[str, Any]] = [
+        version(1, "2026-03-01T10:00:05Z"),
+        version(2, "2026-03-01T10:00:05.300000Z"),  # later, though "." sorts before "Z"
+        {"kind": "deleted", "time": "2026-03-02T09:00:00Z"},
+    ]
+    assert citation(entries, "site", "2026-03-01T10:00:05.2Z")["version"] == 1
+    assert citation(entries, "site", "2026-03-01T11:00:05+01:00")["version"] == 1
+    middle = citation(entries, "site", "2026-03-01T12:00")
+    assert middle["version"] == 2 and middle["deleted_at"] is None
+    assert citation(entries, "site", None)["deleted_at"] == "2026-03-02T09:00:00Z"
+    with pytest.raises(ConfigError, match="not an ISO 8601 date or time"):
+        citation(entries, "site", "yesterday")
+    with pytest.raises(ConfigError, match="no version"):
+        citation(entries, "site", "2026-03-01")
+
+
+# ---- the domain form of wacz-auth (what an authsign server answers) -----------------------------
+
+
+def test_domain_signed_data_checks_signature_chain_name_token_and_created(
+    pki: tsa.TsaPki, tmp_path: Path
+) -> None:
+    domain = authsign.make_pki(tmp_path / "authsign", pki, "http://127.0.0.1:1/")
+    chain = (domain.data / "cert.pem").read_text()
+    key = load_pem_private_key((domain.data / "private-key.pem").read_bytes(), authsign.PASSPHRASE)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    trusted, tsa_roots = x509.load_pem_x509_certificates(domain.ca.read_bytes()), roots(pki)
+
+    def signed(shift: timedelta = timedelta(0), **changes: str) -> dict[str, Any]:
+        digest = "sha256:" + "ab" * 32
+        signature = base64.b64encode(key.sign(digest.encode(), ec.ECDSA(SHA256()))).decode()
+        token = stamp(pki, signature.encode("ascii"))
+        created = token_time(token) + shift
+        doc = {
+            "hash": digest,
+            "created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "version": "0.1.0",
+            "software": "authsigner 0.6.1",
+            "signature": signature,
+            "domain": authsign.DOMAIN,
+            "domainCert": chain,
+            "timeSignature": base64.b64encode(token).decode(),
+            "timestampCert": pki.cert.read_text(),
+        }
+        return {**doc, **changes}
+
+    def check(doc: dict[str, Any], **trust: Any) -> str:
+        (finding,) = verify_domain(doc, "x.wacz", **{"domain_roots": trusted,
+                                                     "tsa_roots": tsa_roots, **trust})  # fmt: skip
+        assert "\n" not in finding.message
+        return finding.line()
+
+    assert check(signed()).startswith(f"ok   x.wacz: signed by domain {authsign.DOMAIN}")
+    assert "within 10 minutes" in check(signed(-timedelta(minutes=11)))
+    assert "within 10 minutes" in check(signed(timedelta(minutes=2)))
+    assert "does not chain" in check(signed(-timedelta(days=1)))  # before the certificate
+    assert "does not chain" in check(signed(domain="someone-else.example"))
+    other = signed()
+    assert "does not hold" in check({**other, "hash": "sha256:" + "cd" * 32})
+    assert "timeSignature" in check({**other, "timeSignature": other["signature"]})
+    assert "timeSignature" in check({**other, "signature": signed()["signature"]})
+    missing = {k: v for k, v in other.items() if k != "timeSignature"}
+    assert "timeSignature: missing" in check(missing)
+    assert "no domain root is trusted" in check(other, domain_roots=None)
+    assert "give --tsa-ca" in check(other, tsa_roots=None)
+    assert "no usable" in check({**other, "domainCert": "junk"})

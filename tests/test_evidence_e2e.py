@@ -10,6 +10,7 @@ import json
 import subprocess
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import pytest
 
 from flows.derive.articles import schema
 from flows.evidence import Signer, check_token, load_roots, request_token
+from flows.evidence.timestamp import accept_reply, build_request
 from infra.local import control as local
 from infra.local import tsa
 from infra.local.control import LocalStack
@@ -195,10 +197,54 @@ def test_wrong_key_and_missing_token_are_one_line_findings(
         no_token = newsvault(*verify, env=signed["env"])
     finally:
         client.put_object(Bucket=stack.bucket, Key=targets["token"], Body=token)
-    assert wrong_key.returncode == no_token.returncode == 1
+    manifest = get(stack, targets["manifest"])
+    other = base64.b64encode(Signer.generate().sign(manifest)).decode()
+    resigned = dict(json.loads(doc_bytes), signature=other)  # another key, our key's id
+    client.put_object(Bucket=stack.bucket, Key=targets["signature"], Body=json.dumps(resigned))
+    try:
+        other_key = newsvault(*verify, env=signed["env"])
+    finally:
+        client.put_object(Bucket=stack.bucket, Key=targets["signature"], Body=doc_bytes)
+    assert wrong_key.returncode == no_token.returncode == other_key.returncode == 1
     assert "which the bucket does not publish" in wrong_key.stdout, wrong_key.stdout
     assert f"FAIL {targets['token']}: missing" in no_token.stdout, no_token.stdout
-    assert "Traceback" not in wrong_key.stderr + no_token.stderr
+    assert f"FAIL {targets['manifest']}: the signature in" in other_key.stdout, other_key.stdout
+    assert "does not hold over it" in other_key.stdout
+    for proc in (wrong_key, no_token, other_key):
+        assert len(failures(proc)) == 1, proc.stdout
+        assert "Traceback" not in proc.stderr
+
+
+def failures(proc: subprocess.CompletedProcess[str]) -> list[str]:
+    return [line for line in proc.stdout.splitlines() if line.startswith("FAIL")]
+
+
+def test_an_expired_or_foreign_tsa_certificate_is_a_one_line_finding(
+    stack: LocalStack, signed: dict[str, Any], tmp_path: Path
+) -> None:
+    targets = _tamper_targets(stack)
+    verify = ("verify", "replica", "--run", run_ids(stack)[-1], "--quiet")
+    foreign = tsa.make_pki(tmp_path / "foreign")
+    elsewhere = newsvault(*verify, "--tsa-ca", str(foreign.ca), env=signed["env"])
+    expired = tsa.make_pki(tmp_path / "expired", now=datetime.now(UTC) - timedelta(days=30),
+                           tsa_days=2)  # fmt: skip
+    doc = json.loads(get(stack, targets["signature"]))
+    signature = base64.b64decode(doc["signature"])
+    request = build_request(signature)
+    old = accept_reply(request, tsa.reply(expired, request.as_bytes()), "expired TSA")
+    client, token = s3(stack), get(stack, targets["token"])
+    client.put_object(Bucket=stack.bucket, Key=targets["token"], Body=old)
+    try:
+        lapsed = newsvault(*verify, "--tsa-ca", str(expired.ca), env=signed["env"])
+    finally:
+        client.put_object(Bucket=stack.bucket, Key=targets["token"], Body=token)
+    assert elsewhere.returncode == lapsed.returncode == 1
+    (line,) = failures(elsewhere)
+    assert line.startswith(f"FAIL {targets['token']}: timestamp token does not verify"), line
+    (line,) = failures(lapsed)
+    assert line.startswith(f"FAIL {targets['token']}: "), line
+    assert "was not valid at" in line or "expired" in line or "does not verify" in line, line
+    assert "Traceback" not in elsewhere.stderr + lapsed.stderr
 
 
 def test_newsvault_up_starts_the_local_tsa(stack: LocalStack) -> None:

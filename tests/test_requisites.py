@@ -12,8 +12,8 @@ from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
 from flows.sites import Requisites
-from flows.warc import CaptureEntry, CaptureIndex
-from spiders.requisites import STAT, RequisiteFetcher, css_urls, html_urls, srcset_urls
+from flows.warc import CaptureEntry, CaptureIndex, css_urls, html_urls, srcset_urls
+from spiders.requisites import STAT, RequisiteFetcher
 
 BASE = "http://site.test/2020/01/a/"
 NOW = datetime(2026, 1, 2, tzinfo=UTC)

@@ -31,6 +31,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 __all__ = ["MAX_BYLINE_LINES", "Byline", "parse_byline", "parse_date"]
 MAX_BYLINE_LINES = 6
@@ -179,6 +180,19 @@ def _site_and_date(text: str, sites: Sequence[str]) -> tuple[str, date] | None:
     return None
 
 
+def _person(
+    seg: _Segment, role: Literal["author", "translator"], raw: str, sites: Sequence[str]
+) -> _Segment | None:
+    """A segment naming a person in ``role`` ("Translated by X", "By X for Fort Russ"), or None
+    when the name is no person's."""
+    name, site = _strip_site_suffix(raw.strip(_EDGE_PUNCT), sites)
+    if not _is_name(name):
+        return None
+    setattr(seg, role, name)
+    seg.site = site
+    return seg
+
+
 def _classify(segment: str, sites: Sequence[str]) -> _Segment | None:
     """What one segment is, or None when it is prose."""
     seg = _Segment()
@@ -195,11 +209,7 @@ def _classify(segment: str, sites: Sequence[str]) -> _Segment | None:
         seg.site, seg.date = both
         return seg
     if m := _TRANSLATOR.match(text):
-        name, site = _strip_site_suffix(m.group("name").strip(_EDGE_PUNCT), sites)
-        if _is_name(name):
-            seg.translator, seg.site = name, site
-            return seg
-        return None
+        return _person(seg, "translator", m.group("name"), sites)
     if m := _SOURCE.match(text):
         name = m.group("name").strip(_EDGE_PUNCT)
         if _is_source_name(name):
@@ -207,11 +217,7 @@ def _classify(segment: str, sites: Sequence[str]) -> _Segment | None:
             return seg
         return None
     if m := _AUTHOR.match(text):
-        name, site = _strip_site_suffix(m.group("name").strip(_EDGE_PUNCT), sites)
-        if _is_name(name):
-            seg.author, seg.site = name, site
-            return seg
-        return None
+        return _person(seg, "author", m.group("name"), sites)
     if text.casefold() not in _HEADING_WORDS and _is_source_name(text):
         seg.bare = text
         return seg

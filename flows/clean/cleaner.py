@@ -67,7 +67,7 @@ __all__ = [
     "clean_html",
 ]
 
-CLEANER_VERSION = "0.3.0"
+CLEANER_VERSION = "0.4.0"
 TAGDIV_THEME = "tagdiv-newspaper"
 THEME_SELECTORS: dict[str, str] = {TAGDIV_THEME: tagdiv.CONTENT_SELECTOR}
 EXTRACTOR_SITE = "newsvault-tagdiv"
@@ -77,6 +77,8 @@ EXTRACTOR_GENERIC = "newsvault-generic"
 # keeps menus and error pages ("Home", "Page not found") from passing as articles.
 MIN_UNMARKED_WORDS = 20
 _LETTER = re.compile(r"[^\W\d_]")
+# Chinese and Japanese write no spaces between words: two characters count as one word.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
 
 CleanStatus = Literal["ok", "empty", "not_html", "no_article"]
 STATUS_OK: Final = "ok"
@@ -186,7 +188,7 @@ def clean_html(
             if article is not None:
                 return article
 
-    generic = extract_generic(tree, url)
+    generic = extract_generic(tree, url, judge.main_chars, judge.links)
     blocks = [Block(p, "p") for p in generic.paragraphs]
     if template is not None:  # what repeats across the site's pages is not this article
         blocks = [b for b in blocks if not template.is_boilerplate(b.text)]
@@ -201,14 +203,16 @@ def clean_html(
         generic,
         site_names=site_names,
     )
-    if article is None or (
-        not page.marked_article and len(article.text.split()) < MIN_UNMARKED_WORDS
-    ):
+    if article is None or (not page.marked_article and _words(article.text) < MIN_UNMARKED_WORDS):
         raise _no_text(url, selector)
     if template is not None:
         version = f"{EXTRACTOR_VERSION}+template-{template.digest()}"
         article = replace(article, extractor_version=version)
     return article
+
+
+def _words(text: str) -> int:
+    return len(_CJK.sub(" ", text).split()) + len(_CJK.findall(text)) // 2
 
 
 def _no_text(url: str, selector: str | None) -> CleanError:

@@ -141,7 +141,11 @@ def _report(problems: list[str]) -> None:
 
 
 def build_site_index(store: Store, site: str) -> tuple[str, int]:
-    """Merge every run's ``index.cdxj`` into ``sites/{site}/index.cdxj``; (key, lines)."""
+    """Merge every run's ``index.cdxj`` into ``sites/{site}/index.cdxj``; (key, lines). Its
+    lines stay as recorded, 304 re-checks included: an index of the records (the merge of the
+    run indexes ``verify`` checks line by line against them), not a replay index; pywb and
+    wabac.js each need their own resolution of a 304 (``flows.replay.revisits``,
+    ``flows.replay.waczindex``)."""
     from flows.errors import NewsvaultError
     from flows.store import SiteKeys, cache_root, fetch_verified, sha256_file, site_runs
     from flows.warc import merge_indexes
@@ -167,7 +171,9 @@ def build_site_index(store: Store, site: str) -> tuple[str, int]:
     return key, lines
 
 
-def _mirror(site: str, run_id: str | None, *, articles: bool) -> tuple[Mirror, StoreConfig]:
+def _mirror(
+    site: str, run_id: str | None, *, articles: bool, until: str | None = None
+) -> tuple[Mirror, StoreConfig]:
     from flows.replay import mirror_site
     from flows.store import Store, StoreConfig, check_run_id
 
@@ -177,6 +183,7 @@ def _mirror(site: str, run_id: str | None, *, articles: bool) -> tuple[Mirror, S
         site,
         run_id=check_run_id(run_id) if run_id else None,
         articles=articles,
+        until=until,
     )
     _report(mirror.problems)
     return mirror, config
@@ -204,16 +211,43 @@ def cmd_replay_serve(site: str, port: int) -> int:
 
 
 def cmd_export_wacz(site: str, run_id: str | None, out: Path) -> int:
-    from flows.evidence import signer_from_env
+    from flows.evidence import (
+        SigningServerError,
+        WaczSigner,
+        domain_signer_from_env,
+        signer_from_env,
+    )
     from flows.replay import export_wacz
 
-    signer = signer_from_env()  # a bad key fails before anything is downloaded
-    mirror, _config = _mirror(site, run_id, articles=True)
+    # a bad key or signing URL fails before anything is downloaded; a signing server the user
+    # configured gives the package a domain identity, in place of the archive's own key
+    domain = domain_signer_from_env()
+    key = None if domain else signer_from_env()
+    signer: WaczSigner | None = domain or key
+    if run_id:  # one run, and the earlier runs its revisits and requisites may need
+        from flows.store import Store, StoreConfig, check_run_id, site_runs
+
+        site_runs(Store(StoreConfig.from_env()), site, only=check_run_id(run_id))
+    mirror, _config = _mirror(site, None, articles=True, until=run_id)
     title = f"{site} web archive" + (f", run {run_id}" if run_id else "")
-    exported = export_wacz(mirror, out, title=title, signer=signer)
-    signed = f"signed with key {signer.key_id[:16]}" if signer else "unsigned"
+    try:
+        exported = export_wacz(mirror, out, title=title, signer=signer, run_id=run_id)
+    except SigningServerError:  # refused at the end: no package, and no partial one left
+        out.with_name(out.name + ".tmp").unlink(missing_ok=True)
+        raise
+    packed = exported.packed
+    _report(
+        [
+            f"revisit of {what} left out: its original is not in the archive"
+            for what in packed.dropped
+        ]
+    )
+    signed = f"signed with key {key.key_id[:16]}" if key else "unsigned"
+    if domain is not None:
+        signed = f"signed by the signing server {domain.url}"
     print(
         f"{exported.path}: {exported.warcs} WARC files, {exported.pages} pages, "
-        f"{exported.bytes} bytes, {signed}"
+        f"{packed.copied} original records copied in, {packed.rechecks} 304 re-checks "
+        f"restated, {exported.bytes} bytes, {signed}"
     )
     return 0

@@ -42,6 +42,14 @@ def register(sub: Subparsers) -> None:
         metavar="PEM",
         help="the TSA roots to trust (default: $NEWSVAULT_TSA_CA, else the local stack's TSA)",
     )
+    verify.add_argument(
+        "--wacz-ca",
+        type=Path,
+        default=None,
+        metavar="PEM",
+        help="the domain certificate roots to trust for a WACZ signed with a domain identity "
+        "(default: $NEWSVAULT_WACZ_CA)",
+    )
     verify.add_argument("--quiet", action="store_true", help="print problems and the summary")
     verify.set_defaults(handler=_verify)
 
@@ -65,7 +73,13 @@ def register(sub: Subparsers) -> None:
     cite.add_argument(
         "article", metavar="URL|POST_ID", help="the article's URL (any alias) or WordPress post id"
     )
-    cite.add_argument("--at", default=None, metavar="DATE", help="ISO 8601 (default: latest)")
+    cite.add_argument(
+        "--at",
+        default=None,
+        metavar="DATE",
+        help="an ISO 8601 date or time, UTC unless it names a zone; a date is its 00:00 "
+        "(default: latest)",
+    )
     cite.add_argument(
         "--format",
         choices=("text", "csl-json", "bibtex"),
@@ -87,6 +101,8 @@ def register(sub: Subparsers) -> None:
 def _verify(args: argparse.Namespace) -> int:
     from flows.evidence import (
         Verification,
+        domain_roots_from_env,
+        load_domain_roots,
         load_roots,
         published_key_ids,
         roots_from_env,
@@ -103,7 +119,13 @@ def _verify(args: argparse.Namespace) -> int:
         if not args.wacz.is_file():
             raise ConfigError(f"{args.wacz}: no such file")
         result = Verification(args.site)
-        result.findings = verify_wacz(args.wacz, published_key_ids(Store(config)))
+        domain_roots = load_domain_roots(args.wacz_ca) if args.wacz_ca else domain_roots_from_env()
+        result.findings = verify_wacz(
+            args.wacz,
+            published_key_ids(Store(config)),
+            domain_roots=domain_roots,
+            tsa_roots=roots,
+        )
     else:
         with tempfile.TemporaryDirectory(prefix="newsvault-verify-") as tmp:
             result = verify_site(Store(config), args.site, Path(tmp), run_id=args.run, roots=roots)

@@ -1,8 +1,8 @@
 """``newsvault``: the command line. Thin: parse, call one function, print, exit.
 
-One module per command group (``stack``, ``runs``, ``archive``, ``state``, ``clean``, ``site``),
-each registering its parsers with their handler. Every ``NewsvaultError`` becomes one line on stderr
-and a non-zero exit code; anything else is a bug and keeps its traceback.
+One module per command group (``stack``, ``runs``, ``archive``, ``state``, ``clean``, ``site``,
+``qa``), each registering its parsers with their handler. Every ``NewsvaultError`` becomes one
+line on stderr and a non-zero exit code; anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from flows.cli import archive, clean, evidence, runs, site, stack, state
+from flows.cli import archive, clean, evidence, qa, runs, site, stack, state
 from flows.errors import NewsvaultError
 
-GROUPS = (stack, runs, archive, state, clean, evidence, site)
+GROUPS = (stack, runs, archive, state, clean, evidence, site, qa)
 
 
 def build_parser() -> argparse.ArgumentParser:

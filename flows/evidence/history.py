@@ -8,6 +8,7 @@ import gzip
 import hashlib
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from flows.errors import ConfigError, StoreVerifyError
@@ -130,15 +131,33 @@ def history_lines(entries: list[Entry]) -> Iterator[str]:
         yield f"      replay {e['replay']}"
 
 
+def _instant(text: str) -> datetime:
+    """An ISO 8601 date or time as an aware UTC instant (a date is its 00:00 UTC; no zone is
+    UTC): times compare as instants, never as strings ("…:05Z" < "…:05.3Z" as text)."""
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ConfigError(
+            f"{text!r} is not an ISO 8601 date or time (e.g. 2024-05-01T12:00Z)"
+        ) from None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
 def citation(entries: list[Entry], site: str, at: str | None) -> Entry:
     """The version current at ``at`` (ISO 8601; default: the latest). None before the first
     capture: ``ConfigError``."""
-    versions = [e for e in entries if e["kind"] == "version" and (at is None or e["time"] <= at)]
+    limit = _instant(at) if at is not None else None
+
+    def by(e: Entry) -> bool:
+        return limit is None or _instant(str(e["time"])) <= limit
+
+    versions = [e for e in entries if e["kind"] == "version" and by(e)]
     if not versions:
         raise ConfigError(f"no version of it was captured before {at}")
     chosen = versions[-1]
-    later = [e for e in entries if e["kind"] == "deleted" and e["time"] >= chosen["time"]]
-    deleted = later[0]["time"] if later and (at is None or later[0]["time"] <= at) else None
+    since = _instant(str(chosen["time"]))
+    later = [e for e in entries if e["kind"] == "deleted" and _instant(str(e["time"])) >= since]
+    deleted = later[0]["time"] if later and by(later[0]) else None
     return {**chosen, "site": site, "deleted_at": deleted}
 
 

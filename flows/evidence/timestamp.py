@@ -89,14 +89,14 @@ def token_time(token: bytes) -> datetime:
     return gen_time
 
 
-def load_roots(path: Path) -> list[x509.Certificate]:
-    """The trusted TSA roots (a PEM bundle)."""
+def load_roots(path: Path, what: str = "TSA roots") -> list[x509.Certificate]:
+    """The trusted TSA roots (a PEM bundle); ``what`` names them in errors."""
     try:
         certs = x509.load_pem_x509_certificates(path.read_bytes())
     except OSError as exc:
-        raise ConfigError(f"TSA roots {path}: {exc.strerror}") from None
+        raise ConfigError(f"{what} {path}: {exc.strerror}") from None
     except ValueError:
-        raise ConfigError(f"TSA roots {path}: not a PEM certificate bundle") from None
+        raise ConfigError(f"{what} {path}: not a PEM certificate bundle") from None
     return certs
 
 

@@ -1,11 +1,15 @@
-"""WACZ signatures (wacz-auth 0.1.0, anonymous): signing ``datapackage-digest.json`` and
-``verify --wacz``, which re-checks a package from its bytes alone.
+"""WACZ signatures (wacz-auth 0.1.0): signing ``datapackage-digest.json`` and ``verify
+--wacz``, which re-checks a package from its bytes alone. The anonymous form is here; the domain
+form (a signing server's certificate and token) is ``domain``.
 
 As ArchiveWeb.page and the other implementations do: the signature is ECDSA over the ASCII
-``hash`` string ("sha256:…") with SHA-256, DER, base64; ``publicKey`` is the base64 DER
-SubjectPublicKeyInfo (P-384 here). ``created`` equals the data package's (py-wacz checks it).
-Which key signed is an identity only if the key is known: ``verify`` names its key id and
-says whether the archive's bucket publishes it.
+``hash`` string ("sha256:…") with SHA-256, base64; ``publicKey`` is the base64 DER
+SubjectPublicKeyInfo (P-384 here). The signature is the raw r||s (IEEE P1363, 96 bytes), not
+DER: ReplayWeb.page checks an anonymous signature with WebCrypto's ``verify``, which takes only
+that form (wabac.js ``verifyWACZSignature``; a DER signature fails there), and ArchiveWeb.page,
+which signs with WebCrypto, writes it. ``verify`` accepts both. ``created`` equals the data
+package's (py-wacz checks it). Which key signed is an identity only if the key is known:
+``verify`` names its key id and says whether the archive's bucket publishes it.
 """
 
 from __future__ import annotations
@@ -16,14 +20,20 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
 
+from flows.evidence.domain import DomainSigner, verify_domain
 from flows.evidence.signing import Signer, b64, key_id, public_der, unb64
 from flows.evidence.verify import Finding
 
@@ -46,9 +56,18 @@ _ZIP_ERRORS: Final = (
 )
 
 
-def wacz_signed_data(signer: Signer, digest: str, created: str, software: str) -> dict[str, str]:
-    """The anonymous ``signedData`` of a package whose datapackage.json hashes to ``digest``."""
-    signature = signer.sign_with(digest.encode("ascii"), hashes.SHA256())
+WaczSigner = Signer | DomainSigner  # the archive's own key, or a domain's signing server
+
+
+def wacz_signed_data(
+    signer: WaczSigner, digest: str, created: str, software: str
+) -> dict[str, Any]:
+    """The ``signedData`` of a package whose datapackage.json hashes to ``digest``: anonymous
+    with the archive's key (raw r||s, as ReplayWeb.page requires), or the domain form from a
+    signing server."""
+    if isinstance(signer, DomainSigner):
+        return signer.signed_data(digest, created)
+    signature = raw_signature(signer.sign_with(digest.encode("ascii"), hashes.SHA256()))
     return {
         "hash": digest,
         "created": created,
@@ -57,6 +76,12 @@ def wacz_signed_data(signer: Signer, digest: str, created: str, software: str) -
         "signature": b64(signature),
         "publicKey": b64(public_der(signer.public)),
     }
+
+
+def raw_signature(der: bytes) -> bytes:
+    """A P-384 ECDSA signature as WebCrypto makes and checks it: r||s, 48 bytes each."""
+    r, s = decode_dss_signature(der)
+    return r.to_bytes(48, "big") + s.to_bytes(48, "big")
 
 
 def _sha256(zf: zipfile.ZipFile, name: str) -> tuple[int, str]:
@@ -68,12 +93,27 @@ def _sha256(zf: zipfile.ZipFile, name: str) -> tuple[int, str]:
     return size, "sha256:" + digest.hexdigest()
 
 
-def verify_wacz(path: Path, known_keys: set[str] | None = None) -> list[Finding]:
+@dataclass(frozen=True)
+class _Trust:
+    keys: set[str] | None
+    domain_roots: list[x509.Certificate] | None
+    tsa_roots: list[x509.Certificate] | None
+
+
+def verify_wacz(
+    path: Path,
+    known_keys: set[str] | None = None,
+    *,
+    domain_roots: list[x509.Certificate] | None = None,
+    tsa_roots: list[x509.Certificate] | None = None,
+) -> list[Finding]:
     """Every resource's size and hash, the digest of datapackage.json, its signature; each
-    problem one line naming the member. ``known_keys``: key ids this archive publishes."""
+    problem one line naming the member. ``known_keys``: key ids this archive publishes (the
+    anonymous form); ``domain_roots``, ``tsa_roots``: what the user trusts (the domain form)."""
+    trust = _Trust(known_keys, domain_roots, tsa_roots)
     try:
         with zipfile.ZipFile(path) as zf:
-            return list(_verify(zf, path.name, known_keys))
+            return list(_verify(zf, path.name, trust))
     except _ZIP_ERRORS as exc:
         return [Finding(path.name, f"not a readable WACZ (zip) file: {exc}")]
 
@@ -106,7 +146,7 @@ def _header_problems(zf: zipfile.ZipFile) -> Iterator[tuple[str, str]]:
             yield info.filename, "its local header names another file"
 
 
-def _verify(zf: zipfile.ZipFile, name: str, known: set[str] | None) -> Iterator[Finding]:
+def _verify(zf: zipfile.ZipFile, name: str, trust: _Trust) -> Iterator[Finding]:
     for member, problem in _header_problems(zf):
         yield Finding(f"{name}:{member}", problem)
     members = set(zf.namelist())
@@ -135,7 +175,7 @@ def _verify(zf: zipfile.ZipFile, name: str, known: set[str] | None) -> Iterator[
             yield Finding(f"{name}:{member}", "size or hash differs from datapackage.json")
     for extra in sorted(members - listed - {_PACKAGE, _DIGEST}):
         yield Finding(f"{name}:{extra}", "not listed in datapackage.json")
-    yield from _verify_digest(zf.read(_DIGEST), raw_package, package, f"{name}:{_DIGEST}", known)
+    yield from _verify_digest(zf.read(_DIGEST), raw_package, package, f"{name}:{_DIGEST}", trust)
 
 
 def _object(raw: bytes) -> dict[str, Any] | None:
@@ -147,7 +187,7 @@ def _object(raw: bytes) -> dict[str, Any] | None:
 
 
 def _verify_digest(
-    raw: bytes, raw_package: bytes, package: dict[str, Any], where: str, known: set[str] | None
+    raw: bytes, raw_package: bytes, package: dict[str, Any], where: str, trust: _Trust
 ) -> Iterator[Finding]:
     doc = _object(raw)
     if doc is None:
@@ -161,6 +201,15 @@ def _verify_digest(
     if not isinstance(signed, dict):
         yield Finding(where, "unsigned package (no signedData)")
         return
+    if "domainCert" in signed:
+        if signed.get("hash") != digest or signed.get("created") != package.get("created"):
+            yield Finding(where, "signedData does not fit the package (hash, created)")
+        elif signed.get("version") != WACZ_AUTH_VERSION:
+            yield Finding(where, f"signedData is not wacz-auth {WACZ_AUTH_VERSION}")
+        else:
+            yield from verify_domain(signed, where, trust.domain_roots, trust.tsa_roots)
+        return
+    known = trust.keys
     expected = {
         "hash": digest,
         "created": package.get("created"),

@@ -29,6 +29,7 @@ from flows.orchestrate.health import (
     unreachable_report,
 )
 from flows.orchestrate.monitor import CrawlProgressArtifact, earlier_counts
+from flows.orchestrate.qa import QAOutcome, qa_task
 from flows.orchestrate.report import RunReport, RunSummary, article_rows, fetch_failures
 from flows.sites import SiteProfile, load_profile
 from flows.state import (
@@ -318,6 +319,7 @@ def _archive_site(
             description="archive run report (S3 error)",
         )
         raise
+    qa = qa_task(config, profile, run.run_id) if profile.qa.enabled else QAOutcome("")
     history = earlier_counts(Store(config), profile.name, run.run_id, profile.health.stale_runs - 1)
     counts = processed.summary()
     report = RunReport(
@@ -344,8 +346,10 @@ def _archive_site(
             crawl.stats,
             low_quality=len(processed.process.low_quality),
         )
-        + crawl_problems(profile.name, crawl.stats),
+        + crawl_problems(profile.name, crawl.stats)
+        + qa.problems,
         evidence=evidence.describe(),
+        qa=qa.line,
     )
     create_markdown_artifact(
         report.markdown(), key=f"{profile.name}-run-report", description="archive run report"

@@ -52,6 +52,7 @@ class RunReport:
     # (url, score, reasons): pages cleaned under the profile's [health] min_quality
     low_quality: list[tuple[str, float, str]] = field(default_factory=list)
     evidence: str = "unsigned"
+    qa: str = ""  # replay QA's one line (flows.orchestrate.qa); empty when off
 
     def summary(self) -> RunSummary:
         return {
@@ -93,6 +94,7 @@ class RunReport:
             "",
             f"- Health: {'**FAILED** (see below)' if self.health else 'ok'}",
             f"- Evidence: {self.evidence}",
+            *([f"- Replay QA: {self.qa}"] if self.qa else []),
             "",
             "| measure | count |",
             "|---|---:|",

@@ -6,7 +6,8 @@ Layout under ``.newsvault/replay/{site}/`` (``NEWSVAULT_HOME`` moves it)::
                                  and read through once (every gzip member complete, digests pass)
     indexes/{run_id}.cdxj        each run's CDXJ index, less the lines of any WARC left out, its
                                  304 re-checks pointing at the captures they confirmed
-                                 (``flows.replay.revisits``)
+                                 (``flows.replay.revisits``): what pywb reads
+    recorded/{run_id}.cdxj       the same lines as recorded (what WACZ export starts from)
     articles/{run_id}.jsonl.gz   each run's articles (titles for WACZ pages)
 
 Incremental: verified files keep a ``.sha256`` sidecar and are not downloaded again. A bad input
@@ -17,6 +18,7 @@ it never stops the rest of the site from being mirrored.
 from __future__ import annotations
 
 import os
+import shutil
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +45,8 @@ class Mirror:
     runs: list[str] = field(default_factory=list)
     warcs: list[Path] = field(default_factory=list)
     indexes: list[Path] = field(default_factory=list)
+    recorded: dict[str, Path] = field(default_factory=dict)  # run id -> its recorded index
+    run_warcs: dict[str, list[Path]] = field(default_factory=dict)
     articles: list[Path] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     not_modified: Resolved = field(default_factory=lambda: Resolved(0, 0))
@@ -124,8 +128,13 @@ def _mirror_run(store: Store, run: ArchivedRun, mirror: Mirror, *, articles: boo
     except (NewsvaultError, FileNotFoundError) as exc:
         mirror.problems.append(f"run {run.run_id}: index rebuilt from its WARCs ({exc})")
         index_warcs(good, source)
-    merge_indexes([source], index, drop_files=bad)
+    recorded = mirror.dir / "recorded" / f"{run.run_id}.cdxj"
+    recorded.parent.mkdir(exist_ok=True)
+    merge_indexes([source], recorded, drop_files=bad)
+    shutil.copyfile(recorded, index)
     mirror.runs.append(run.run_id)
+    mirror.recorded[run.run_id] = recorded
+    mirror.run_warcs[run.run_id] = good
     mirror.warcs += good
     mirror.indexes.append(index)
     listed = run.one("articles")
@@ -144,16 +153,20 @@ def mirror_site(
     run_id: str | None = None,
     root: Path | None = None,
     articles: bool = False,
+    until: str | None = None,
 ) -> Mirror:
-    """Bring the local mirror of ``site`` (or of one run) up to date with S3."""
+    """Bring the local mirror of ``site`` (or of one run, or of the runs up to ``until``: what
+    a one-run package may need) up to date with S3."""
     runs = site_runs(store, site, only=run_id)
     mirror = Mirror(site, (root or replay_root()) / site)
     mirror.problems += runs.problems
     mirror.archive_dir.mkdir(parents=True, exist_ok=True)
     mirror.index_dir.mkdir(parents=True, exist_ok=True)
     for run in runs.runs:
-        _mirror_run(store, run, mirror, articles=articles)
-    if run_id is None:  # indexes of runs no longer good must not point pywb at their files
+        if until is None or run.run_id <= until:  # run ids sort by their start
+            _mirror_run(store, run, mirror, articles=articles)
+    # indexes of runs no longer good must not point pywb at their files
+    if run_id is None and until is None:
         for stale in set(mirror.index_dir.glob("*.cdxj")) - set(mirror.indexes):
             stale.unlink()
     mirror.not_modified = resolve_not_modified(mirror.index_dir.glob("*.cdxj"))

@@ -11,10 +11,11 @@ every re-checked article would replay blank.
 The WARC files stay as recorded (immutable, spec-conformant, as Heritrix writes them). What
 replay reads is derived: in the mirror's indexes each 304 line keeps its URL key and time (the
 TimeMap still lists the re-check) but points at the capture it confirmed, found by URL and
-payload digest (the lookup pywb itself makes for identical-payload revisits). Readers load a
-capture by filename, offset and length, so pywb and the WACZ readers then replay that page.
-A 304 whose confirmed capture is not in the mirror cannot replay and is left out, as CDX-Writer
-does.
+payload digest (the lookup pywb itself makes for identical-payload revisits). pywb loads a
+capture by filename, offset and length, so it then replays that page. wabac.js also checks that
+the record's date is the line's and refuses such a line: a WACZ restates each 304 instead
+(``flows.replay.waczindex``). A 304 whose confirmed capture is not in the mirror cannot replay
+and is left out, as CDX-Writer does.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ documented there; ``docs/PROFILES.md`` is rendered from it), and the article and
 processing, so that what the crawl followed and what processing judges cannot drift apart.
 """
 
-from flows.sites.limits import AD_TRACKER_HOSTS, Budget, Requisites
+from flows.sites.limits import AD_TRACKER_HOSTS, QA, Budget, Requisites
 from flows.sites.listing import (
     FEED_KINDS,
     SITEMAP_KINDS,
@@ -40,6 +40,7 @@ __all__ = [
     "AD_TRACKER_HOSTS",
     "BUILTIN_DIR",
     "FEED_KINDS",
+    "QA",
     "SECTIONS",
     "SITEMAP_KINDS",
     "SITEMAP_MAX_SIZE",

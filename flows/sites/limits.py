@@ -1,9 +1,10 @@
 """The sections of a profile that bound what a run fetches: its budget, and the page requisites
-archived with each page (what is in scope, what is never fetched)."""
+archived with each page (what is in scope, what is never fetched); and what its replay QA costs."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from flows.sites.keys import key
 
@@ -48,4 +49,33 @@ class Requisites:
     timeout: float = key(30.0, "seconds per requisite", low=0)
     refresh_hours: float = key(
         24.0, "an archived requisite is re-checked (conditional GET) at most this often", low=0
+    )
+
+    def excludes(self, url: str) -> bool:
+        """An exclusion pattern (host suffix, or host/path prefix) matches ``url``: it is never
+        fetched (the spider), and blocked when QA renders a page (``flows.qa``)."""
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        where = host + parts.path
+        for pattern in (*self.exclude, *self.exclude_extra):
+            low = pattern.lower()
+            if "/" in low and where.startswith(low):
+                return True
+            if "/" not in low and (host == low or host.endswith("." + low)):
+                return True
+        return False
+
+
+@dataclass(frozen=True)
+class QA:
+    """Replay QA after each run (``flows.qa``): a sample of the run's pages rendered live and
+    replayed in headless Chromium and scored as Browsertrix scores them; thresholds in
+    ``[health]``."""
+
+    enabled: bool = key(False, "check replay after each run (needs Chromium: `make chromium`)")
+    sample: int = key(10, "pages checked per run: the home page, a listing, articles", low=1)
+    replay_url: str = key(
+        "http://127.0.0.1:8080",
+        "where people open replay (`newsvault replay serve SITE --port 8080`): the QA table "
+        "links each page there",
     )

@@ -31,7 +31,7 @@ import re2  # type: ignore[import-untyped]  # linear time: no catastrophic backt
 from flows import __version__
 from flows.errors import ConfigError
 from flows.sites.keys import key
-from flows.sites.limits import Budget, Requisites
+from flows.sites.limits import QA, Budget, Requisites
 
 BUILTIN_DIR = Path(__file__).resolve().parents[2] / "spiders" / "profiles"
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
@@ -131,6 +131,15 @@ class Health:
     stale_runs: int = key(
         24, "fail when this many runs in a row archived no new article or version (0: off)", low=0
     )
+    min_screenshot_match: float = key(
+        0.9, "replay QA ([qa]): a sampled page's screenshot match must reach this", low=0, high=1
+    )
+    min_text_match: float = key(
+        0.9, "replay QA ([qa]): a sampled page's text match must reach this", low=0, high=1
+    )
+    max_bad_resources: int = key(
+        0, "replay QA ([qa]): in-scope resources a sampled page may fail to replay", low=0
+    )
 
 
 @dataclass(frozen=True)
@@ -156,6 +165,7 @@ SECTIONS: dict[str, type[Any]] = {
     "health": Health,
     "budget": Budget,
     "requisites": Requisites,
+    "qa": QA,
 }
 
 
@@ -176,6 +186,7 @@ class SiteProfile:
     health: Health = field(default_factory=Health)
     budget: Budget = field(default_factory=Budget)
     requisites: Requisites = field(default_factory=Requisites)
+    qa: QA = field(default_factory=QA)
     source: str = ""
 
     @property

@@ -14,6 +14,7 @@ from flows.warc.captures import (
     write_run_index,
 )
 from flows.warc.cdxj import index_warcs, merge_indexes
+from flows.warc.links import css_urls, html_urls, srcset_urls
 from flows.warc.repair import OPEN_SUFFIX, repair_dir
 
 __all__ = [
@@ -24,10 +25,13 @@ __all__ = [
     "RecordCounts",
     "RecordType",
     "Ref",
+    "css_urls",
+    "html_urls",
     "index_warcs",
     "merge_indexes",
     "read_entries",
     "repair_dir",
+    "srcset_urls",
     "write_compacted",
     "write_entries",
     "write_run_index",
