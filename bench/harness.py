@@ -75,17 +75,20 @@ class Row:
 HEADER = ("row", "measured", "baseline", "ratio", "target", "met")
 
 
+def row_cells(row: Row) -> tuple[str, ...]:
+    if row.pending:
+        return (f"{row.key} {row.name}", row.pending, "", "", "", "-")
+    ratio = "-" if row.ratio is None else f"{row.ratio:.2f}"
+    return (f"{row.key} {row.name}", row.measured, row.baseline, ratio, row.target_text, row.met)
+
+
 def table_lines(rows: list[Row]) -> list[str]:
     """A Markdown table (readable as plain text too)."""
-    cells = [HEADER]
-    for row in rows:
-        if row.pending:
-            cells.append((f"{row.key} {row.name}", row.pending, "", "", "", "-"))
-            continue
-        ratio = "-" if row.ratio is None else f"{row.ratio:.2f}"
-        cells.append(
-            (f"{row.key} {row.name}", row.measured, row.baseline, ratio, row.target_text, row.met)
-        )
+    return cells_table([row_cells(row) for row in rows])
+
+
+def cells_table(lines: list[tuple[str, ...]]) -> list[str]:
+    cells = [HEADER, *lines]
     widths = [max(len(line[i]) for line in cells) for i in range(len(HEADER))]
 
     def fmt(line: tuple[str, ...]) -> str:

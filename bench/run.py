@@ -1,16 +1,20 @@
 """Every stage against a baseline measured in the same run: ``make bench``.
 
-Usage: ``.venv/bin/python bench/run.py [--quick] [--only B1,...,M,MR,Q] [--output FILE]``.
+Usage: ``.venv/bin/python bench/run.py [--quick] [--only B1,...,M,MR,Q,R] [--articles N]
+[--b1-rounds N] [--b1-inline] [--output FILE] [--merge]``.
 Prints one table (measured, baseline, ratio, target, met) with notes, and for a full run of all
 rows writes it with the machine's description to ``bench/RESULTS.md``. Asserts nothing about
 wall times. Rows: B1 recording overhead, B2 processing, B3 end to end, B4 incremental rerun,
 B5 upload, B6 replay from S3, H server headroom, M peak memory with a 30 MB page, Q replay QA
-(run wall time with QA on / off, cost per sampled page).
+(run wall time with QA on / off, cost per sampled page), R page requisites. ``--merge`` puts
+the measured rows into ``bench/RESULTS.md`` in place of that file's rows with the same keys (a
+partial run, dated and with its load, in the notes).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import shutil
@@ -20,16 +24,18 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import harness
+import merge
 import stage_clean
 import stage_crawl
 import stage_flow
 import stage_memory
 import stage_qa
+import stage_requisites
 import stage_upload
 import stages
 from harness import Row
 
-ROWS = ("B1", "B2", "B3", "B4", "B5", "B6", "H", "M", "MR", "Q")
+ROWS = ("B1", "B2", "B3", "B4", "B5", "B6", "H", "M", "MR", "Q", "R")
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 
 
@@ -38,6 +44,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes: a ~2 minute smoke run")
     parser.add_argument("--only", default="", help=f"comma-separated rows of {','.join(ROWS)}")
     parser.add_argument("--output", type=Path, default=None, help="write the results here")
+    parser.add_argument(
+        "--articles", type=int, default=0, help="site size of B1, R and B3's smaller run (B4, B6)"
+    )
+    parser.add_argument("--b1-rounds", type=int, default=0, help="B1's rounds (default 2)")
+    parser.add_argument(
+        "--b1-inline", action="store_true", help="B1 also with members written inline (before)"
+    )
+    parser.add_argument(
+        "--merge", action="store_true", help="put the measured rows into bench/RESULTS.md"
+    )
     parser.add_argument("--b3-worker", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--spool", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--extras", action="store_true", help=argparse.SUPPRESS)
@@ -53,6 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown rows {unknown}; choose from {','.join(ROWS)}")
     sizes = stages.Sizes.quick() if args.quick else stages.Sizes()
+    if args.articles:
+        sizes = sizes.with_articles(args.articles)
+    if args.b1_rounds:
+        sizes = dataclasses.replace(sizes, b1_rounds=args.b1_rounds)
     output = args.output or (RESULTS if not args.quick and set(only) == set(ROWS) else None)
 
     started = time.perf_counter()
@@ -64,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         with ExitStack() as stack:
             if "B1" in only:
                 print("B1 recording overhead ...", flush=True)
-                b1 = stage_crawl.b1_recording(sizes, workdir / "spool")
+                b1 = stage_crawl.b1_recording(sizes, workdir / "spool", args.b1_inline)
                 rows.append(b1.row)
                 crawl_rate = b1.crawl_pages_per_s
             if "H" in only:
@@ -94,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
             if "MR" in only:
                 print("MR peak memory with an 8.6 MB robots.txt ...", flush=True)
                 rows.append(stage_memory.mr_memory())
+            if "R" in only:
+                print("R page requisites ...", flush=True)
+                rows += stage_requisites.r_requisites(sizes, workdir / "spool")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     order = {key: n for n, key in enumerate(ROWS)}
@@ -124,6 +147,10 @@ def main(argv: list[str] | None = None) -> int:
     if output is not None:
         output.write_text("\n".join(lines) + "\n", encoding="utf-8")
         print(f"\nwritten to {output}")
+    elif args.merge:
+        how = " ".join(["bench/run.py", *(sys.argv[1:] if argv is None else argv)])
+        merge.merge_results(RESULTS, rows, ROWS, how, (load_start[0], os.getloadavg()[0]))
+        print(f"\nrows {','.join(sorted({r.key for r in rows}))} merged into {RESULTS}")
     return 0
 
 

@@ -23,24 +23,32 @@ from flows.store.runs import RunPaths
 # ----- B1 recording overhead --------------------------------------------------------------------
 
 
+# The variants of B1's crawl: the recorder as shipped, switched off, and writing its gzip members
+# inline on the reactor thread (NEWSVAULT_WARC_WRITER_THREAD off: how it recorded before the
+# writer thread; ``run.py --b1-inline`` adds it, for a before/after in the same conditions).
+ON, OFF, INLINE = "on", "off", "inline"
+
+
 @dataclass(frozen=True)
 class CrawlTiming:
-    recorder: bool
+    variant: str
     seconds: float
     responses: int
     warc_bytes: int
 
 
-def timed_crawl(profile: SiteProfile, spool: Path, recorder: bool) -> CrawlTiming:
-    """One ``scrapy crawl news`` subprocess, as flows.orchestrate.crawl builds it; with
-    ``recorder`` False the
-    WARC directory is set empty, so the recorder raises NotConfigured and is switched off."""
+def timed_crawl(profile: SiteProfile, spool: Path, variant: str) -> CrawlTiming:
+    """One ``scrapy crawl news`` subprocess, as flows.orchestrate.crawl builds it; ``OFF`` sets
+    the WARC directory empty, so the recorder raises NotConfigured and is switched off."""
     run = RunPaths.create(spool, profile.name)
     cmd = crawl_command(profile, run)
+    recorder = variant != OFF
     if not recorder:
         cmd = [
             "NEWSVAULT_WARC_DIR=" if arg.startswith("NEWSVAULT_WARC_DIR=") else arg for arg in cmd
         ]
+    if variant == INLINE:
+        cmd += ["-s", "NEWSVAULT_WARC_WRITER_THREAD=False"]
     with open(run.crawl_log, "wb") as log:
         started = time.perf_counter()
         code = subprocess.call(cmd, env=crawl_env(), stdout=log, stderr=subprocess.STDOUT)
@@ -52,9 +60,7 @@ def timed_crawl(profile: SiteProfile, spool: Path, recorder: bool) -> CrawlTimin
     if recorder != (warc_bytes > 0):
         raise RuntimeError(f"recorder={recorder} but {warc_bytes} WARC bytes in {run.warc_dir}")
     shutil.rmtree(run.dir)
-    return CrawlTiming(
-        recorder, seconds, int(stats.get("downloader/response_count", 0)), warc_bytes
-    )
+    return CrawlTiming(variant, seconds, int(stats.get("downloader/response_count", 0)), warc_bytes)
 
 
 @dataclass
@@ -63,17 +69,18 @@ class B1Result:
     crawl_pages_per_s: float
 
 
-def b1_recording(sizes: Sizes, spool: Path) -> B1Result:
+def b1_recording(sizes: Sizes, spool: Path, inline: bool = False) -> B1Result:
     timings: list[CrawlTiming] = []
+    variants = (ON, OFF, INLINE) if inline else (ON, OFF)
+    load_start = os.getloadavg()[0]
     with ReplicaProcess(sizes.b1_articles) as replica:
         profile = bench_profile(replica.base_url)
-        timed_crawl(profile, spool, recorder=False)  # warm-up: page cache, .pyc, replica paths
+        timed_crawl(profile, spool, OFF)  # warm-up: page cache, .pyc, replica paths
         for round_ in range(sizes.b1_rounds):
-            order = (True, False) if round_ % 2 == 0 else (False, True)
-            for recorder in order:
-                timings.append(timed_crawl(profile, spool, recorder))
-    on = statistics.median(t.seconds for t in timings if t.recorder)
-    off = statistics.median(t.seconds for t in timings if not t.recorder)
+            for variant in variants if round_ % 2 == 0 else variants[::-1]:
+                timings.append(timed_crawl(profile, spool, variant))
+    median = {v: statistics.median(t.seconds for t in timings if t.variant == v) for v in variants}
+    on, off = median[ON], median[OFF]
     responses = max(t.responses for t in timings)
     row = Row(
         "B1",
@@ -84,12 +91,21 @@ def b1_recording(sizes: Sizes, spool: Path) -> B1Result:
         target=1.10,
         higher_is_better=False,
     )
-    each = ", ".join(f"{'on' if t.recorder else 'off'} {t.seconds:.1f}s" for t in timings)
+    each = ", ".join(f"{t.variant} {t.seconds:.1f}s" for t in timings)
     row.notes.append(
-        f"{responses} responses per crawl, CONCURRENT_REQUESTS={BENCH_CONCURRENCY}, no delay; "
-        f"median of {sizes.b1_rounds} round(s), order alternating: {each}; "
-        f"{max(t.warc_bytes for t in timings) / 1e6:.0f} MB of WARC per recorded crawl"
+        f"{responses} responses per crawl (page requisites on), CONCURRENT_REQUESTS="
+        f"{BENCH_CONCURRENCY}, no delay; median of {sizes.b1_rounds} round(s), order "
+        f"alternating: {each}; {max(t.warc_bytes for t in timings) / 1e6:.0f} MB of WARC per "
+        f"recorded crawl; load average {load_start:.2f} at B1's start, "
+        f"{os.getloadavg()[0]:.2f} at its end"
     )
+    if inline:
+        row.notes.append(
+            f"before/after in the same rounds: gzip members written inline on the reactor "
+            f"thread (NEWSVAULT_WARC_WRITER_THREAD=False, as before the writer thread) "
+            f"{median[INLINE]:.1f}s, ratio {median[INLINE] / off:.2f}; by the writer thread "
+            f"(shipped) ratio {on / off:.2f}"
+        )
     return B1Result(row, responses / min(on, off))
 
 

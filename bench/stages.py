@@ -5,7 +5,7 @@ module per stage: ``stage_crawl`` (B1 recording overhead, H server headroom), ``
 (B2 processing), ``stage_flow`` (B3 end to end in a fresh worker process per size, so each size's
 memory is its own, the flow without Prefect being ``flowrun.archive_once``; B4 incremental rerun
 and B6 replay from S3, both in the smaller size's worker after its first run), ``stage_upload``
-(B5 upload).
+(B5 upload), ``stage_requisites`` (R page requisites).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ class Sizes:
     b5_rounds: int = 3
     headroom_seconds: int = 10
     b6_rounds: int = 1
+    r_articles: int = 2000  # R: per-page costs, so a smaller site than B1/B4's
 
     @classmethod
     def quick(cls) -> Sizes:
@@ -45,6 +46,16 @@ class Sizes:
             b5_bytes=24 * 1024 * 1024,
             b5_rounds=1,
             headroom_seconds=3,
+            r_articles=300,
+        )
+
+    def with_articles(self, articles: int) -> Sizes:
+        """``run.py --articles N``: one site size for B1, R and B3's smaller size (B4, B6)."""
+        return replace(
+            self,
+            b1_articles=articles,
+            r_articles=articles,
+            b3_articles=(articles, self.b3_articles[1]),
         )
 
 

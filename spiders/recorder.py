@@ -7,6 +7,11 @@ followed or errors filtered. robots.txt, sitemaps, redirects and 4xx/5xx are all
 A response whose payload the archive already holds (an earlier run's, listed in the file named by
 ``NEWSVAULT_PRIOR_CAPTURES``, or this run's) is written as an identical-payload revisit; a 304 as
 a server-not-modified revisit of the URL's latest capture (see ``flows.warc.captures``).
+
+Records are deflated and written by a background thread (``spiders.memberwriter``; setting
+``NEWSVAULT_WARC_WRITER_THREAD``, on by default, off writes them inline on the reactor thread).
+The running stat ``newsvault/warc_records_on_disk`` counts the records already written to their
+files (warcinfo included): what a crawl killed at that moment keeps.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from spiders.warcspool import (
 
 log = logging.getLogger("spiders.recorder")
 FETCH_START = "newsvault_fetch_start"
+ON_DISK = "newsvault/warc_records_on_disk"
 
 
 def software_line() -> str:
@@ -140,6 +146,7 @@ class WarcRecorderMiddleware:
             prefix,
             warcinfo,
             max_size=settings.getint("NEWSVAULT_WARC_MAX_SIZE", DEFAULT_MAX_SIZE),
+            background=settings.getbool("NEWSVAULT_WARC_WRITER_THREAD", True),
         )
         index = CaptureIndex()
         prior = settings.get("NEWSVAULT_PRIOR_CAPTURES")
@@ -214,6 +221,7 @@ class WarcRecorderMiddleware:
                 self.stats.inc_value("newsvault/warc_revisits")
             self.stats.inc_value("newsvault/warc_payload_bytes", len(response.body))
             self.stats.inc_value(f"newsvault/warc_status/{response.status}")
+            self.stats.set_value(ON_DISK, self.spool.records_on_disk)
         return response
 
     def spider_closed(self, spider: Spider) -> None:
@@ -226,3 +234,4 @@ class WarcRecorderMiddleware:
             return
         if self.stats is not None:
             self.stats.set_value("newsvault/warc_files", len(files))
+            self.stats.set_value(ON_DISK, self.spool.records_on_disk)

@@ -7,7 +7,10 @@ being written. A response whose payload is already compressed (``Content-Encodin
 in its member without deflating it again: deflate spends ~5x the time of storing on such bytes
 and saves nothing (measured: 280 vs 50 us for an 8 KB gzip'd page, 0.4 % larger); everything
 else is deflated at zlib's default level. HTTP header blocks are written byte for byte as
-received (warcio would otherwise re-encode non-ASCII header values).
+received (warcio would otherwise re-encode non-ASCII header values). With ``background`` the
+members are deflated and written by a thread (``spiders.memberwriter``), in order, to the same
+bytes; rotation still happens after the first exchange that takes a file to ``max_size``, as
+inline (the writer is waited for only when an upper bound of the file's size reaches it).
 
 An exchange whose payload is already archived is written as a ``revisit`` record instead of a
 ``response`` (see ``RevisitOf``): the response's status line and headers are kept, the body is
@@ -21,9 +24,9 @@ import base64
 import hashlib
 import os
 import uuid
-import zlib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
 from io import BytesIO
@@ -34,6 +37,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from flows.warc import OPEN_SUFFIX
+from spiders.memberwriter import MemberWriter, member_bound
 
 WARC_SUFFIX = ".warc.gz"
 DEFAULT_MAX_SIZE = 1_000_000_000  # Heritrix's default rotation size
@@ -65,11 +69,6 @@ def header_block(first_line: bytes, headers: Iterable[tuple[bytes, bytes]]) -> b
 def payload_digest(data: bytes) -> str:
     """The archive's one payload digest form: ``sha1:`` + base32 (what warcio writes)."""
     return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")  # noqa: S324
-
-
-def gzip_member(data: bytes | memoryview, level: int) -> bytes:
-    deflate = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS | 16)
-    return deflate.compress(data) + deflate.flush()
 
 
 def _content_encoded(headers: Iterable[tuple[bytes, bytes]]) -> bool:
@@ -121,11 +120,21 @@ class RevisitOf:
 
 @dataclass(frozen=True)
 class WrittenRecord:
+    """A record handed to the spool; its gzip member's offset and length are known once it is
+    written (reading them waits for a background writer)."""
+
     path: Path
     record_id: str
-    offset: int
-    length: int
-    record_type: str = "response"
+    record_type: str
+    placed: Future[tuple[int, int]] = field(repr=False, compare=False)
+
+    @property
+    def offset(self) -> int:
+        return self.placed.result()[0]
+
+    @property
+    def length(self) -> int:
+        return self.placed.result()[1]
 
 
 def warc_date(moment: datetime) -> str:
@@ -148,6 +157,7 @@ class WarcSpool:
         max_size: int = DEFAULT_MAX_SIZE,
         clock: Clock | None = None,
         new_id: IdFactory | None = None,
+        background: bool = False,
     ) -> None:
         if max_size <= 0:
             raise ValueError("max_size must be positive")
@@ -163,6 +173,8 @@ class WarcSpool:
         self._writer: WARCWriter | None = None
         self._path: Path | None = None
         self._warcinfo_id = ""
+        self._size_bound = 0  # >= the open file's size once every member handed over is written
+        self._members = MemberWriter(background)
         self.closed_files: list[Path] = []
         self.records = 0
         directory.mkdir(parents=True, exist_ok=True)
@@ -175,6 +187,7 @@ class WarcSpool:
         name = f"{self.prefix}-{self._serial:05d}{WARC_SUFFIX}"
         self._path = self.directory / (name + OPEN_SUFFIX)
         self._file = open(self._path, "xb")
+        self._size_bound = 0
         self._writer = WARCWriter(self._buffer, gzip=False, warc_version="1.1")
         self._warcinfo_id = self._new_id()
         info = self._writer.create_warcinfo_record(name, dict(self.warcinfo))
@@ -186,6 +199,7 @@ class WarcSpool:
     def _close_file(self) -> None:
         if self._file is None or self._path is None:
             return
+        self._members.drain()
         self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()
@@ -195,9 +209,18 @@ class WarcSpool:
         self._file = self._writer = self._path = None
 
     def close(self) -> list[Path]:
-        """Close the current file; returns every file this spool completed."""
-        self._close_file()
+        """Close the current file (after every record handed over is written); returns every
+        file this spool completed."""
+        try:
+            self._close_file()
+        finally:
+            self._members.close()
         return list(self.closed_files)
+
+    @property
+    def records_on_disk(self) -> int:
+        """Records written to their files and flushed to the OS, warcinfo records included."""
+        return self._members.written
 
     # -- records -----------------------------------------------------------------------------
     def write_exchange(
@@ -266,19 +289,23 @@ class WarcSpool:
             },
         )
         written_request = self._write(writer, fh, request, request_id, "request")
-        if fh.tell() >= self.max_size:
-            self._close_file()
+        if self._size_bound >= self.max_size:
+            self._members.drain()  # the exact size is known once everything is written
+            self._size_bound = fh.tell()
+            if self._size_bound >= self.max_size:
+                self._close_file()
         return written_response, written_request
 
-    def _emit(self, writer: WARCWriter, fh: IO[bytes], record: Any, level: int) -> int:
-        """One record as one gzip member, flushed; returns the member's length."""
+    def _emit(
+        self, writer: WARCWriter, fh: IO[bytes], record: Any, level: int
+    ) -> Future[tuple[int, int]]:
+        """One record as one gzip member, flushed (now, or in order by the writer thread)."""
         self._buffer.seek(0)
         self._buffer.truncate()
         writer.write_record(record)
-        member = gzip_member(self._buffer.getbuffer(), level)
-        fh.write(member)
-        fh.flush()
-        return len(member)
+        data = self._buffer.getvalue()
+        self._size_bound += member_bound(len(data))
+        return self._members.append(fh, data, level)
 
     def _write(
         self,
@@ -290,11 +317,10 @@ class WarcSpool:
         level: int | None = None,
     ) -> WrittenRecord:
         assert self._path is not None
-        offset = fh.tell()
-        length = self._emit(writer, fh, record, DEFLATE_LEVEL if level is None else level)
+        placed = self._emit(writer, fh, record, DEFLATE_LEVEL if level is None else level)
         self.records += 1
         final = self._path.with_name(self._path.name[: -len(OPEN_SUFFIX)])
-        return WrittenRecord(final, record_id, offset, length, record_type)
+        return WrittenRecord(final, record_id, record_type, placed)
 
 
 def _as_str(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:

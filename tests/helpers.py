@@ -389,7 +389,9 @@ WHEN = datetime(2017, 7, 23, 14, 32, 5, 123456, tzinfo=UTC)
 BODY = gzip.compress(b"<html><body><p>caf\xc3\xa9</p></body></html>", mtime=0)
 
 
-def pinned_spool(directory: Path, max_size: int = 10_000_000) -> WarcSpool:
+def pinned_spool(
+    directory: Path, max_size: int = 10_000_000, *, background: bool = False
+) -> WarcSpool:
     """A spool with a pinned clock and record ids counting from 1: the same bytes every time."""
     counter = itertools.count(1)
     return WarcSpool(
@@ -399,6 +401,7 @@ def pinned_spool(directory: Path, max_size: int = 10_000_000) -> WarcSpool:
         max_size=max_size,
         clock=lambda: WHEN,
         new_id=lambda: f"<urn:uuid:00000000-0000-4000-8000-{next(counter):012d}>",
+        background=background,
     )
 
 

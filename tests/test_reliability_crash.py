@@ -17,12 +17,13 @@ from typing import Any
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from flows.orchestrate.crawl import crawl_command, crawl_env
+from flows.orchestrate.crawl import PROGRESS_FILE, crawl_command, crawl_env
 from flows.sites import load_profile
 from flows.store.runs import RunPaths
 from flows.warc.repair import complete_prefix
 from infra.local.control import LocalStack
 from infra.replica.server import ReplicaServer
+from spiders.recorder import ON_DISK
 from tests.helpers import (
     NEWSVAULT,
     Gate,
@@ -108,6 +109,46 @@ def test_killed_crawl_is_repaired_and_archived_by_next_run(
     ids = Counter((a["id"], a["version"]) for a in articles)
     assert ids and max(ids.values()) == 1  # no article version archived twice
     assert len({a["id"] for a in articles}) == 30  # and every article is there
+
+
+def test_killed_crawl_keeps_every_record_reported_on_disk(tmp_path: Path) -> None:
+    """Records are written by a background thread: a crawl killed (SIGKILL) while busy keeps
+    every record its running stats last reported on disk, in rotated files and the open one,
+    each readable by warcio; nothing reported is left only in memory."""
+    with ReplicaServer(articles=300, seed=9) as server:
+        profile = load_profile("replica", server.base_url)
+        run = RunPaths.create(tmp_path / "spool", "replica")
+        cmd = crawl_command(profile, run, warc_max_size=200_000)
+        cmd += ["-s", "NEWSVAULT_PROGRESS_INTERVAL=0.05"]
+        proc = subprocess.Popen(
+            cmd, env=crawl_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        progress = run.dir / PROGRESS_FILE
+
+        def on_disk() -> int:
+            try:
+                return int(json.loads(progress.read_text()).get(ON_DISK, 0))
+            except (OSError, ValueError):
+                return 0  # not written yet
+
+        wait_for("the crawl to report 300 records on disk", lambda: on_disk() >= 300, 120, 0.02)
+        assert proc.poll() is None, "the crawl ended before the kill"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    reported = on_disk()  # the last progress the killed crawl wrote (replaced atomically)
+    closed = sorted(run.warc_dir.glob("*.warc.gz"))
+    assert closed, "no file was rotated"
+    kept = 0
+    for path in closed:
+        with open(path, "rb") as fh:
+            kept += sum(1 for _ in ArchiveIterator(fh))
+    for path in run.warc_dir.glob("*.warc.gz.open"):
+        good_end, records = complete_prefix(path)
+        with open(path, "rb") as fh:
+            readable = sum(1 for _ in ArchiveIterator(io.BytesIO(fh.read(good_end))))
+        assert readable == records
+        kept += records
+    assert kept >= reported >= 300
 
 
 def test_two_runs_together_one_refused_then_killed_flow_resumes(

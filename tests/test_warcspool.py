@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import zlib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from spiders import memberwriter
+from spiders.warcspool import SERVER_NOT_MODIFIED, Exchange, RevisitOf
 from tests.helpers import BODY, decompressed, exchange, pinned_spool, warcio_check
 
 GOLDEN = Path(__file__).with_name("golden") / "exchange.warc"
@@ -104,8 +108,6 @@ def test_encoded_payloads_are_stored_other_records_deflated(tmp_path: Path) -> N
     """A content-encoded body is not deflated again (stored deflate blocks: the member is the
     record plus a few framing bytes); an identity body and the request record are deflated.
     Either way each record is one gzip member that warcio reads back."""
-    from dataclasses import replace
-
     spool = pinned_spool(tmp_path)
     page = b"<html><body>" + b"<p>A paragraph of plain, compressible text.</p>" * 200 + b"</body>"
     encoded = replace(exchange(), response_body=gzip.compress(page, mtime=0))
@@ -129,3 +131,78 @@ def test_encoded_payloads_are_stored_other_records_deflated(tmp_path: Path) -> N
     with open(path, "rb") as fh:
         kinds = [r.rec_type for r in ArchiveIterator(fh)]
     assert kinds == ["warcinfo", "response", "request", "response", "request"]
+
+
+def _mixed_exchanges() -> list[tuple[Exchange, RevisitOf | None]]:
+    """Content-encoded and plain pages, large and small, and revisits: every kind of member."""
+    page = b"<html><body>" + b"<p>A paragraph of plain, compressible text.</p>" * 400 + b"</body>"
+    plain_headers = tuple(h for h in exchange().response_headers if h[0] != b"Content-Encoding")
+    out: list[tuple[Exchange, RevisitOf | None]] = []
+    for n in range(12):
+        url = f"http://127.0.0.1:8765/{n}/"
+        out.append((replace(exchange(url), response_body=gzip.compress(page * n, mtime=0)), None))
+        body = page[: n * 900]
+        plain = replace(exchange(url), response_headers=plain_headers, response_body=body)
+        out.append((plain, None))
+        out.append((exchange(url), RevisitOf(SERVER_NOT_MODIFIED) if n % 3 == 0 else None))
+    return out
+
+
+@pytest.mark.parametrize("max_size", [1, 2_000, 9_000, 10_000_000])
+def test_background_writer_writes_the_same_files(tmp_path: Path, max_size: int) -> None:
+    """Deflating and writing in the writer thread gives the very bytes (gzip members
+    included), the same rotation and the same member offsets as writing inline."""
+    written: dict[bool, list[tuple[int, int]]] = {}
+    files: dict[bool, list[tuple[str, bytes]]] = {}
+    for background in (False, True):
+        directory = tmp_path / str(background)
+        spool = pinned_spool(directory, max_size, background=background)
+        records = [r for ex, rv in _mixed_exchanges() for r in spool.write_exchange(ex, rv)]
+        paths = spool.close()
+        written[background] = [(r.offset, r.length) for r in records]
+        files[background] = [(p.name, p.read_bytes()) for p in paths]
+        assert spool.records_on_disk == len(records) + len(paths)  # + one warcinfo per file
+    assert files[True] == files[False]
+    assert written[True] == written[False]
+    if max_size < 10_000_000:
+        assert len(files[True]) > 1  # the sizes rotate
+
+
+def test_background_write_error_is_raised_on_the_crawl_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failed write in the writer thread (here: the second member) is raised to the caller,
+    at the latest when the spool closes; the record written before it stays in the file."""
+    calls = itertools.count()
+    real = memberwriter.gzip_member
+
+    def failing(data: bytes | memoryview, level: int) -> bytes:
+        if next(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real(data, level)
+
+    monkeypatch.setattr(memberwriter, "gzip_member", failing)
+    spool = pinned_spool(tmp_path, background=True)
+    with pytest.raises(OSError, match=r"writing the WARC file failed: .*No space left"):
+        _, request = spool.write_exchange(exchange())
+        spool.close()
+    with pytest.raises(OSError, match="No space left"):
+        assert request.offset  # its member was never written: asking where it is says so
+    [open_file] = tmp_path.iterdir()
+    assert open_file.name.endswith(".open")  # not handed on as complete
+    with open(open_file, "rb") as fh:
+        assert [r.rec_type for r in ArchiveIterator(fh)] == ["warcinfo", "response"]
+
+
+def test_writer_waits_when_its_backlog_is_full(tmp_path: Path) -> None:
+    """With a backlog of one byte every append waits for the one before: all written, in
+    order."""
+    writer = memberwriter.MemberWriter(background=True, max_pending=1)
+    with open(tmp_path / "members.gz", "wb") as fh:
+        placed = [writer.append(fh, b"record %d " % n * 50, 6) for n in range(40)]
+        writer.close()
+    offsets = [p.result()[0] for p in placed]
+    assert offsets == sorted(offsets) and writer.written == 40
+    assert gzip.decompress((tmp_path / "members.gz").read_bytes()) == b"".join(
+        b"record %d " % n * 50 for n in range(40)
+    )

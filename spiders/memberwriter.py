@@ -1,0 +1,147 @@
+"""Gzip members appended to WARC files in order, optionally by a background thread.
+
+Deflating and writing a record took about half of the recorder's time on Scrapy's reactor thread
+(profiled: 6.4 of 14.1 s for 6,225 exchanges), time in which no response was parsed. With
+``background`` the reactor thread hands the serialised record over and goes on; a writer thread
+deflates it, appends the member and flushes it to the OS, in the order records were handed
+over, so the bytes on disk are exactly those written inline. zlib, hashing and file writes
+release the GIL, so the work runs beside the reactor on a second core.
+
+What is handed over but not yet written is bounded (``max_pending`` bytes; the reactor waits
+when it is reached). A SIGKILL loses at most that much: records the writer had not yet written,
+whose pages the next run fetches again (a run's state is only saved once it is archived), and
+never a record already written (each member is flushed as it is written, as inline). ``written``
+counts the members on disk; the recorder publishes it in the crawl's running stats. A write error
+in the thread is raised on the reactor thread at the next ``append`` or ``drain``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import zlib
+from collections import deque
+from concurrent.futures import Future
+from typing import IO
+
+MAX_PENDING = 32 * 1024 * 1024  # bytes handed over and not yet written
+
+# (file, record bytes, deflate level, where its member landed: (offset, length))
+Job = tuple[IO[bytes], bytes, int, "Future[tuple[int, int]]"]
+
+
+def gzip_member(data: bytes | memoryview, level: int) -> bytes:
+    deflate = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    return deflate.compress(data) + deflate.flush()
+
+
+def member_bound(size: int) -> int:
+    """An upper bound of a gzip member's length for ``size`` bytes at any level: zlib's own
+    conservative ``deflateBound`` plus the gzip header and trailer (18 bytes), plus a margin."""
+    return size + ((size + 7) >> 3) + ((size + 63) >> 6) + 5 + 18 + 64
+
+
+class MemberWriter:
+    """Appends each record as one flushed gzip member; inline, or in a thread (see module)."""
+
+    def __init__(self, background: bool, max_pending: int = MAX_PENDING) -> None:
+        self.background = background
+        self.max_pending = max_pending
+        self.written = 0  # members on disk (flushed to the OS)
+        self._jobs: deque[Job] = deque()
+        self._pending = 0  # bytes in ``_jobs`` and in the job being written
+        self._cond = threading.Condition()
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = False
+
+    def append(self, fh: IO[bytes], data: bytes, level: int) -> Future[tuple[int, int]]:
+        """Write ``data`` to ``fh`` as one gzip member; the future gives (offset, length)."""
+        placed: Future[tuple[int, int]] = Future()
+        if not self.background:
+            placed.set_result(self._write(fh, data, level))
+            return placed
+        with self._cond:
+            self._raise_error()
+            if self._thread is None:
+                self._start()
+            while self._pending and self._pending + len(data) > self.max_pending:
+                self._cond.wait()
+                self._raise_error()
+            self._jobs.append((fh, data, level, placed))
+            self._pending += len(data)
+            self._cond.notify_all()
+        return placed
+
+    def drain(self) -> None:
+        """Wait until every member handed over is written (raises the writer's error)."""
+        with self._cond:
+            while self._pending and self._error is None:
+                self._cond.wait()
+            self._raise_error()
+
+    def close(self) -> None:
+        """Drain, then stop the thread (a later ``append`` starts a new one)."""
+        try:
+            self.drain()
+        finally:
+            with self._cond:
+                thread, self._thread, self._stop = self._thread, None, True
+                self._cond.notify_all()
+            if thread is not None:
+                thread.join()
+                atexit.unregister(self._drain_at_exit)
+
+    # -- the thread ---------------------------------------------------------------------------
+    def _start(self) -> None:
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, name="warc-writer", daemon=True)
+        self._thread.start()
+        # A crawl that exits without closing the spider still writes what it handed over.
+        atexit.register(self._drain_at_exit)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._jobs and not self._stop:
+                    self._cond.wait()
+                if not self._jobs:
+                    return
+                fh, data, level, placed = self._jobs[0]
+            try:
+                placed.set_result(self._write(fh, data, level))
+            except BaseException as exc:  # noqa: BLE001 (handed to the reactor thread)
+                with self._cond:
+                    self._error = exc
+                    for job in self._jobs:  # this one and every one after it: never written
+                        job[3].set_exception(exc)
+                    self._jobs.clear()
+                    self._pending = 0
+                    self._cond.notify_all()
+                return
+            with self._cond:
+                self._jobs.popleft()
+                self._pending -= len(data)
+                self._cond.notify_all()
+
+    def _write(self, fh: IO[bytes], data: bytes, level: int) -> tuple[int, int]:
+        offset = fh.tell()
+        member = gzip_member(data, level)
+        fh.write(member)
+        fh.flush()
+        self.written += 1
+        return offset, len(member)
+
+    def _raise_error(self) -> None:
+        error = self._error
+        if error is None:
+            return
+        # keeps the errno, so that the recorder tells a full disk (ENOSPC) from other faults
+        code = error.errno if isinstance(error, OSError) else None
+        raise OSError(code, f"writing the WARC file failed: {error}") from error
+
+    def _drain_at_exit(self) -> None:
+        try:
+            self.drain()
+        except OSError:
+            pass  # already raised on the reactor thread, or nothing more can be written
