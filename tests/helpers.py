@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.message import Message
 from pathlib import Path
@@ -431,6 +431,33 @@ def exchange(url: str = "http://127.0.0.1:8765/page/2/?utm_source=x&b=1") -> Exc
         fetched_at=WHEN,
         ip_address="127.0.0.1",
     )
+
+
+HTML = "text/html; charset=UTF-8"
+
+
+def documents_warc(
+    directory: Path, documents: list[tuple[str, str, bytes]], *, gzipped: bool = False
+) -> Path:
+    """The documents (url, content type, body) as response records of one pinned WARC file;
+    ``gzipped`` sends the bodies with Content-Encoding gzip, as sites do."""
+    spool = pinned_spool(directory)
+    for url, kind, body in documents:
+        headers: tuple[tuple[bytes, bytes], ...] = ((b"Content-Type", kind.encode()),)
+        if gzipped:
+            headers += ((b"Content-Encoding", b"gzip"),)
+            body = gzip.compress(body, mtime=0)
+        target = urlsplit(url)._replace(scheme="", netloc="").geturl() or "/"
+        spool.write_exchange(
+            replace(
+                exchange(url),
+                request_target=target.encode(),
+                response_headers=headers,
+                response_body=body,
+            )
+        )
+    (path,) = spool.close()
+    return path
 
 
 def decompressed(path: Path) -> bytes:

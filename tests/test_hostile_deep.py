@@ -6,12 +6,11 @@ without a word."""
 from __future__ import annotations
 
 import gzip
-from dataclasses import replace
 from pathlib import Path
 
 from flows.derive.process import clean_warc
 from flows.sites import load_profile
-from tests.helpers import exchange, pinned_spool, shared_dir
+from tests.helpers import HTML, documents_warc, shared_dir
 
 BASE = "http://127.0.0.1:8765"
 PROFILE = load_profile("replica")
@@ -27,18 +26,7 @@ def _deep(page: bytes) -> bytes:
 
 
 def _archive(tmp: Path, pages: list[tuple[str, bytes]]) -> Path:
-    spool = pinned_spool(tmp)
-    for url, body in pages:
-        spool.write_exchange(
-            replace(
-                exchange(url),
-                request_target=url.removeprefix(BASE).encode(),
-                response_headers=((b"Content-Type", b"text/html; charset=UTF-8"),),
-                response_body=body,
-            )
-        )
-    (path,) = spool.close()
-    return path
+    return documents_warc(tmp, [(url, HTML, body) for url, body in pages])
 
 
 def test_text_past_the_parsers_depth_limit_is_reported_with_its_record(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from flows.derive.process import clean_warc
 from flows.sites import load_profile
 from flows.warc import html_urls
 from spiders.robots import MAX_RULES_BYTES, RobotsRules, rules_part, sitemap_lines
-from tests.helpers import exchange, pinned_spool, shared_dir
+from tests.helpers import HTML, documents_warc, shared_dir
 
 BASE = "http://127.0.0.1:8765"
 
@@ -52,18 +52,8 @@ def test_a_page_over_max_page_bytes_is_archived_and_reported_not_cleaned(tmp_pat
     profile = load_profile("replica")
     small = replace(profile, extract=replace(profile.extract, max_page_bytes=len(page) + 1000))
     big = page.replace(b"</body>", b"<p>padding</p>" * 20_000 + b"</body>")
-    spool = pinned_spool(tmp_path)
-    for name, body in (("big", big), ("ok", page)):
-        url = f"{BASE}/2017/07/{name}/"
-        spool.write_exchange(
-            replace(
-                exchange(url),
-                request_target=url.removeprefix(BASE).encode(),
-                response_headers=((b"Content-Type", b"text/html; charset=UTF-8"),),
-                response_body=body,
-            )
-        )
-    (path,) = spool.close()
+    pages = [(f"{BASE}/2017/07/{name}/", HTML, body) for name, body in (("big", big), ("ok", page))]
+    path = documents_warc(tmp_path, pages)
     result = clean_warc(path, small, "r", str)
     failures = dict(result.failures)
     assert {r["url"] for r in result.raw} == {f"{BASE}/2017/07/ok/"}

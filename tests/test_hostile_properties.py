@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gzip
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ from hypothesis import strategies as st
 
 from flows.derive.process import clean_warc
 from flows.sites import UnreadableListing, load_profile, read_listing
-from tests.helpers import exchange, pinned_spool, shared_dir
+from tests.helpers import documents_warc, shared_dir
 
 BASE = "http://127.0.0.1:8765"
 ARTICLE = f"{BASE}/2017/07/some-article/"
@@ -72,17 +71,7 @@ def mutate(body: bytes, how: str, at: float) -> bytes:
 
 def archive(tmp: Path, documents: list[tuple[str, str, bytes]]) -> Path:
     """The documents as response records of one WARC file (bodies gzipped, as sites send)."""
-    spool = pinned_spool(tmp / "warc")
-    for url, kind, body in documents:
-        sent = replace(
-            exchange(url),
-            request_target=url.removeprefix(BASE).encode(),
-            response_headers=((b"Content-Type", kind.encode()), (b"Content-Encoding", b"gzip")),
-            response_body=gzip.compress(body, mtime=0),
-        )
-        spool.write_exchange(sent)
-    (path,) = spool.close()
-    return path
+    return documents_warc(tmp / "warc", documents, gzipped=True)
 
 
 @PROPS
