@@ -460,6 +460,31 @@ def documents_warc(
     return path
 
 
+@contextlib.contextmanager
+def replay_serve(
+    env: dict[str, str], site: str = "replica"
+) -> Iterator[tuple[int, subprocess.Popen[str]]]:
+    """``newsvault replay serve SITE`` on a free port, once it says where it listens: (port,
+    process); killed at the end if still running."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [NEWSVAULT, "replay", "serve", site, "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    line = proc.stdout.readline()
+    assert f"http://127.0.0.1:{port}/{site}/" in line, line + proc.stderr.read()
+    try:
+        yield port, proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=30)
+
+
 def decompressed(path: Path) -> bytes:
     return gzip.decompress(path.read_bytes())
 

@@ -7,7 +7,6 @@ JSON; each replay link, served by `newsvault replay serve`, opens that version a
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -19,7 +18,7 @@ import pytest
 from flows.evidence import Signer
 from infra.local.control import LocalStack
 from infra.replica import ReplicaServer
-from tests.helpers import NEWSVAULT, cli_env, free_port, newsvault, xpath_elements
+from tests.helpers import cli_env, newsvault, replay_serve, xpath_elements
 
 pytestmark = pytest.mark.e2e
 PREFIX = "history-e2e"
@@ -97,20 +96,8 @@ def test_history_shows_both_diffs_and_the_deletion_with_its_evidence(
 
 @pytest.fixture(scope="module")
 def replay(archived: Any) -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [NEWSVAULT, "replay", "serve", "replica", "--port", str(port)],
-        env=archived["env"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None and proc.stderr is not None
-    line = proc.stdout.readline()
-    assert f"http://127.0.0.1:{port}/replica/" in line, line + proc.stderr.read()
-    yield f"http://127.0.0.1:{port}/replica"
-    proc.terminate()
-    proc.wait(timeout=30)
+    with replay_serve(archived["env"]) as (port, _proc):
+        yield f"http://127.0.0.1:{port}/replica"
 
 
 def _content(page: str) -> str:

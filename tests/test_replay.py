@@ -15,6 +15,7 @@ import subprocess
 import sys
 import zipfile
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from tests.helpers import (
     get,
     newsvault,
     objects,
+    replay_serve,
     wait_for,
     warcio_check,
 )
@@ -165,22 +167,9 @@ def test_site_index_merges_runs(archive: Archive, tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def served(archive: Archive) -> Any:
-    port = free_port()
-    proc = subprocess.Popen(
-        [NEWSVAULT, "replay", "serve", "replica", "--port", str(port)],
-        env=archive.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None and proc.stderr is not None
-    line = proc.stdout.readline()
-    assert f"http://127.0.0.1:{port}/replica/" in line, line + proc.stderr.read()
-    yield port, proc
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait()
+def served(archive: Archive) -> Iterator[tuple[int, subprocess.Popen[str]]]:
+    with replay_serve(archive.env) as served:
+        yield served
 
 
 def test_replay_serves_run1_capture_and_resolves_run2_revisit(

@@ -6,7 +6,6 @@ serve` (pywb), watching every request the browser makes."""
 from __future__ import annotations
 
 import json
-import subprocess
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,13 +23,12 @@ from infra.replica.assets import THEME_VERSION, UPDATED_STYLE_VERSION
 from infra.replica.server import ReplicaServer
 from tests.helpers import (
     CHROMIUM_ARGS,
-    NEWSVAULT,
     chromium_or_skip,
     cli_env,
-    free_port,
     get,
     newsvault,
     objects,
+    replay_serve,
     requisites,
 )
 
@@ -77,22 +75,8 @@ def served(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Itera
             assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
         runs = sorted({k.split("/")[4] for k in objects(stack, SITE)})
         assert len(runs) == 3
-        port = free_port()
-        server = subprocess.Popen(
-            [NEWSVAULT, "replay", "serve", "replica", "--port", str(port)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert server.stdout is not None and server.stderr is not None
-        line = server.stdout.readline()
-        assert f"http://127.0.0.1:{port}/replica/" in line, line + server.stderr.read()
-        try:
+        with replay_serve(env) as (port, _server):
             yield Served(port, home, replica, runs, {r: _captures(stack, r, home) for r in runs})
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
 
 
 @dataclass
