@@ -465,7 +465,8 @@ def replay_serve(
     env: dict[str, str], site: str = "replica"
 ) -> Iterator[tuple[int, subprocess.Popen[str]]]:
     """``newsvault replay serve SITE`` on a free port, once it says where it listens: (port,
-    process); killed at the end if still running."""
+    process); stopped with SIGTERM at the end if still running (a SIGKILL would leave its pywb
+    child behind), killed only if that fails."""
     port = free_port()
     proc = subprocess.Popen(
         [NEWSVAULT, "replay", "serve", site, "--port", str(port)],
@@ -481,8 +482,12 @@ def replay_serve(
         yield port, proc
     finally:
         if proc.poll() is None:
+            proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
             proc.kill()
-        proc.wait(timeout=30)
+            proc.wait()
 
 
 def decompressed(path: Path) -> bytes:
