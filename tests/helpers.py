@@ -156,11 +156,27 @@ def spooled_run(
 # ---- the CLI and S3 of a local stack -----------------------------------------------------------
 
 
+def shell_env() -> dict[str, str]:
+    """The caller's environment without any S3, Prefect or newsvault setting: a new shell."""
+    prefixes = ("AWS_", "NEWSVAULT_", "PREFECT_")
+    return {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+
+
+def stack_home_env(stack: LocalStack) -> dict[str, str]:
+    """What `newsvault up`/`down` need to start or stop ``stack`` (its home and ports) in a
+    new shell."""
+    env = shell_env()
+    env.update(
+        NEWSVAULT_HOME=str(stack.home),
+        NEWSVAULT_S3_PORT=str(stack.s3_port),
+        NEWSVAULT_PREFECT_PORT=str(stack.prefect_port),
+    )
+    return env
+
+
 def cli_env(stack: LocalStack, spool: Path, **extra: str) -> dict[str, str]:
     """The environment of a `newsvault` command against ``stack``, nothing of the caller's."""
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "NEWSVAULT_", "PREFECT_"))
-    }
+    env = shell_env()
     env.update(local.env_vars(stack))
     env.update(
         NEWSVAULT_HOME=str(stack.home),

@@ -5,7 +5,6 @@ work pool. The commands run as the user runs them: `newsvault` subprocesses."""
 from __future__ import annotations
 
 import argparse
-import os
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -14,14 +13,12 @@ from pathlib import Path
 import pytest
 
 from infra.local.control import LocalStack
-from tests.helpers import cli_env, free_port, newsvault, one_error_line
+from tests.helpers import cli_env, free_port, newsvault, one_error_line, shell_env
 
 
 def bare_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     """No stack, no S3 or Prefect settings: a new user's shell."""
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "NEWSVAULT_", "PREFECT_"))
-    }
+    env = shell_env()
     env.update(NEWSVAULT_HOME=str(tmp_path / "home"), NEWSVAULT_SPOOL=str(tmp_path / "spool"))
     env.update(extra)
     return env

@@ -21,7 +21,15 @@ from flows.store.s3 import make_client
 from infra.local import control as local
 from infra.local.control import LocalStack
 from infra.replica.server import ReplicaServer
-from tests.helpers import NEWSVAULT, cli_env, newsvault, one_error_line, pick_stack, store_config
+from tests.helpers import (
+    NEWSVAULT,
+    cli_env,
+    newsvault,
+    one_error_line,
+    pick_stack,
+    stack_home_env,
+    store_config,
+)
 
 if TYPE_CHECKING:
     from types_boto3_s3 import S3Client
@@ -71,14 +79,7 @@ def test_full_disk_ends_with_one_line_loses_nothing_and_recovers(
     home.mkdir(exist_ok=True)
     stack.prefect_home.symlink_to(small_disk / "prefect")  # the server's database on the disk
     spool = small_disk / "spool"
-    base = {
-        k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "NEWSVAULT_", "PREFECT_"))
-    }
-    base.update(
-        NEWSVAULT_HOME=str(home),
-        NEWSVAULT_S3_PORT=str(stack.s3_port),
-        NEWSVAULT_PREFECT_PORT=str(stack.prefect_port),
-    )
+    base = stack_home_env(stack)
     try:
         assert newsvault("up", env=base).returncode == 0
         env = cli_env(stack, spool, **{k: v for k, v in base.items() if k.startswith("NEWSVAULT_")})

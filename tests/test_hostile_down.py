@@ -8,7 +8,6 @@ from __future__ import annotations
 import gzip
 import json
 import logging
-import os
 import shutil
 import subprocess
 import tempfile
@@ -35,6 +34,7 @@ from tests.helpers import (
     one_error_line,
     pick_stack,
     spooled_run,
+    stack_home_env,
     store_config,
     wait_for,
 )
@@ -54,14 +54,7 @@ def cli_stack() -> Iterator[tuple[LocalStack, dict[str, str]]]:
     """A stack of its own, up and down through the CLI; the environment that reaches it."""
     home = Path(tempfile.mkdtemp(prefix="nv-down-", dir="/tmp"))
     stack = pick_stack(home)
-    base = {
-        k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "NEWSVAULT_", "PREFECT_"))
-    }
-    base.update(
-        NEWSVAULT_HOME=str(home),
-        NEWSVAULT_S3_PORT=str(stack.s3_port),
-        NEWSVAULT_PREFECT_PORT=str(stack.prefect_port),
-    )
+    base = stack_home_env(stack)
     try:
         started = newsvault("up", env=base)
         assert started.returncode == 0, started.stderr
