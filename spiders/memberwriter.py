@@ -21,18 +21,22 @@ import atexit
 import threading
 import zlib
 from collections import deque
+from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import IO
 
 MAX_PENDING = 32 * 1024 * 1024  # bytes handed over and not yet written
 
-# (file, record bytes, deflate level, where its member landed: (offset, length))
-Job = tuple[IO[bytes], bytes, int, "Future[tuple[int, int]]"]
+# (file, the record's parts, its size, deflate level, where its member landed: (offset, length))
+Job = tuple[IO[bytes], Sequence[bytes], int, int, "Future[tuple[int, int]]"]
 
 
-def gzip_member(data: bytes | memoryview, level: int) -> bytes:
+def gzip_member(parts: Sequence[bytes], level: int) -> bytes:
+    """One gzip member of ``parts`` as if joined (the record's body is not copied to join it)."""
     deflate = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS | 16)
-    return deflate.compress(data) + deflate.flush()
+    chunks = [deflate.compress(part) for part in parts]
+    chunks.append(deflate.flush())
+    return b"".join(chunks)
 
 
 def member_bound(size: int) -> int:
@@ -55,21 +59,23 @@ class MemberWriter:
         self._thread: threading.Thread | None = None
         self._stop = False
 
-    def append(self, fh: IO[bytes], data: bytes, level: int) -> Future[tuple[int, int]]:
-        """Write ``data`` to ``fh`` as one gzip member; the future gives (offset, length)."""
+    def append(self, fh: IO[bytes], parts: Sequence[bytes], level: int) -> Future[tuple[int, int]]:
+        """Write ``parts`` (one record) to ``fh`` as one gzip member; the future gives (offset,
+        length)."""
         placed: Future[tuple[int, int]] = Future()
         if not self.background:
-            placed.set_result(self._write(fh, data, level))
+            placed.set_result(self._write(fh, parts, level))
             return placed
+        size = sum(len(part) for part in parts)
         with self._cond:
             self._raise_error()
             if self._thread is None:
                 self._start()
-            while self._pending and self._pending + len(data) > self.max_pending:
+            while self._pending and self._pending + size > self.max_pending:
                 self._cond.wait()
                 self._raise_error()
-            self._jobs.append((fh, data, level, placed))
-            self._pending += len(data)
+            self._jobs.append((fh, parts, size, level, placed))
+            self._pending += size
             self._cond.notify_all()
         return placed
 
@@ -107,26 +113,26 @@ class MemberWriter:
                     self._cond.wait()
                 if not self._jobs:
                     return
-                fh, data, level, placed = self._jobs[0]
+                fh, parts, size, level, placed = self._jobs[0]
             try:
-                placed.set_result(self._write(fh, data, level))
+                placed.set_result(self._write(fh, parts, level))
             except BaseException as exc:  # noqa: BLE001 (handed to the reactor thread)
                 with self._cond:
                     self._error = exc
                     for job in self._jobs:  # this one and every one after it: never written
-                        job[3].set_exception(exc)
+                        job[4].set_exception(exc)
                     self._jobs.clear()
                     self._pending = 0
                     self._cond.notify_all()
                 return
             with self._cond:
                 self._jobs.popleft()
-                self._pending -= len(data)
+                self._pending -= size
                 self._cond.notify_all()
 
-    def _write(self, fh: IO[bytes], data: bytes, level: int) -> tuple[int, int]:
+    def _write(self, fh: IO[bytes], parts: Sequence[bytes], level: int) -> tuple[int, int]:
         offset = fh.tell()
-        member = gzip_member(data, level)
+        member = gzip_member(parts, level)
         fh.write(member)
         fh.flush()
         self.written += 1

@@ -191,7 +191,7 @@ class WarcRecorderMiddleware:
         if request.meta.get(KEEP_PAYLOAD) is None:
             revisit = revisit_for(self.index, exchange.url, response.status, digest)
         try:
-            written, _ = self.spool.write_exchange(exchange, revisit)
+            written, _ = self.spool.write_exchange(exchange, revisit, digest)
         except OSError as exc:
             if exc.errno not in (errno.ENOSPC, errno.EDQUOT) or self.crawler is None:
                 raise

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import zlib
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,7 +13,14 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from spiders import memberwriter
-from spiders.warcspool import SERVER_NOT_MODIFIED, Exchange, RevisitOf
+from spiders.warcspool import (
+    DEFLATE_LEVEL,
+    FAST_LEVEL,
+    SERVER_NOT_MODIFIED,
+    Exchange,
+    RevisitOf,
+    member_level,
+)
 from tests.helpers import BODY, decompressed, exchange, pinned_spool, warcio_check
 
 GOLDEN = Path(__file__).with_name("golden") / "exchange.warc"
@@ -176,10 +184,10 @@ def test_background_write_error_is_raised_on_the_crawl_thread(
     calls = itertools.count()
     real = memberwriter.gzip_member
 
-    def failing(data: bytes | memoryview, level: int) -> bytes:
+    def failing(parts: Sequence[bytes], level: int) -> bytes:
         if next(calls) == 2:
             raise OSError(28, "No space left on device")
-        return real(data, level)
+        return real(parts, level)
 
     monkeypatch.setattr(memberwriter, "gzip_member", failing)
     spool = pinned_spool(tmp_path, background=True)
@@ -199,10 +207,30 @@ def test_writer_waits_when_its_backlog_is_full(tmp_path: Path) -> None:
     order."""
     writer = memberwriter.MemberWriter(background=True, max_pending=1)
     with open(tmp_path / "members.gz", "wb") as fh:
-        placed = [writer.append(fh, b"record %d " % n * 50, 6) for n in range(40)]
+        placed = [writer.append(fh, (b"record %d " % n * 50,), 6) for n in range(40)]
         writer.close()
     offsets = [p.result()[0] for p in placed]
     assert offsets == sorted(offsets) and writer.written == 40
     assert gzip.decompress((tmp_path / "members.gz").read_bytes()) == b"".join(
         b"record %d " % n * 50 for n in range(40)
     )
+
+
+def test_bodies_of_compressed_media_types_are_deflated_fast(tmp_path: Path) -> None:
+    """A JPEG (a media type compressed by its own format) is deflated at the fast level, a
+    plain-text body of the same bytes at the default one: both read back as they were."""
+    body = b"\xff\xd8\xff\xe0" + b"JFIF scan data, repetitive as the replica's images " * 300
+    headers = ((b"Content-Type", b"IMAGE/JPEG"),)
+    jpeg = replace(exchange(), response_headers=headers, response_body=body)
+    text = replace(exchange(), response_headers=((b"Content-Type", b"text/plain"),))
+    text = replace(text, response_body=body)
+    spool = pinned_spool(tmp_path)
+    written = [spool.write_exchange(jpeg)[0], spool.write_exchange(text)[0]]
+    [path] = spool.close()
+    data = path.read_bytes()
+    members = [data[r.offset : r.offset + r.length] for r in written]
+    for member, level in zip(members, (FAST_LEVEL, DEFLATE_LEVEL), strict=True):
+        record = gzip.decompress(member)
+        assert body in record
+        assert member == memberwriter.gzip_member((record,), level)
+    assert member_level(headers, b"") == DEFLATE_LEVEL  # nothing to gain on an empty body
