@@ -7,8 +7,9 @@ being written. A response whose payload is already compressed (``Content-Encodin
 in its member without deflating it again: deflate spends ~5x the time of storing on such bytes
 and saves nothing (measured: 280 vs 50 us for an 8 KB gzip'd page, 0.4 % larger). A body of a
 media type compressed by its own format (JPEG, PNG, WebP, WOFF, audio, video, ...; see
-``FAST_TYPES``) is deflated at level 1: on the replica's JPEGs level 6 took 1.7x the CPU for a
-1.7 % smaller member. Everything else is deflated at zlib's default level. Records are
+``FAST_TYPES``) is deflated fast, by ISA-L (``spiders.memberwriter``): 5x less CPU than zlib's
+default level for a 2.3 % larger member on the replica's JPEGs. Everything else is deflated at
+zlib's default level. Records are
 serialised by ``spiders.warcrecord``; HTTP header blocks are written byte for byte as received
 (what Scrapy hands over: its ``Headers`` title-case names and group repeated ones, so they are
 not the wire's bytes in those respects; values are untouched). With ``background`` the
@@ -35,14 +36,11 @@ from pathlib import Path
 from typing import IO
 
 from flows.warc import OPEN_SUFFIX
-from spiders.memberwriter import MemberWriter, member_bound
+from spiders.memberwriter import Deflate, MemberWriter, member_bound
 from spiders.warcrecord import Parts, header_block, http_record, sha1_digest, warcinfo_record
 
 WARC_SUFFIX = ".warc.gz"
 DEFAULT_MAX_SIZE = 1_000_000_000  # Heritrix's default rotation size
-DEFLATE_LEVEL = 6  # zlib's default, as Heritrix's GZIPOutputStream; warcio's own writer uses 9
-FAST_LEVEL = 1  # for bodies of the media types below
-STORED = 0  # for payloads sent content-encoded
 # Content-Type prefixes of formats that compress their own data (image/svg+xml, BMP and ICO
 # do not); "font/woff" covers WOFF2.
 FAST_TYPES = (
@@ -70,19 +68,19 @@ def payload_digest(data: bytes) -> str:
     return sha1_digest(data)
 
 
-def member_level(headers: Iterable[tuple[bytes, bytes]], body: bytes) -> int:
-    """The deflate level of a response's member: stored if the body was sent content-encoded,
-    fast if its media type is compressed already (see the module)."""
+def member_deflate(headers: Iterable[tuple[bytes, bytes]], body: bytes) -> Deflate:
+    """How a response's member is deflated: stored if the body was sent content-encoded, fast
+    if its media type is compressed already (see the module)."""
+    how = Deflate.DEFAULT
     if not body:
-        return DEFLATE_LEVEL
-    level = DEFLATE_LEVEL
+        return how
     for name, value in headers:
         name = name.lower()
         if name == b"content-encoding" and value.strip().lower() not in (b"", b"identity"):
-            return STORED
+            return Deflate.STORED
         if name == b"content-type" and value.strip().lower().startswith(FAST_TYPES):
-            level = FAST_LEVEL
-    return level
+            how = Deflate.FAST
+    return how
 
 
 def reason_phrase(status: int) -> str:
@@ -247,8 +245,8 @@ class WarcSpool:
             fields.append(("WARC-IP-Address", ex.ip_address))
         if revisit is None:
             record = http_record(fields, "response", ex.url, resp_block, ex.response_body, digest)
-            level = member_level(resp_headers, ex.response_body)
-            written_response = self._write(fh, record, response_id, "response", level)
+            how = member_deflate(resp_headers, ex.response_body)
+            written_response = self._write(fh, record, response_id, "response", how)
         else:
             fields.append(("WARC-Profile", revisit.profile))
             if revisit.record_id:
@@ -278,11 +276,11 @@ class WarcSpool:
         return written_response, written_request
 
     def _emit(
-        self, fh: IO[bytes], record: Parts, level: int = DEFLATE_LEVEL
+        self, fh: IO[bytes], record: Parts, how: Deflate = Deflate.DEFAULT
     ) -> Future[tuple[int, int]]:
         """One record as one gzip member, flushed (now, or in order by the writer thread)."""
         self._size_bound += member_bound(sum(len(part) for part in record))
-        return self._members.append(fh, record, level)
+        return self._members.append(fh, record, how)
 
     def _write(
         self,
@@ -290,9 +288,9 @@ class WarcSpool:
         record: Parts,
         record_id: str,
         record_type: str = "response",
-        level: int = DEFLATE_LEVEL,
+        how: Deflate = Deflate.DEFAULT,
     ) -> WrittenRecord:
         assert self._final is not None
-        placed = self._emit(fh, record, level)
+        placed = self._emit(fh, record, how)
         self.records += 1
         return WrittenRecord(self._final, record_id, record_type, placed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import itertools
+import random
 import zlib
 from collections.abc import Sequence
 from dataclasses import replace
@@ -13,14 +14,8 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from spiders import memberwriter
-from spiders.warcspool import (
-    DEFLATE_LEVEL,
-    FAST_LEVEL,
-    SERVER_NOT_MODIFIED,
-    Exchange,
-    RevisitOf,
-    member_level,
-)
+from spiders.memberwriter import Deflate, member_bound
+from spiders.warcspool import SERVER_NOT_MODIFIED, Exchange, RevisitOf, member_deflate
 from tests.helpers import BODY, decompressed, exchange, pinned_spool, warcio_check
 
 GOLDEN = Path(__file__).with_name("golden") / "exchange.warc"
@@ -184,10 +179,10 @@ def test_background_write_error_is_raised_on_the_crawl_thread(
     calls = itertools.count()
     real = memberwriter.gzip_member
 
-    def failing(parts: Sequence[bytes], level: int) -> bytes:
+    def failing(parts: Sequence[bytes], how: Deflate) -> bytes:
         if next(calls) == 2:
             raise OSError(28, "No space left on device")
-        return real(parts, level)
+        return real(parts, how)
 
     monkeypatch.setattr(memberwriter, "gzip_member", failing)
     spool = pinned_spool(tmp_path, background=True)
@@ -207,7 +202,7 @@ def test_writer_waits_when_its_backlog_is_full(tmp_path: Path) -> None:
     order."""
     writer = memberwriter.MemberWriter(background=True, max_pending=1)
     with open(tmp_path / "members.gz", "wb") as fh:
-        placed = [writer.append(fh, (b"record %d " % n * 50,), 6) for n in range(40)]
+        placed = [writer.append(fh, (b"record %d " % n * 50,), Deflate.DEFAULT) for n in range(40)]
         writer.close()
     offsets = [p.result()[0] for p in placed]
     assert offsets == sorted(offsets) and writer.written == 40
@@ -217,8 +212,8 @@ def test_writer_waits_when_its_backlog_is_full(tmp_path: Path) -> None:
 
 
 def test_bodies_of_compressed_media_types_are_deflated_fast(tmp_path: Path) -> None:
-    """A JPEG (a media type compressed by its own format) is deflated at the fast level, a
-    plain-text body of the same bytes at the default one: both read back as they were."""
+    """A JPEG (a media type compressed by its own format) is deflated by ISA-L, a plain-text
+    body of the same bytes by zlib: both are gzip members that read back as they were."""
     body = b"\xff\xd8\xff\xe0" + b"JFIF scan data, repetitive as the replica's images " * 300
     headers = ((b"Content-Type", b"IMAGE/JPEG"),)
     jpeg = replace(exchange(), response_headers=headers, response_body=body)
@@ -229,8 +224,21 @@ def test_bodies_of_compressed_media_types_are_deflated_fast(tmp_path: Path) -> N
     [path] = spool.close()
     data = path.read_bytes()
     members = [data[r.offset : r.offset + r.length] for r in written]
-    for member, level in zip(members, (FAST_LEVEL, DEFLATE_LEVEL), strict=True):
+    for member, how in zip(members, (Deflate.FAST, Deflate.DEFAULT), strict=True):
         record = gzip.decompress(member)
         assert body in record
-        assert member == memberwriter.gzip_member((record,), level)
-    assert member_level(headers, b"") == DEFLATE_LEVEL  # nothing to gain on an empty body
+        assert member == memberwriter.gzip_member((record,), how)
+    assert members[0] != memberwriter.gzip_member((gzip.decompress(members[0]),), Deflate.DEFAULT)
+    assert member_deflate(headers, b"") is Deflate.DEFAULT  # nothing to gain on an empty body
+    with open(path, "rb") as fh:
+        assert [r.rec_type for r in ArchiveIterator(fh)][1::2] == ["response", "response"]
+
+
+@pytest.mark.parametrize("size", [0, 1, 100, 70_000, 1_000_000])
+@pytest.mark.parametrize("how", list(Deflate))
+def test_member_bound_holds_for_incompressible_bytes(size: int, how: Deflate) -> None:
+    """Rotation relies on ``member_bound``: random bytes (the worst case) stay within it."""
+    data = random.Random(size).randbytes(size)
+    assert len(memberwriter.gzip_member((data[: size // 3], data[size // 3 :]), how)) <= (
+        member_bound(size)
+    )
