@@ -53,6 +53,7 @@ Job = tuple[IO[bytes], Sequence[bytes], int, Deflate, "Future[tuple[int, int]]"]
 
 def gzip_member(parts: Sequence[bytes], how: Deflate) -> bytes:
     """One gzip member of ``parts`` as if joined (the record's body is not copied to join it)."""
+    deflate: zlib._Compress | isal_zlib.Compress
     if how is Deflate.FAST:
         deflate = isal_zlib.compressobj(2, isal_zlib.DEFLATED, GZIP_WBITS)
     else:
