@@ -137,7 +137,8 @@ def test_encoded_payloads_are_stored_other_records_deflated(tmp_path: Path) -> N
 
 
 def _mixed_exchanges() -> list[tuple[Exchange, RevisitOf | None]]:
-    """Content-encoded and plain pages, large and small, and revisits: every kind of member."""
+    """Content-encoded and plain pages, images, large and small, and revisits: every kind of
+    member (stored, zlib, ISA-L)."""
     page = b"<html><body>" + b"<p>A paragraph of plain, compressible text.</p>" * 400 + b"</body>"
     plain_headers = tuple(h for h in exchange().response_headers if h[0] != b"Content-Encoding")
     out: list[tuple[Exchange, RevisitOf | None]] = []
@@ -147,6 +148,8 @@ def _mixed_exchanges() -> list[tuple[Exchange, RevisitOf | None]]:
         body = page[: n * 900]
         plain = replace(exchange(url), response_headers=plain_headers, response_body=body)
         out.append((plain, None))
+        image = replace(plain, response_headers=((b"Content-Type", b"image/jpeg"),))
+        out.append((replace(image, response_body=page[: n * 1300]), None))
         out.append((exchange(url), RevisitOf(SERVER_NOT_MODIFIED) if n % 3 == 0 else None))
     return out
 
