@@ -235,6 +235,8 @@ def test_bodies_of_compressed_media_types_are_deflated_fast(tmp_path: Path) -> N
     assert member_deflate(headers, b"") is Deflate.DEFAULT  # nothing to gain on an empty body
     with open(path, "rb") as fh:
         assert [r.rec_type for r in ArchiveIterator(fh)][1::2] == ["response", "response"]
+    check = warcio_check(path, "-v")
+    assert check.returncode == 0 and "digest pass" in check.stdout, check.stdout
 
 
 @pytest.mark.parametrize("size", [0, 1, 100, 70_000, 1_000_000])
