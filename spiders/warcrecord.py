@@ -7,9 +7,8 @@ are the very bytes it wrote, fields in its order (``tests/test_warcspool.py`` co
 warcio's writer): the caller's fields, then ``WARC-Type``, ``WARC-Target-URI``,
 ``WARC-Payload-Digest`` (not for warcinfo or revisit records, which carry their own),
 ``WARC-Block-Digest``, ``Content-Type``, ``Content-Length``. A record is handed on as its parts
-(header, HTTP header block, body, end): a body is read once for the payload digest, once for the
-block digest, and copied once, when the member writer joins the parts to deflate them in one
-call (``spiders.memberwriter.gzip_member`` says why).
+(header, HTTP header block, body, end), so a body is never copied to be serialised: it is read
+once for the payload digest, once for the block digest and once when its member is deflated.
 """
 
 from __future__ import annotations
