@@ -297,6 +297,10 @@ def test_archive_runs_learn_the_template_keep_it_and_reprocess_identically(
     env = cli_env(
         stack, tmp_path / "spool", NEWSVAULT_PROFILES=str(profiles), NEWSVAULT_S3_PREFIX=prefix
     )
+    # `site check` shows what the site's pages teach before anything is archived.
+    check = newsvault("site", "check", "regional", "--pages", "6", env=env, timeout=300)
+    assert check.returncode == 0 and "6 of 6 article pages cleaned" in check.stdout, check.stdout
+    assert "suggested content_selector = 'div.story-body'" in check.stdout, check.stdout
     # The site's first run learns from its own six pages and cleans them with what they share.
     first = run(env)
     assert first["new_articles"] == 6, first

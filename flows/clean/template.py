@@ -126,6 +126,22 @@ class TemplateStats:
         selector = top[0][0] if top and top[0][1] >= need else None
         return SiteTemplate(pages=pages, boilerplate=boilerplate, content_selector=selector)
 
+    def describe(self) -> str:
+        """What was learned so far, and the selector it suggests for the profile (one line)."""
+        template = self.template()
+        if self.pages < MIN_PAGES:
+            return f"learning ({self.pages:g} article pages so far; it needs {MIN_PAGES})"
+        line = (
+            f"learned from the site's latest {self.pages:g} article pages: "
+            f"{len(template.boilerplate)} boilerplate blocks removed wherever they appear"
+        )
+        if template.content_selector:
+            line += (
+                f"; suggested `content_selector = {template.content_selector!r}` "
+                "([extract] in the site profile: then the site's own container is read)"
+            )
+        return line
+
     def to_json(self) -> dict[str, Any]:
         return {
             "pages": self.pages,

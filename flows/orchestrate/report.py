@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from flows.clean import TemplateStats
-from flows.clean.template import MIN_PAGES
 from flows.derive import CoreRecord, DerivedCounts, Event
 
 
@@ -98,7 +97,7 @@ class RunReport:
             f"- Health: {'**FAILED** (see below)' if self.health else 'ok'}",
             f"- Evidence: {self.evidence}",
             *([f"- Replay QA: {self.qa}"] if self.qa else []),
-            *([f"- Site template: {template_line(self.template)}"] if self.template else []),
+            *([f"- Site template: {self.template.describe()}"] if self.template else []),
             "",
             "| measure | count |",
             "|---|---:|",
@@ -177,23 +176,6 @@ class RunReport:
             if len(examples) > 20:
                 lines.append(f"- … and {len(examples) - 20} more")
         return "\n".join(lines) + "\n"
-
-
-def template_line(stats: TemplateStats) -> str:
-    """What the site template learned so far, and the selector it suggests for the profile."""
-    template = stats.template()
-    if stats.pages < MIN_PAGES:
-        return f"learning ({stats.pages:g} article pages so far; it needs {MIN_PAGES})"
-    line = (
-        f"learned from the site's latest {stats.pages:g} article pages: "
-        f"{len(template.boilerplate)} boilerplate blocks removed wherever they appear"
-    )
-    if template.content_selector:
-        line += (
-            f"; suggested `content_selector = {template.content_selector!r}` "
-            "([extract] in the site profile: then the site's own container is read)"
-        )
-    return line
 
 
 def article_rows(records: Sequence[CoreRecord], limit: int = 500) -> list[dict[str, Any]]:
