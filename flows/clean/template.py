@@ -45,6 +45,7 @@ MAX_CONTAINERS = 50
 MAX_EXAMPLES = 200  # boilerplate texts kept for people to read (the report, the archive)
 _MIN_CHARS, _MAX_CHARS = 3, 400
 _BLOCK_TAGS = frozenset("p li h2 h3 h4 h5 h6 div span a td dd dt blockquote figcaption".split())
+_STRING = etree.XPath("string()")
 _DIGITS = 3  # weights are rounded so that every machine writes the same statistics
 
 Page = bytes | str | tuple[bytes, str | None]  # HTML, or (body, the HTTP header's charset)
@@ -210,11 +211,13 @@ def _page(page: Page) -> tuple[dict[str, str], str | None]:
     for el in body.iter():
         if not isinstance(el.tag, str) or el.tag not in _BLOCK_TAGS:
             continue
-        block = text_of(el)
-        if _MIN_CHARS <= len(block) <= _MAX_CHARS:
-            blocks.setdefault(block_key(block), block)
+        size = len(" ".join(_STRING(el).split()))  # cheap: normalising every block is not
         if el.tag == "p" and (parent := el.getparent()) is not None:
-            per_parent[parent] += len(block)
+            per_parent[parent] += size
+        if _MIN_CHARS <= size <= 2 * _MAX_CHARS:
+            block = text_of(el)  # the paragraph as the cleaner writes it: the same key
+            if _MIN_CHARS <= len(block) <= _MAX_CHARS:
+                blocks.setdefault(block_key(block), block)
     best = per_parent.most_common(1)
     return blocks, (_css(best[0][0]) if best else None)
 
