@@ -211,7 +211,7 @@ def _page(page: Page) -> tuple[dict[str, str], str | None]:
     for el in body.iter():
         if not isinstance(el.tag, str) or el.tag not in _BLOCK_TAGS:
             continue
-        size = len(" ".join(_STRING(el).split()))  # cheap: normalising every block is not
+        size = len(" ".join(str(_STRING(el)).split()))  # cheap; normalising every block is not
         if el.tag == "p" and (parent := el.getparent()) is not None:
             per_parent[parent] += size
         if _MIN_CHARS <= size <= 2 * _MAX_CHARS:
