@@ -86,12 +86,7 @@ def test_down_mid_crawl_stops_the_run_keeps_its_spool_next_run_recovers(
             with open(tmp_path / "run.err", "w") as err:
                 run = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
 
-            def mid_crawl() -> Path | None:
-                found = list(spool.glob("replica/2*/warc/*.open"))
-                return found[0] if found and found[0].stat().st_size > 0 else None
-
-            open_warc = wait_for("the run to record its first pages", mid_crawl, 180, 0.2)
-            run_dir = open_warc.parents[1]
+            run_dir = _mid_crawl(spool)
             stopped = newsvault("down", env=base, timeout=300)
             # down returns once its runs are gone: the run must already have ended
             code = run.wait(timeout=RUN_STOPS_WITHIN)
@@ -163,11 +158,7 @@ def test_down_mid_served_run_stops_it_keeps_its_spool(
             [pid] = wait_for("the run to register", the_run, 300)
             assert (runs / f"{serve.pid}.pid").is_file()  # serve itself, stopped after its runs
 
-            def mid_crawl() -> Path | None:
-                found = list(spool.glob("replica/2*/warc/*.open"))
-                return found[0] if found and found[0].stat().st_size > 0 else None
-
-            run_dir = wait_for("the run to record its first pages", mid_crawl, 180, 0.2).parents[1]
+            run_dir = _mid_crawl(spool)
             stopped = newsvault("down", env=base, timeout=300)
             # down returns once its runs and serve are gone: both must already have ended
             assert not processes.alive(pid)
@@ -187,6 +178,16 @@ def test_down_mid_served_run_stops_it_keeps_its_spool(
     assert said and str(spool / "replica") in said[0], output[-3000:]
     assert list((run_dir / "warc").iterdir()), "the spool was not kept"
     assert not list(runs.glob("*.pid"))
+
+
+def _mid_crawl(spool: Path) -> Path:
+    """The run's directory, once it has recorded its first pages (its WARC file still open)."""
+
+    def recording() -> Path | None:
+        found = list(spool.glob("replica/2*/warc/*.open"))
+        return found[0] if found and found[0].stat().st_size > 0 else None
+
+    return wait_for("the run to record its first pages", recording, 180, 0.2).parents[1]
 
 
 def _deployments(stack: LocalStack) -> list[dict[str, Any]]:
