@@ -2,12 +2,13 @@
 redirect in its head, never by decoding the whole page.
 
 Scrapy's ``response.text`` is the whole body decoded and cached on the response, up to 4 bytes a
-character; its ``MetaRefreshMiddleware`` took it to read 4096 characters, and ``response.encoding``
-takes it to infer a charset nothing declares (bench row M's 30 MB page, curly quotes in it, so 2
-bytes a character decoded: 78 MiB more at the crawl's peak). Here the charset is read as Scrapy reads a declared one
-(byte order mark, ``Content-Type``, a ``<meta>`` in the first 4096 bytes) and the meta refresh
-from a response made of the body's first ``HEAD_BYTES``: at least those 4096 characters in any
-encoding, so the same redirects are followed.
+character; its ``MetaRefreshMiddleware`` took it to read 4096 characters, and
+``response.encoding`` takes it to infer a charset nothing declares (bench row M's 30 MB page,
+curly quotes in it, so 2 bytes a character decoded: 78 MiB more at the crawl's peak). Here the
+charset is read as Scrapy reads a declared one (byte order mark, ``Content-Type``, a ``<meta>``
+in the first 4096 bytes) and the meta refresh from a response made of the body's first
+``HEAD_BYTES``: at least those 4096 characters in any encoding, so the same redirects are
+followed.
 """
 
 from __future__ import annotations
