@@ -174,6 +174,7 @@ def test_down_mid_served_run_stops_it_keeps_its_spool(
     assert "not running" not in stopped.stdout  # the servers were up until then, and stopped
     output = (tmp_path / "serve.log").read_text()
     assert "Traceback" not in output, output[-3000:]
+    assert "Beginning flow run 'archive-replica' for flow 'archive-site'" in output
     said = [line for line in output.splitlines() if "the run was stopped" in line]
     assert said and str(spool / "replica") in said[0], output[-3000:]
     assert list((run_dir / "warc").iterdir()), "the spool was not kept"
