@@ -21,18 +21,29 @@ import atexit
 import threading
 import zlib
 from collections import deque
+from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import IO
 
 MAX_PENDING = 32 * 1024 * 1024  # bytes handed over and not yet written
 
-# (file, record bytes, deflate level, where its member landed: (offset, length))
-Job = tuple[IO[bytes], bytes, int, "Future[tuple[int, int]]"]
+# A record as bytes, or as the pieces it is made of (views of a response body, never joined:
+# a 30 MB page is held once, by its response, until its member is written).
+Record = bytes | memoryview | Sequence[bytes | memoryview]
+# (file, record pieces, their size, deflate level, where its member landed: (offset, length))
+Job = tuple[IO[bytes], Sequence[bytes | memoryview], int, int, "Future[tuple[int, int]]"]
 
 
-def gzip_member(data: bytes | memoryview, level: int) -> bytes:
+def pieces(data: Record) -> Sequence[bytes | memoryview]:
+    return [data] if isinstance(data, bytes | memoryview) else data
+
+
+def gzip_member(data: Record, level: int) -> bytes:
+    """One gzip member of the record's bytes, deflated piece by piece."""
     deflate = zlib.compressobj(level, zlib.DEFLATED, zlib.MAX_WBITS | 16)
-    return deflate.compress(data) + deflate.flush()
+    out = [deflate.compress(piece) for piece in pieces(data)]
+    out.append(deflate.flush())
+    return b"".join(out)
 
 
 def member_bound(size: int) -> int:
@@ -55,21 +66,23 @@ class MemberWriter:
         self._thread: threading.Thread | None = None
         self._stop = False
 
-    def append(self, fh: IO[bytes], data: bytes, level: int) -> Future[tuple[int, int]]:
+    def append(self, fh: IO[bytes], data: Record, level: int) -> Future[tuple[int, int]]:
         """Write ``data`` to ``fh`` as one gzip member; the future gives (offset, length)."""
         placed: Future[tuple[int, int]] = Future()
         if not self.background:
             placed.set_result(self._write(fh, data, level))
             return placed
+        data = pieces(data)
+        size = sum(len(piece) for piece in data)
         with self._cond:
             self._raise_error()
             if self._thread is None:
                 self._start()
-            while self._pending and self._pending + len(data) > self.max_pending:
+            while self._pending and self._pending + size > self.max_pending:
                 self._cond.wait()
                 self._raise_error()
-            self._jobs.append((fh, data, level, placed))
-            self._pending += len(data)
+            self._jobs.append((fh, data, size, level, placed))
+            self._pending += size
             self._cond.notify_all()
         return placed
 
@@ -107,24 +120,25 @@ class MemberWriter:
                     self._cond.wait()
                 if not self._jobs:
                     return
-                fh, data, level, placed = self._jobs[0]
+                fh, data, size, level, placed = self._jobs[0]
             try:
                 placed.set_result(self._write(fh, data, level))
             except BaseException as exc:  # noqa: BLE001 (handed to the reactor thread)
                 with self._cond:
                     self._error = exc
                     for job in self._jobs:  # this one and every one after it: never written
-                        job[3].set_exception(exc)
+                        job[4].set_exception(exc)
                     self._jobs.clear()
                     self._pending = 0
                     self._cond.notify_all()
                 return
             with self._cond:
                 self._jobs.popleft()
-                self._pending -= len(data)
+                self._pending -= size
+                data = ()  # its pieces (a page's body) are freed now, not when the next job comes
                 self._cond.notify_all()
 
-    def _write(self, fh: IO[bytes], data: bytes, level: int) -> tuple[int, int]:
+    def _write(self, fh: IO[bytes], data: Record, level: int) -> tuple[int, int]:
         offset = fh.tell()
         member = gzip_member(data, level)
         fh.write(member)

@@ -169,7 +169,7 @@ class WarcSpool:
         self._new_id: IdFactory = new_id or _new_record_id
         self._serial = 0
         self._file: IO[bytes] | None = None
-        self._buffer = BytesIO()  # one record, serialised by warcio, before its gzip member
+        self._pieces = _Pieces()  # one record, as warcio writes it, before its gzip member
         self._writer: WARCWriter | None = None
         self._path: Path | None = None
         self._warcinfo_id = ""
@@ -188,7 +188,7 @@ class WarcSpool:
         self._path = self.directory / (name + OPEN_SUFFIX)
         self._file = open(self._path, "xb")
         self._size_bound = 0
-        self._writer = WARCWriter(self._buffer, gzip=False, warc_version="1.1")
+        self._writer = WARCWriter(self._pieces, gzip=False, warc_version="1.1")
         self._warcinfo_id = self._new_id()
         info = self._writer.create_warcinfo_record(name, dict(self.warcinfo))
         info.rec_headers.replace_header("WARC-Record-ID", self._warcinfo_id)
@@ -247,7 +247,7 @@ class WarcSpool:
             response = writer.create_warc_record(
                 ex.url,
                 "response",
-                payload=BytesIO(ex.response_body),
+                payload=_View(ex.response_body),
                 length=len(ex.response_body),
                 http_headers=http_resp,
                 warc_headers_dict=warc_headers,
@@ -300,11 +300,9 @@ class WarcSpool:
         self, writer: WARCWriter, fh: IO[bytes], record: Any, level: int
     ) -> Future[tuple[int, int]]:
         """One record as one gzip member, flushed (now, or in order by the writer thread)."""
-        self._buffer.seek(0)
-        self._buffer.truncate()
         writer.write_record(record)
-        data = self._buffer.getvalue()
-        self._size_bound += member_bound(len(data))
+        data = self._pieces.take()
+        self._size_bound += member_bound(sum(len(piece) for piece in data))
         return self._members.append(fh, data, level)
 
     def _write(
@@ -321,6 +319,49 @@ class WarcSpool:
         self.records += 1
         final = self._path.with_name(self._path.name[: -len(OPEN_SUFFIX)])
         return WrittenRecord(final, record_id, record_type, placed)
+
+
+class _Pieces:
+    """warcio's output for one record, kept as the pieces it writes: the payload as views of the
+    response body (``_View``), so that a 30 MB page is never copied on its way to deflate."""
+
+    def __init__(self) -> None:
+        self.pieces: list[bytes | memoryview] = []
+
+    def write(self, data: bytes | memoryview) -> int:
+        self.pieces.append(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> list[bytes | memoryview]:
+        pieces, self.pieces = self.pieces, []
+        return pieces
+
+
+class _View:
+    """A payload stream for warcio whose reads are views of the body, not copies of it."""
+
+    def __init__(self, data: bytes) -> None:
+        self.view = memoryview(data)
+        self.pos = 0
+
+    def read(self, size: int = -1) -> memoryview:
+        end = len(self.view) if size < 0 else min(len(self.view), self.pos + size)
+        chunk = self.view[self.pos : end]
+        self.pos = max(self.pos, end)
+        return chunk
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        self.pos = pos if whence == 0 else (self.pos + pos if whence == 1 else len(self.view) + pos)
+        return self.pos
+
+    def close(self) -> None:
+        pass
 
 
 def _as_str(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
