@@ -8,13 +8,12 @@ the fetch failures, and the crawl goes on with the rest.
 
 from __future__ import annotations
 
-import codecs
 import logging
 from collections.abc import Callable, Iterable, Iterator
 
 from scrapy import Request
 from scrapy.crawler import Crawler
-from scrapy.http import Response, TextResponse
+from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.defer import deferred_from_coro
 
@@ -102,33 +101,3 @@ def one_line(exc: BaseException) -> str:
     """One line naming what broke (never a traceback: the document is named in the report)."""
     text = " ".join(str(exc).split())[:300]
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-class DeclaredEncodingMiddleware:
-    """A page that declares a charset which is no text encoding (``rot13``, ``base64``) is read
-    as UTF-8 by the crawl (Scrapy's meta-refresh check would fail it with a LookupError although
-    the recorder, earlier in the chain, archived it as received); counted and named in the log."""
-
-    def __init__(self, stats: StatsCollector) -> None:
-        self.stats = stats
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> DeclaredEncodingMiddleware:
-        assert crawler.stats is not None
-        return cls(crawler.stats)
-
-    def process_response(self, request: Request, response: Response) -> Response:
-        if not isinstance(response, TextResponse):
-            return response
-        try:
-            declared = response.encoding
-            text = codecs.lookup(declared)._is_text_encoding
-        except LookupError:
-            declared, text = "?", False
-        if text:
-            return response
-        log.warning(
-            "%s declares charset %s, not a text encoding: read as UTF-8", response.url, declared
-        )
-        self.stats.inc_value("newsvault/charsets_not_text")
-        return response.replace(encoding="utf-8")

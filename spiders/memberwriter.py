@@ -47,7 +47,9 @@ class Deflate(Enum):
     STORED = "zlib level 0"
 
 
-# (file, the record's parts, its size, how to deflate, where its member landed: (offset, length))
+# (file, the record's parts, its size, how to deflate, where its member landed: (offset, length)).
+# The parts are the record's header blocks and the response body itself, never joined: a 30 MB
+# page is held once, by its response, until its member is written.
 Job = tuple[IO[bytes], Sequence[bytes], int, Deflate, "Future[tuple[int, int]]"]
 
 
@@ -155,6 +157,7 @@ class MemberWriter:
             with self._cond:
                 self._jobs.popleft()
                 self._pending -= size
+                parts = ()  # a page's body is freed now, not when the next job comes
                 self._cond.notify_all()
 
     def _write(self, fh: IO[bytes], parts: Sequence[bytes], how: Deflate) -> tuple[int, int]:

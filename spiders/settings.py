@@ -24,7 +24,10 @@ DOWNLOADER_MIDDLEWARES = {
     "spiders.safety.AddressGuardMiddleware": 60,
     "spiders.robots.RobotsPolicyMiddleware": 100,
     "spiders.safety.RetryAfterMiddleware": 560,
-    "spiders.budget.DeclaredEncodingMiddleware": 585,  # after gunzip (590), before meta refresh
+    "spiders.pagehead.DeclaredEncodingMiddleware": 585,  # after gunzip (590), before meta refresh
+    # meta refresh read from the page's head, never by decoding the whole page (Scrapy's does)
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "spiders.pagehead.HeadMetaRefreshMiddleware": 580,
     "spiders.recorder.WarcRecorderMiddleware": 950,
 }
 EXTENSIONS = {

@@ -525,13 +525,13 @@ def prefect_api(stack: LocalStack, method: str, path: str, body: Any = None) -> 
     return response.json() if response.content else None
 
 
-def run_report(stack: LocalStack, run_id: str) -> str:
+def run_report(stack: LocalStack, run_id: str, site: str = "replica") -> str:
     """The markdown of the run report artifact of one archive run."""
     found = prefect_api(
         stack,
         "POST",
         "/artifacts/filter",
-        {"artifacts": {"key": {"any_": ["replica-run-report"]}}},
+        {"artifacts": {"key": {"any_": [f"{site}-run-report"]}}},
     )
     reports = [a["data"] for a in found if run_id in (a.get("data") or "")]
     assert reports, "no run report artifact for " + run_id

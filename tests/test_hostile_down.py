@@ -1,7 +1,8 @@
 """`newsvault down` while a run is under way (issue 14): the run stops within seconds with one
-line, its spool is kept, and after `newsvault up` the next run recovers it and crawls normally.
-Its own stack (started and stopped by the CLI, as a user does), a real replica held at a gate so
-the run is mid-crawl when `down` comes, whatever the machine's speed."""
+line, its spool is kept, and after `newsvault up` the next run recovers it and crawls normally;
+a run `newsvault serve` started (in a process Prefect spawns for it) stops the same way. Its own
+stack (started and stopped by the CLI, as a user does), a real replica held at a gate so the run
+is mid-crawl when `down` comes, whatever the machine's speed."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -23,16 +24,19 @@ from flows.errors import StoreUnreachableError
 from flows.store.s3 import Store, StoreConfig, make_client
 from flows.store.upload import upload_run
 from infra.local import control as local
+from infra.local import processes
 from infra.local.control import LocalStack
 from infra.replica.server import ReplicaServer
 from tests.helpers import (
     NEWSVAULT,
+    REPO,
     Crawled,
     Gate,
     cli_env,
     newsvault,
     one_error_line,
     pick_stack,
+    prefect_api,
     spooled_run,
     stack_home_env,
     store_config,
@@ -82,12 +86,7 @@ def test_down_mid_crawl_stops_the_run_keeps_its_spool_next_run_recovers(
             with open(tmp_path / "run.err", "w") as err:
                 run = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
 
-            def mid_crawl() -> Path | None:
-                found = list(spool.glob("replica/2*/warc/*.open"))
-                return found[0] if found and found[0].stat().st_size > 0 else None
-
-            open_warc = wait_for("the run to record its first pages", mid_crawl, 180, 0.2)
-            run_dir = open_warc.parents[1]
+            run_dir = _mid_crawl(spool)
             stopped = newsvault("down", env=base, timeout=300)
             # down returns once its runs are gone: the run must already have ended
             code = run.wait(timeout=RUN_STOPS_WITHIN)
@@ -121,6 +120,81 @@ def test_down_mid_crawl_stops_the_run_keeps_its_spool_next_run_recovers(
             body = client.get_object(Bucket=stack.bucket, Key=item["Key"])["Body"].read()
             ids |= {json.loads(line)["id"] for line in gzip.decompress(body).splitlines()}
     assert len(ids) == 20  # between them the two runs archived the whole site
+
+
+def test_down_mid_served_run_stops_it_keeps_its_spool(
+    cli_stack: tuple[LocalStack, dict[str, str]], tmp_path: Path
+) -> None:
+    """A run `serve` started is registered by the process that runs it: `down` stops it as it
+    stops `newsvault run`'s (one line, no traceback, the spool kept) before the servers."""
+    stack, base = cli_stack
+    spool, profiles = tmp_path / "spool", tmp_path / "profiles"
+    gate = Gate(after=5)
+    with ReplicaServer(articles=20, seed=14, behaviour=gate) as server:
+        shipped = (REPO / "spiders" / "profiles" / "replica.toml").read_text()
+        profile = shipped.replace('"http://127.0.0.1:8765"', f'"{server.base_url}"')
+        assert profile != shipped
+        profiles.mkdir()
+        (profiles / "replica.toml").write_text(profile)
+        env = cli_env(
+            stack,
+            spool,
+            **{k: v for k, v in base.items() if k.startswith("NEWSVAULT_")},
+            NEWSVAULT_PROFILES=str(profiles),
+            NEWSVAULT_SCRAPY_SETTINGS=json.dumps({"DOWNLOAD_TIMEOUT": 600}),  # held at the gate
+            PREFECT_RUNNER_POLL_FREQUENCY="2",
+        )
+        with open(tmp_path / "serve.log", "w") as log:  # a schedule that never comes due here
+            cmd = [NEWSVAULT, "serve", "replica", "--cron", "0 0 1 1 *"]
+            serve = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        runs = stack.run_dir / "runs"
+        try:
+            found = wait_for("the deployment", lambda: _deployments(stack), 180)
+            prefect_api(stack, "POST", f"/deployments/{found[0]['id']}/create_flow_run", {})
+
+            def the_run() -> list[int]:  # the process Prefect spawned for the flow run
+                return [p for f in runs.glob("*.pid") if (p := int(f.stem)) != serve.pid]
+
+            [pid] = wait_for("the run to register", the_run, 300)
+            assert (runs / f"{serve.pid}.pid").is_file()  # serve itself, stopped after its runs
+
+            run_dir = _mid_crawl(spool)
+            stopped = newsvault("down", env=base, timeout=300)
+            # down returns once its runs and serve are gone: both must already have ended
+            assert not processes.alive(pid)
+            code = serve.wait(timeout=RUN_STOPS_WITHIN)
+        finally:
+            gate.open.set()
+            if serve.poll() is None:
+                serve.kill()
+    assert stopped.returncode == 0, stopped.stderr
+    assert f"Archive run (pid {pid}): stopped" in stopped.stdout
+    assert f"(`newsvault serve`) (pid {serve.pid}): stopped" in stopped.stdout
+    assert code == 0, code
+    assert "not running" not in stopped.stdout  # the servers were up until then, and stopped
+    output = (tmp_path / "serve.log").read_text()
+    assert "Traceback" not in output, output[-3000:]
+    assert "Beginning flow run 'archive-replica' for flow 'archive-site'" in output
+    said = [line for line in output.splitlines() if "the run was stopped" in line]
+    assert said and str(spool / "replica") in said[0], output[-3000:]
+    assert list((run_dir / "warc").iterdir()), "the spool was not kept"
+    assert not list(runs.glob("*.pid"))
+
+
+def _mid_crawl(spool: Path) -> Path:
+    """The run's directory, once it has recorded its first pages (its WARC file still open)."""
+
+    def recording() -> Path | None:
+        found = list(spool.glob("replica/2*/warc/*.open"))
+        return found[0] if found and found[0].stat().st_size > 0 else None
+
+    return wait_for("the run to record its first pages", recording, 180, 0.2).parents[1]
+
+
+def _deployments(stack: LocalStack) -> list[dict[str, Any]]:
+    filtered = {"deployments": {"name": {"any_": ["replica"]}}}
+    found: list[dict[str, Any]] = prefect_api(stack, "POST", "/deployments/filter", filtered)
+    return found
 
 
 def test_s3_gone_for_good_mid_upload_the_other_objects_stop_waiting(

@@ -155,6 +155,67 @@ def test_helpers(tmp_path: Path) -> None:
     assert local.http_status(f"http://127.0.0.1:{port}/") is None
 
 
+# A process registered with the stack as KIND; on SIGTERM it notes it in LOG (a run takes a
+# moment to stop, as a real one unwinding its crawl), then exits.
+_REGISTERED = """
+import os, signal, sys, time
+from pathlib import Path
+from infra.local.runs import registered
+from infra.local.stack import LocalStack
+kind, log = sys.argv[1], Path(sys.argv[2])
+def stop(*_):
+    with log.open("a") as f: f.write(kind + " stopping\\n")
+    if kind == "run":
+        time.sleep(1)
+    with log.open("a") as f: f.write(kind + " stopped\\n")
+    sys.exit(0)
+signal.signal(signal.SIGTERM, stop)
+with registered(LocalStack.from_env(), kind):
+    print("registered", flush=True)
+    time.sleep(600)
+"""
+
+
+def test_down_stops_the_runs_first_then_serve(tmp_path: Path) -> None:
+    """`serve` is signalled only once its runs have ended (stopping, it would cancel them);
+    a registration written before kinds existed is a run's."""
+    from infra.local.runs import runs_dir, stop_runs
+
+    stack = pick_stack(tmp_path / "home")
+    stack.run_dir.mkdir(parents=True)
+    env = {**os.environ, "NEWSVAULT_HOME": str(stack.home)}
+    env.update(NEWSVAULT_S3_PORT=str(stack.s3_port), NEWSVAULT_PREFECT_PORT=str(stack.prefect_port))
+    log = tmp_path / "signals.log"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _REGISTERED, kind, str(log)],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for kind in ("serve", "run")
+    ]
+    try:
+        for proc in procs:
+            assert proc.stdout is not None and proc.stdout.readline() == "registered\n"
+        old = runs_dir(stack) / f"{procs[1].pid}.pid"
+        old.write_text("\n".join(old.read_text().split("\n")[:3]) + "\n")  # no kind line
+        states = stop_runs(stack, timeout=60)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+    assert [(s.name, s.pid) for s in states] == [("run", procs[1].pid), ("serve", procs[0].pid)]
+    assert log.read_text().splitlines() == [
+        "run stopping",
+        "run stopped",
+        "serve stopping",
+        "serve stopped",
+    ]
+    assert not list(runs_dir(stack).glob("*.pid"))
+
+
 # ---------------------------------------------------------------------------------------------
 # SeaweedFS
 

@@ -114,6 +114,18 @@ def test_deployment_has_cron_and_cancel_new_limit() -> None:
     assert options is not None and options.collision_strategy.value == "CANCEL_NEW"
 
 
+def test_served_deployment_runs_archive_site_from_its_own_entrypoint() -> None:
+    """What `serve` deploys: the archive-site flow (its name and run names) whose entrypoint,
+    loaded by the process Prefect runs each flow run in, is the CLI's served flow."""
+    from flows.cli.served import served_archive_site
+
+    deployment = site_deployment("replica", None, max_pages=3, served=served_archive_site)
+    assert deployment.entrypoint == "flows/cli/served.py:served_archive_site"
+    assert deployment.flow_name == "archive-site"
+    assert served_archive_site.flow_run_name == "archive-{site}"
+    assert deployment.parameters == {"site": "replica", "max_pages": 3}
+
+
 def test_prefect_yaml_matches_profiles() -> None:
     config = yaml.safe_load((REPO / "infra" / "deploy" / "prefect.yaml").read_text())
     names = set()

@@ -1,7 +1,7 @@
 """Clean: one archived page in, article text and metadata out (the facade is
 ``clean_html``; the parts are normalize, dom, metadata, jsonld, tagdiv, generic, byline,
 language and urls). Pure functions of the page bytes and the profile, so a replay reproduces
-them."""
+them; ``template`` learns what a site's pages share (its boilerplate) from the pages themselves."""
 
 from flows.clean.cleaner import (
     CLEANER_VERSION,
@@ -12,6 +12,7 @@ from flows.clean.cleaner import (
     clean_html,
 )
 from flows.clean.normalize import decode_html
+from flows.clean.template import SiteTemplate, TemplateStats
 from flows.clean.urls import canonical_url, prefer_rel_canonical
 
 __all__ = [
@@ -20,6 +21,8 @@ __all__ = [
     "CleanError",
     "CleanStatus",
     "CleanedArticle",
+    "SiteTemplate",
+    "TemplateStats",
     "canonical_url",
     "clean_html",
     "decode_html",

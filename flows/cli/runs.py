@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import signal
-from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING
 
 from flows.cli.common import positive, require_prefect, use_local_stack_defaults
-from flows.errors import DiskFullError, RunStoppedError
 
 if TYPE_CHECKING:
     from flows.cli.common import Subparsers
@@ -67,54 +62,31 @@ def _run(args: argparse.Namespace) -> int:
     use_local_stack_defaults()
     require_prefect("run", needed=False)  # unset: a throwaway server is fine for one run
     check_store(StoreConfig.from_env())  # unreachable or refusing S3: fail before crawling
+    from flows.cli.stackrun import a_run_of_the_stack
     from flows.orchestrate import archive_site, one_line_errors_on_console
-    from flows.store import default_spool_root, disk_full_error, full_disk
-    from infra.local import control as local
+    from flows.store import default_spool_root
 
     one_line_errors_on_console()
     spool = Path(args.spool) if args.spool else default_spool_root()
-    stack = local.LocalStack.from_env()
-    try:
-        with local.run_registered(stack), _stopped_by_sigterm(spool, args.site):
-            summary = archive_site(
-                site=args.site,
-                max_pages=args.max_pages,
-                base_url=args.base_url,
-                spool_root=args.spool,
-                full=args.full,
-            )
-    except Exception as exc:  # a full disk breaks Prefect's server and S3 too: name the disk
-        disks = [spool, stack.prefect_home, stack.home]
-        where = None if isinstance(exc, DiskFullError) else full_disk(disks, exc)
-        if where is None:
-            raise
-        raise disk_full_error(where, spool / args.site) from exc
+    with a_run_of_the_stack(spool, args.site):
+        summary = archive_site(
+            site=args.site,
+            max_pages=args.max_pages,
+            base_url=args.base_url,
+            spool_root=args.spool,
+            full=args.full,
+        )
     print(json.dumps(summary, indent=1))
     return 0
 
 
-@contextlib.contextmanager
-def _stopped_by_sigterm(spool: Path, site: str) -> Iterator[None]:
-    """SIGTERM (``newsvault down``, a shutdown) ends the run with one line, not Python's silent
-    death: the flow's own handler (Prefect's) unwinds the run first (the crawl is stopped, the
-    lock released, the spool kept), then hands the signal back to this one."""
-
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        raise RunStoppedError(
-            f"the run was stopped ({signal.Signals(signum).name}: `newsvault down` or a "
-            f"shutdown); what it fetched stays in the spool {spool / site}, the next run "
-            "recovers it"
-        )
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def _serve(args: argparse.Namespace) -> int:
-    from flows.orchestrate import deploy_sites, serve_sites, site_deployment
+    from flows.orchestrate import (
+        deploy_sites,
+        one_line_errors_on_console,
+        serve_sites,
+        site_deployment,
+    )
     from flows.sites import available_profiles
 
     sites = args.sites or sorted(available_profiles())
@@ -128,5 +100,11 @@ def _serve(args: argparse.Namespace) -> int:
         ):
             print(f"deployed archive-site/{site} ({deployment_id}) to work pool {args.pool}")
         return 0
-    serve_sites(sites, args.cron, args.max_pages)
+    from flows.cli.served import served_archive_site
+    from infra.local import control as local
+
+    one_line_errors_on_console()
+    # registered too: `down` stops it once its runs have stopped, before the servers it polls
+    with local.run_registered(local.LocalStack.from_env(), kind="serve"):
+        serve_sites(sites, args.cron, args.max_pages, served=served_archive_site)
     return 0

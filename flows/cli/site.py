@@ -13,6 +13,7 @@ from flows.cli.common import positive
 from flows.errors import ConfigError
 
 if TYPE_CHECKING:
+    from flows.clean import SiteTemplate
     from flows.cli.common import Subparsers
 
 
@@ -81,6 +82,7 @@ def _add(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from flows.clean import clean_html
+    from flows.derive import learns_template
     from flows.errors import ExtractionError
     from flows.sites import fetcher, load_profile, probe_site
 
@@ -93,19 +95,24 @@ def _check(args: argparse.Namespace) -> int:
             f"no article URL of {args.site} found in its sitemaps: check [discovery] sitemaps "
             f"and article_pattern in {profile.source}"
         )
-    cleaned = 0
+    pages: dict[str, bytes] = {}
     for url in urls[: args.pages]:
         got = fetch(url)
         if got is None or got[0] != 200:
             print(f"FAILED   {url}: {'no response' if got is None else f'HTTP {got[0]}'}")
             continue
+        pages[url] = got[1]
+    template = _template(pages) if learns_template(profile) else None
+    cleaned = 0
+    for url, page in pages.items():
         try:
             article = clean_html(
-                got[1],
+                page,
                 url,
                 content_selector=profile.extract.content_selector,
                 theme=profile.extract.theme,
                 site_names=profile.extract.site_names,
+                template=template,
             )
         except ExtractionError as exc:
             print(f"FAILED   {url}: {exc}")
@@ -116,6 +123,15 @@ def _check(args: argparse.Namespace) -> int:
         print(f"         {article.text[:160]!r}")
     print(f"{cleaned} of {min(len(urls), args.pages)} article pages cleaned")
     return 0 if cleaned else 1
+
+
+def _template(pages: dict[str, bytes]) -> SiteTemplate | None:
+    """The site template these pages teach (printed), as an archive run would learn it."""
+    from flows.clean import TemplateStats
+
+    stats = TemplateStats().add(pages.values())
+    print(f"site template: {stats.describe().replace('`', '')}")
+    return stats.template()
 
 
 def _reference(args: argparse.Namespace) -> int:

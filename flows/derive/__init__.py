@@ -24,6 +24,7 @@ from flows.derive.events import (
     ResponseEvidence,
     RestoredEvent,
 )
+from flows.derive.learn import learn_template, learns_template
 from flows.derive.process import (
     FileResult,
     ProcessCounts,
@@ -58,6 +59,8 @@ __all__ = [
     "SpilledRecord",
     "clean_warc",
     "derive",
+    "learn_template",
+    "learns_template",
     "merge_results",
     "process_warcs",
     "read_jsonl_gz",

@@ -16,7 +16,7 @@ from typing import Any, TypedDict
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from flows.clean import canonical_url, clean_html, prefer_rel_canonical
+from flows.clean import SiteTemplate, TemplateStats, canonical_url, clean_html, prefer_rel_canonical
 from flows.derive.articles import Provenance, build_record, merge_duplicates
 from flows.derive.listing import Listing
 from flows.derive.spill import RecordSpill, RunRecord, Spilled, spill_path
@@ -86,6 +86,7 @@ class ProcessResult:
     gone: list[Gone] = field(default_factory=list)
     error_responses: list[tuple[str, int]] = field(default_factory=list)  # (url, 4xx/5xx)
     spill_dir: Path | None = None  # where the records are, when spilled (flows.derive.spill)
+    template: TemplateStats | None = None  # the site template after this run (flows.derive.learn)
 
     @property
     def spilled(self) -> Spilled:
@@ -161,7 +162,8 @@ def _status(code: str | None) -> int:
         return 0
 
 
-def _charset(content_type: str) -> str | None:
+def page_charset(content_type: str) -> str | None:
+    """The charset of a ``Content-Type`` header, if it names one."""
     for part in content_type.split(";")[1:]:
         key, _, value = part.strip().partition("=")
         if key.lower() == "charset" and value:
@@ -199,15 +201,16 @@ def clean_warc(
     run_id: str,
     warc_key: Callable[[str], str],
     spill_dir: Path | None = None,
+    template: SiteTemplate | None = None,
 ) -> FileResult:
     """Clean the article pages of one WARC file (no cross-file work: that is the merge's).
 
     With ``spill_dir``, the records go to a spill file there and those returned are light
-    (``flows.derive.spill``)."""
+    (``flows.derive.spill``); ``template`` is the site's (``flows.derive.learn``)."""
     if spill_dir is None:
-        return _clean_warc(path, profile, run_id, warc_key, None)
+        return _clean_warc(path, profile, run_id, warc_key, None, template)
     with RecordSpill(spill_path(spill_dir, path.name)) as spill:
-        return _clean_warc(path, profile, run_id, warc_key, spill)
+        return _clean_warc(path, profile, run_id, warc_key, spill, template)
 
 
 def _clean_warc(
@@ -216,6 +219,7 @@ def _clean_warc(
     run_id: str,
     warc_key: Callable[[str], str],
     spill: RecordSpill | None,
+    template: SiteTemplate | None,
 ) -> FileResult:
     result = FileResult(path.name)
     captures = iter_captures(path)
@@ -229,7 +233,7 @@ def _clean_warc(
             result.failures.append((path.name, f"WARC file unreadable from here on: {exc}"))
             break
         try:
-            _take(result, capture, path, profile, run_id, warc_key, spill)
+            _take(result, capture, path, profile, run_id, warc_key, spill, template)
         except Exception as exc:  # noqa: BLE001 (poison input: one record's failure, whatever broke)
             reason = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
             log.warning("could not read %s: %s", capture.url, reason)
@@ -250,6 +254,7 @@ def _take(
     run_id: str,
     warc_key: Callable[[str], str],
     spill: RecordSpill | None,
+    template: SiteTemplate | None = None,
 ) -> None:
     """One capture into the file's result: listing, gone, error responses, the cleaned page."""
     result.responses_by_status[capture.status] += 1
@@ -288,8 +293,9 @@ def _take(
             capture.url,
             content_selector=profile.extract.content_selector,
             theme=profile.extract.theme,
-            encoding=_charset(capture.content_type),
+            encoding=page_charset(capture.content_type),
             site_names=profile.extract.site_names,
+            template=template,
         )
     except ExtractionError as exc:
         log.warning("could not clean %s: %s", capture.url, exc)
@@ -349,8 +355,10 @@ def process_warcs(
     run_id: str,
     warc_key: Callable[[str], str],
     spill_dir: Path | None = None,
+    template: SiteTemplate | None = None,
 ) -> ProcessResult:
     """Map ``clean_warc`` over the files, then ``merge_results`` (live runs do it in-process)."""
     return merge_results(
-        [clean_warc(path, profile, run_id, warc_key, spill_dir) for path in warcs], spill_dir
+        [clean_warc(path, profile, run_id, warc_key, spill_dir, template) for path in warcs],
+        spill_dir,
     )

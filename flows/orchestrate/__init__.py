@@ -12,7 +12,7 @@ from flows.orchestrate.reprocess import (
     RunChanges,
     run_reprocess,
 )
-from flows.orchestrate.schedule import deploy_sites, serve_sites, site_deployment
+from flows.orchestrate.schedule import deploy_sites, serve_sites, served_flow, site_deployment
 
 __all__ = [
     "ChangesReport",
@@ -26,5 +26,6 @@ __all__ = [
     "one_line_errors_on_console",
     "run_reprocess",
     "serve_sites",
+    "served_flow",
     "site_deployment",
 ]

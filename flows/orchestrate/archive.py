@@ -18,7 +18,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.clean import CLEANER_VERSION
-from flows.derive import Derived, derive, process_warcs, write_jsonl_gz
+from flows.derive import Derived, derive, learn_template, process_warcs, write_jsonl_gz
 from flows.errors import HealthCheckError, StoreError
 from flows.orchestrate.crawl import CrawlResult, read_stats, run_crawl
 from flows.orchestrate.evidence import check_evidence_config, sign_task
@@ -118,7 +118,16 @@ def process_task(
     store = Store(config)
     spill = run.dir / SPILL_DIR  # records on disk meanwhile: memory flat in the run's size
     spill.mkdir(exist_ok=True)
-    result = process_warcs(run.warc_files(), profile, run.run_id, keys.warc, spill)
+    template = learn_template(run.warc_files(), profile, loaded.state.template)
+    result = process_warcs(
+        run.warc_files(),
+        profile,
+        run.run_id,
+        keys.warc,
+        spill,
+        template.template() if template else None,
+    )
+    result.template = template
     derived = derive(result, loaded.state, run.run_id, keys, previous_text_loader(store))
     records = write_run_index(run.warc_files(), run.captures)  # digest index (flows.warc.captures)
     cdxj_lines = index_warcs(run.warc_files(), run.cdxj)
@@ -145,6 +154,9 @@ def seal_run(
     if derived.process.spill_dir is not None:
         shutil.rmtree(derived.process.spill_dir)
     write_jsonl_gz(run.events, derived.events)
+    template = derived.process.template
+    if template is not None:
+        run.template.write_bytes(template.to_bytes())
     manifest = build_manifest(
         run,
         keys,
@@ -155,7 +167,7 @@ def seal_run(
         cleaner_version=CLEANER_VERSION,
     )
     write_manifest(run, manifest)
-    advance_run(loaded, run, keys.articles, derived.records, derived.events)
+    advance_run(loaded, run, keys.articles, derived.records, derived.events, template)
     return manifest
 
 
@@ -347,6 +359,7 @@ def _archive_site(
         error_responses=processed.process.error_responses,
         fetch_failures=fetch_failures(crawl.stats),
         low_quality=processed.process.low_quality,
+        template=processed.process.template,
         health=check_health(
             profile.name,
             profile.health,

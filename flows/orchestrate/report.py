@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from flows.clean import TemplateStats
 from flows.derive import CoreRecord, DerivedCounts, Event
 
 
@@ -53,6 +54,7 @@ class RunReport:
     low_quality: list[tuple[str, float, str]] = field(default_factory=list)
     evidence: str = "unsigned"
     qa: str = ""  # replay QA's one line (flows.orchestrate.qa); empty when off
+    template: TemplateStats | None = None  # the site template after the run, if it learns one
 
     def summary(self) -> RunSummary:
         return {
@@ -95,6 +97,7 @@ class RunReport:
             f"- Health: {'**FAILED** (see below)' if self.health else 'ok'}",
             f"- Evidence: {self.evidence}",
             *([f"- Replay QA: {self.qa}"] if self.qa else []),
+            *([f"- Site template: {self.template.describe()}"] if self.template else []),
             "",
             "| measure | count |",
             "|---|---:|",
@@ -166,6 +169,12 @@ class RunReport:
             lines += [f"| {q:.2f} | {url} | {why} |" for url, q, why in self.low_quality[:50]]
             if len(self.low_quality) > 50:
                 lines.append(f"| … | and {len(self.low_quality) - 50} more | |")
+        if self.template is not None and self.template.examples:
+            lines += ["", "## Boilerplate the site template removes (examples)", ""]
+            examples = sorted(self.template.examples.values())
+            lines += [f"- {text[:160]}" for text in examples[:20]]
+            if len(examples) > 20:
+                lines.append(f"- … and {len(examples) - 20} more")
         return "\n".join(lines) + "\n"
 
 

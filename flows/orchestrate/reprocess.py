@@ -29,7 +29,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ProcessPoolTaskRunner
 
-from flows.clean import CLEANER_VERSION
+from flows.clean import CLEANER_VERSION, SiteTemplate, TemplateStats
 from flows.derive import (
     CoreRecord,
     DerivedCounts,
@@ -44,10 +44,11 @@ from flows.derive import (
 )
 from flows.errors import ConfigError
 from flows.sites import SiteProfile, load_profile
-from flows.state import SiteState, previous_text_loader
+from flows.state import SiteState, previous_text_loader, run_template
 from flows.store import (
     ARTICLES,
     EVENTS,
+    TEMPLATE,
     ArchivedRun,
     Keys,
     ObjectKind,
@@ -151,8 +152,10 @@ def select_runs(
 
 
 @task(name="clean-warc", cache_policy=NO_CACHE)
-def clean_warc_task(path: str, profile: SiteProfile, run_id: str, keys: Keys) -> FileResult:
-    return clean_warc(Path(path), profile, run_id, keys.warc)
+def clean_warc_task(
+    path: str, profile: SiteProfile, run_id: str, keys: Keys, template: SiteTemplate | None
+) -> FileResult:
+    return clean_warc(Path(path), profile, run_id, keys.warc, template=template)
 
 
 def _jsonl_bytes(records: Iterable[Mapping[str, object]], path: Path) -> bytes:
@@ -197,9 +200,14 @@ def compare(old: Sequence[CoreRecord], new: Sequence[CoreRecord]) -> Comparison:
 
 
 def reprocess_run(
-    store: Store, profile: SiteProfile, state: SiteState, run: ArchivedRun
+    store: Store,
+    profile: SiteProfile,
+    state: SiteState,
+    run: ArchivedRun,
+    template: TemplateStats | None,
 ) -> tuple[RunOutcome, str, list[RunRecord], list[Event]]:
-    """Re-derive one run against ``state`` (the fold of the runs before it)."""
+    """Re-derive one run against ``state`` (the fold of the runs before it), with the site
+    template the run archived (the one it cleaned with)."""
     site_keys = SiteKeys(store.config.prefix, profile.name)
     keys = site_keys.run(run.run_id)
     cache = cache_root() / profile.name / run.run_id
@@ -208,7 +216,11 @@ def reprocess_run(
         for o in run.objects("warc")
     ]
     futures = clean_warc_task.map(
-        [str(p) for p in warcs], unmapped(profile), unmapped(run.run_id), unmapped(keys)
+        [str(p) for p in warcs],
+        unmapped(profile),
+        unmapped(run.run_id),
+        unmapped(keys),
+        unmapped(template.template() if template else None),
     )
     result = merge_results([f.result() for f in futures])
     derived = derive(result, state, run.run_id, keys, previous_text_loader(store))
@@ -284,8 +296,9 @@ def reprocess(
     for run in archived.runs:
         if not targets - set(state.runs):
             break
+        template = run_template(store, run, cache_root() / site / run.run_id / TEMPLATE)
         if run.run_id in targets:
-            outcome, key, records, events = reprocess_run(store, profile, state, run)
+            outcome, key, records, events = reprocess_run(store, profile, state, run, template)
             logger.info("run %s: %s", run.run_id, outcome.as_dict())
             outcomes.append(outcome)
         else:  # the archived outputs, as the live runs folded them
@@ -294,7 +307,7 @@ def reprocess(
             key = str(entry["key"]) if entry else ""
             records = _archived_jsonl(store, run, "articles", cache / ARTICLES)[1]
             events = _archived_jsonl(store, run, "events", cache / EVENTS)[1]
-        state.apply_run(run.run_id, key, records, events)
+        state.apply_run(run.run_id, key, records, events, template)
     create_markdown_artifact(
         markdown(site, outcomes), key=f"{site}-reprocess", description="reprocessing report"
     )

@@ -4,12 +4,20 @@ At most one run per site at a time: each deployment has a concurrency limit of 1
 ``CANCEL_NEW`` collision strategy, so a run that comes due while the last one still crawls is
 cancelled by the Prefect server, not queued behind it. Schedules stay active when ``serve``
 stops (``pause_on_shutdown=False``): a restart continues the schedule.
+
+Prefect runs each served flow run in a process of its own, which loads the deployment's
+entrypoint. The CLI gives ``serve_sites`` the flow those processes run (``served_flow`` around
+a body of its own that calls ``archive_site``'s: ``flows.cli.served``), so that what only the
+CLI may do there (register the run with the local stack for ``newsvault down``) happens in the
+process that runs the flow.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from prefect import Flow, flow
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.client.schemas.schedules import CronSchedule
 from prefect.deployments.runner import RunnerDeployment
@@ -18,7 +26,12 @@ from prefect.types.entrypoint import EntrypointType
 from pydantic import ValidationError
 
 from flows.errors import ConfigError
+from flows.orchestrate.report import RunSummary
 from flows.sites import load_profile
+
+# archive-site's body as ``serve`` runs it: (site, max_pages) -> the run's summary
+ServedBody = Callable[[str, int | None], RunSummary]
+ServedFlow = Flow[[str, int | None], RunSummary]
 
 ONE_RUN_PER_SITE = ConcurrencyLimitConfig(
     limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW
@@ -42,7 +55,9 @@ def site_deployment(
     cron: str | None = None,
     max_pages: int | None = None,
     work_pool: str | None = None,
+    served: ServedFlow | None = None,
 ) -> RunnerDeployment:
+    """``served``: the flow the deployment runs (default: ``archive_site``)."""
     from flows.orchestrate.archive import archive_site
 
     profile = load_profile(site)
@@ -51,7 +66,8 @@ def site_deployment(
     parameters: dict[str, Any] = {"site": site}
     if max_pages:
         parameters["max_pages"] = max_pages
-    deployment = archive_site.to_deployment(
+    target = archive_site if served is None else served
+    deployment = target.to_deployment(
         name=site,
         schedule=Cron(schedule.cron, timezone=schedule.timezone),
         parameters=parameters,
@@ -66,11 +82,27 @@ def site_deployment(
     return deployment
 
 
-def serve_sites(sites: list[str], cron: str | None = None, max_pages: int | None = None) -> None:
+def served_flow(body: ServedBody) -> ServedFlow:
+    """A decorator: the archive-site flow (``archive_site``'s name, run names and options) with
+    ``body`` as its function (bound to the body's own name, so that it is the entrypoint)."""
+    from flows.orchestrate.archive import archive_site
+
+    options = archive_site
+    return flow(
+        name=options.name, flow_run_name=options.flow_run_name, log_prints=options.log_prints
+    )(body)
+
+
+def serve_sites(
+    sites: list[str],
+    cron: str | None = None,
+    max_pages: int | None = None,
+    served: ServedFlow | None = None,
+) -> None:
     """Build every deployment first (so a bad profile fails before anything starts), then serve."""
     from prefect import serve
 
-    deployments = [site_deployment(site, cron, max_pages) for site in sites]
+    deployments = [site_deployment(site, cron, max_pages, served=served) for site in sites]
     serve(*deployments, pause_on_shutdown=False)
 
 

@@ -8,6 +8,7 @@ from flows.state.checkpoint import (
     load_state,
     previous_text_loader,
     rebuild,
+    run_template,
     save_state,
 )
 from flows.state.fold import (
@@ -40,6 +41,7 @@ __all__ = [
     "load_state",
     "previous_text_loader",
     "rebuild",
+    "run_template",
     "save_state",
     "site_lock",
 ]

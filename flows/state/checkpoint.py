@@ -22,9 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from flows.clean import TemplateStats
 from flows.errors import ConfigError, StoreVerifyError
 from flows.state.fold import ArticleEntry, FoldedEvent, FoldedRecord, SiteState
 from flows.store import (
+    TEMPLATE,
     ArchivedRun,
     ObjectKind,
     RunPaths,
@@ -49,6 +51,7 @@ FOLDED_KINDS: tuple[ObjectKind, ...] = (
     "articles",
     "events",
     "captures",
+    "template",
 )  # what loading fetches per run after the checkpoint
 
 
@@ -109,7 +112,19 @@ def fold_run(
         index.load(read_entries(fetch_verified(store, entry, cache / CAPTURES_NAME)))
     else:
         logger.warning("run %s has no digest index; its payloads are not deduplicated", run.run_id)
-    state.apply_run(run.run_id, str(articles["key"]) if articles else "", records, events)
+    template = run_template(store, run, cache / TEMPLATE)
+    state.apply_run(run.run_id, str(articles["key"]) if articles else "", records, events, template)
+
+
+def run_template(store: Store, run: ArchivedRun, dest: Path) -> TemplateStats | None:
+    """The site template statistics a run archived, if it learned any (verified download)."""
+    entry = run.one("template")
+    if entry is None:
+        return None
+    try:
+        return TemplateStats.from_bytes(fetch_verified(store, entry, dest).read_bytes())
+    except ValueError as exc:  # its SHA-256 matched the manifest: written so, never readable
+        raise StoreVerifyError(f"{entry['key']}: {exc}") from exc
 
 
 def rebuild(store: Store, site: str, workdir: Path, logger: Logger = log) -> LoadedState:
@@ -207,6 +222,7 @@ def advance(
     events: Iterable[FoldedEvent],
     run_captures: Path,
     log_bytes: int = 0,
+    template: TemplateStats | None = None,
 ) -> None:
     """The live counterpart of ``fold_run``: apply this run's outputs (already archived).
 
@@ -214,7 +230,7 @@ def advance(
     index = CaptureIndex().load(read_entries(loaded.captures))
     index.load(read_entries(run_captures))
     write_entries(loaded.captures, index.compact())
-    loaded.state.apply_run(run_id, articles_key, records, events)
+    loaded.state.apply_run(run_id, articles_key, records, events, template)
     loaded.state.captures_sha256 = hashlib.sha256(loaded.captures.read_bytes()).hexdigest()
     loaded.runs_since_checkpoint += 1
     loaded.log_bytes += log_bytes
@@ -226,9 +242,19 @@ def advance_run(
     articles_key: str,
     records: Iterable[FoldedRecord],
     events: Iterable[FoldedEvent],
+    template: TemplateStats | None = None,
 ) -> None:
     """``advance`` with what a spooled run's directory says (its digest index, its outputs)."""
-    advance(loaded, run.run_id, articles_key, records, events, run.captures, run.state_log_bytes())
+    advance(
+        loaded,
+        run.run_id,
+        articles_key,
+        records,
+        events,
+        run.captures,
+        run.state_log_bytes(),
+        template,
+    )
 
 
 def save_state(

@@ -6,12 +6,13 @@ Two objects beside the archive, both derived from it and so rebuildable from it 
   payload digest -> original record (revisits), URL -> latest capture with its ETag and
   Last-Modified (conditional requests);
 - ``sites/{site}/state/state.json.gz`` — per article: current version, where that version's record
-  is, its content hash, title, SimHash, aliases and deletion; plus the runs applied and the
-  captures object's SHA-256. Written last: it is the commit point.
+  is, its content hash, title, SimHash, aliases and deletion; plus the runs applied, the
+  captures object's SHA-256 and the site template's statistics (``flows.clean.template``; sites
+  cleaned without a profile selector only). Written last: it is the commit point.
 
 The state after a run is a pure fold of the state before it with that run's archived outputs
-(``articles.jsonl.gz``, ``events.jsonl.gz``, ``captures.jsonl.gz``), so ``rebuild`` (folding every
-archived run in order) equals what live runs saved.
+(``articles.jsonl.gz``, ``events.jsonl.gz``, ``captures.jsonl.gz``, ``template.json.gz``), so
+``rebuild`` (folding every archived run in order) equals what live runs saved.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 from typing_extensions import ReadOnly, TypedDict
+
+from flows.clean import TemplateStats
 
 STATE_SCHEMA = "newsvault.state/1"
 
@@ -105,6 +108,7 @@ class SiteState:
     runs: list[str] = field(default_factory=list)
     articles: dict[str, ArticleEntry] = field(default_factory=dict)
     captures_sha256: str = ""
+    template: TemplateStats | None = None  # the latest run's, when it learned one
 
     # -- the fold ----------------------------------------------------------------------------
     def apply_run(
@@ -113,8 +117,10 @@ class SiteState:
         articles_key: str,
         records: Iterable[FoldedRecord],
         events: Iterable[FoldedEvent],
+        template: TemplateStats | None = None,
     ) -> None:
-        """Fold one archived run's outputs into the state (order: records, then events)."""
+        """Fold one archived run's outputs into the state (order: records, then events; the
+        run's template statistics, if it learned any, replace the state's)."""
         for record in records:
             previous = self.articles.get(record["id"])
             fetched = record["provenance"]["fetched_at"]
@@ -146,6 +152,8 @@ class SiteState:
                 }
             elif event["kind"] == "restored":
                 entry.deleted = None
+        if template is not None:
+            self.template = template
         if run_id not in self.runs:
             self.runs.append(run_id)
 
@@ -158,6 +166,8 @@ class SiteState:
             "captures_sha256": self.captures_sha256,
             "articles": {k: asdict(v) for k, v in sorted(self.articles.items())},
         }
+        if self.template is not None:  # absent, not null: states of profiled sites unchanged
+            data["template"] = self.template.to_json()
         text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
 
@@ -172,11 +182,13 @@ class SiteState:
             raise ValueError(f"schema is not {STATE_SCHEMA}")
         try:
             articles = {k: ArticleEntry(**v) for k, v in data["articles"].items()}
+            template = data.get("template")
             return cls(
                 site=str(data["site"]),
                 runs=[str(r) for r in data["runs"]],
                 articles=articles,
                 captures_sha256=str(data.get("captures_sha256", "")),
+                template=None if template is None else TemplateStats.from_json(template),
             )
         except (KeyError, TypeError) as exc:
             raise ValueError(f"malformed state ({exc})") from exc

@@ -23,7 +23,7 @@ _CHUNK = 1024 * 1024
 # The contract of ``manifest.json`` (``Manifest``, published as
 # flows/derive/schema/manifest.schema.json beside the other outputs' schemas;
 # tests/test_contracts.py checks that the two agree).
-ObjectKind = Literal["warc", "articles", "stats", "captures", "cdxj", "events"]
+ObjectKind = Literal["warc", "articles", "stats", "captures", "cdxj", "events", "template"]
 
 
 class ManifestEntry(TypedDict):
@@ -121,6 +121,8 @@ def build_manifest(
         objects.append(_entry(run, "cdxj", keys.cdxj, run.cdxj))
     if run.events.is_file():
         objects.append(_entry(run, "events", keys.events, run.events))
+    if run.template.is_file():
+        objects.append(_entry(run, "template", keys.template, run.template))
     return {
         "schema": MANIFEST_SCHEMA,
         "site": run.site,

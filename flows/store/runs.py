@@ -27,6 +27,7 @@ STATS = "crawl-stats.json"
 CRAWL_LOG = "crawl.log"
 CAPTURES = "captures.jsonl.gz"  # this run's digest index (flows.warc.captures)
 CDXJ = "index.cdxj"  # this run's sorted CDXJ index of its WARC files
+TEMPLATE = "template.json.gz"  # the site template statistics after this run (flows.clean.template)
 PRIOR_CAPTURES = "prior-captures.jsonl.gz"  # earlier runs' captures, compacted (not uploaded)
 SPILL_DIR = "spill"  # article records spilled while processing (flows.derive.spill); not uploaded
 LOCK = "lock.json"  # a site's lease object (flows.state.lock)
@@ -100,12 +101,17 @@ class RunPaths:
         return self.dir / EVENTS
 
     @property
+    def template(self) -> Path:
+        return self.dir / TEMPLATE
+
+    @property
     def prior_captures(self) -> Path:
         return self.dir / PRIOR_CAPTURES
 
     def state_log_bytes(self) -> int:
         """Bytes of the outputs a later state load folds in (``flows.state.checkpoint``)."""
-        return sum(p.stat().st_size for p in (self.articles, self.events, self.captures))
+        paths = (self.articles, self.events, self.captures, self.template)
+        return sum(p.stat().st_size for p in paths if p.is_file())
 
     def warc_files(self) -> list[Path]:
         """Closed WARC files only (``.open`` files are still being written or were torn)."""
@@ -220,6 +226,10 @@ class Keys:
     @property
     def events(self) -> str:
         return self.run_prefix + EVENTS
+
+    @property
+    def template(self) -> str:
+        return self.run_prefix + TEMPLATE
 
 
 def manifest_key(run_prefix: str) -> str:

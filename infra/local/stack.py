@@ -27,7 +27,7 @@ ENV_S3_PORT = "NEWSVAULT_S3_PORT"
 ENV_PREFECT_PORT = "NEWSVAULT_PREFECT_PORT"
 ENV_BUCKET = "NEWSVAULT_S3_BUCKET"
 
-ServiceName = Literal["s3", "prefect", "replica", "tsa", "run"]
+ServiceName = Literal["s3", "prefect", "replica", "tsa", "run", "serve"]
 
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _UNIX_SOCKET_MAX = 107  # sun_path is 108 bytes including the terminating NUL
