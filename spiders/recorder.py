@@ -69,21 +69,21 @@ def warcinfo_fields(settings: Any) -> dict[str, str]:
     }
 
 
-def _host_header(url: str) -> bytes:
+def _host_and_target(url: str) -> tuple[bytes, bytes]:
+    """The ``Host`` header and the request target (path and query) of ``url``, as sent."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     default = {"http": 80, "https": 443}.get(parts.scheme)
-    if parts.port and parts.port != default:
-        host = f"{host}:{parts.port}"
-    return host.encode("idna") if not host.isascii() else host.encode("ascii")
-
-
-def _request_target(url: str) -> bytes:
-    parts = urlsplit(url)
+    port = parts.port
+    if port and port != default:
+        host = f"{host}:{port}"
     target = parts.path or "/"
     if parts.query:
         target += "?" + parts.query
-    return target.encode("ascii", "backslashreplace")
+    return (
+        host.encode("idna") if not host.isascii() else host.encode("ascii"),
+        target.encode("ascii", "backslashreplace"),
+    )
 
 
 # Request meta flag: record this response in full even if its payload is already archived.
@@ -163,7 +163,8 @@ class WarcRecorderMiddleware:
 
     def process_response(self, request: Request, response: Response) -> Response:
         started = request.meta.get(FETCH_START) or datetime.now(UTC)
-        request_headers = [(b"Host", _host_header(request.url))]
+        host, target = _host_and_target(request.url)
+        request_headers = [(b"Host", host)]
         request_headers += [
             (name, value)
             for name, values in request.headers.items()
@@ -176,7 +177,7 @@ class WarcRecorderMiddleware:
         exchange = Exchange(
             url=response.url if response.url == request.url else request.url,
             method=request.method.encode("ascii"),
-            request_target=_request_target(request.url),
+            request_target=target,
             request_headers=tuple(request_headers),
             request_body=request.body,
             status=response.status,
@@ -191,7 +192,7 @@ class WarcRecorderMiddleware:
         if request.meta.get(KEEP_PAYLOAD) is None:
             revisit = revisit_for(self.index, exchange.url, response.status, digest)
         try:
-            written, _ = self.spool.write_exchange(exchange, revisit)
+            written, _ = self.spool.write_exchange(exchange, revisit, digest)
         except OSError as exc:
             if exc.errno not in (errno.ENOSPC, errno.EDQUOT) or self.crawler is None:
                 raise
