@@ -18,9 +18,7 @@ kept (the lightest go first: a block seen once on an old page), so the object st
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import json
 import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -31,6 +29,7 @@ import lxml.etree as etree
 
 from flows.clean.dom import parse_html, text_of
 from flows.clean.normalize import decode_html
+from flows.warc import dump_gzjson, load_gzjson
 
 __all__ = ["TEMPLATE_SCHEMA", "SiteTemplate", "TemplateStats", "block_key", "learn"]
 
@@ -166,20 +165,12 @@ class TemplateStats:
 
     def to_bytes(self) -> bytes:
         """A run's archived ``template.json.gz``: the same statistics, the same bytes."""
-        data = {"schema": TEMPLATE_SCHEMA, **self.to_json()}
-        text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
+        return dump_gzjson(TEMPLATE_SCHEMA, self.to_json())
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> TemplateStats:
         """Parse a run's ``template.json.gz``; ``ValueError`` names what is wrong with it."""
-        try:
-            data = json.loads(gzip.decompress(raw))
-        except (OSError, EOFError, ValueError) as exc:
-            raise ValueError(f"not a gzip'd JSON template ({exc})") from exc
-        if not isinstance(data, dict) or data.get("schema") != TEMPLATE_SCHEMA:
-            raise ValueError(f"schema is not {TEMPLATE_SCHEMA}")
-        return cls.from_json(data)
+        return cls.from_json(load_gzjson(raw, TEMPLATE_SCHEMA, "template"))
 
 
 def _scaled(counts: Counter[str], scale: float, keep: int) -> dict[str, float]:

@@ -17,9 +17,7 @@ The state after a run is a pure fold of the state before it with that run's arch
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Literal
@@ -27,6 +25,7 @@ from typing import Literal
 from typing_extensions import ReadOnly, TypedDict
 
 from flows.clean import TemplateStats
+from flows.warc import dump_gzjson, load_gzjson
 
 STATE_SCHEMA = "newsvault.state/1"
 
@@ -160,7 +159,6 @@ class SiteState:
     # -- serialisation -----------------------------------------------------------------------
     def to_bytes(self) -> bytes:
         data = {
-            "schema": STATE_SCHEMA,
             "site": self.site,
             "runs": self.runs,
             "captures_sha256": self.captures_sha256,
@@ -168,18 +166,12 @@ class SiteState:
         }
         if self.template is not None:  # absent, not null: states of profiled sites unchanged
             data["template"] = self.template.to_json()
-        text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)
+        return dump_gzjson(STATE_SCHEMA, data)
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> SiteState:
         """Parse a saved state; ``ValueError`` names what is wrong with it."""
-        try:
-            data = json.loads(gzip.decompress(raw))
-        except (OSError, EOFError, ValueError) as exc:
-            raise ValueError(f"not a gzip'd JSON state ({exc})") from exc
-        if not isinstance(data, dict) or data.get("schema") != STATE_SCHEMA:
-            raise ValueError(f"schema is not {STATE_SCHEMA}")
+        data = load_gzjson(raw, STATE_SCHEMA, "state")
         try:
             articles = {k: ArticleEntry(**v) for k, v in data["articles"].items()}
             template = data.get("template")

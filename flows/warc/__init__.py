@@ -14,6 +14,7 @@ from flows.warc.captures import (
     write_run_index,
 )
 from flows.warc.cdxj import index_warcs, merge_indexes
+from flows.warc.gzjson import dump_gzjson, load_gzjson
 from flows.warc.links import css_urls, html_urls, srcset_urls
 from flows.warc.repair import OPEN_SUFFIX, repair_dir
 
@@ -26,8 +27,10 @@ __all__ = [
     "RecordType",
     "Ref",
     "css_urls",
+    "dump_gzjson",
     "html_urls",
     "index_warcs",
+    "load_gzjson",
     "merge_indexes",
     "read_entries",
     "repair_dir",
