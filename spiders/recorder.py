@@ -8,8 +8,8 @@ A response whose payload the archive already holds (an earlier run's, listed in 
 ``NEWSVAULT_PRIOR_CAPTURES``, or this run's) is written as an identical-payload revisit; a 304 as
 a server-not-modified revisit of the URL's latest capture (see ``flows.warc.captures``).
 
-Records are deflated and written by a background thread (``spiders.memberwriter``; setting
-``NEWSVAULT_WARC_WRITER_THREAD``, on by default, off writes them inline on the reactor thread).
+Records are deflated and written by the WARC writer process (``spiders.memberwriter``; setting
+``NEWSVAULT_WARC_WRITER_PROCESS``, on by default, off writes them inline on the reactor thread).
 The running stat ``newsvault/warc_records_on_disk`` counts the records already written to their
 files (warcinfo included): what a crawl killed at that moment keeps.
 """
@@ -146,7 +146,7 @@ class WarcRecorderMiddleware:
             prefix,
             warcinfo,
             max_size=settings.getint("NEWSVAULT_WARC_MAX_SIZE", DEFAULT_MAX_SIZE),
-            background=settings.getbool("NEWSVAULT_WARC_WRITER_THREAD", True),
+            background=settings.getbool("NEWSVAULT_WARC_WRITER_PROCESS", True),
         )
         index = CaptureIndex()
         prior = settings.get("NEWSVAULT_PRIOR_CAPTURES")

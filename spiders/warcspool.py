@@ -7,15 +7,15 @@ being written. A response whose payload is already compressed (``Content-Encodin
 in its member without deflating it again: deflate spends ~5x the time of storing on such bytes
 and saves nothing (measured: 280 vs 50 us for an 8 KB gzip'd page, 0.4 % larger). A body of a
 media type compressed by its own format (JPEG, PNG, WebP, WOFF, audio, video, ...; see
-``FAST_TYPES``) is deflated fast, by ISA-L (``spiders.memberwriter``): 5x less CPU than zlib's
+``FAST_TYPES``) is deflated fast, by ISA-L (``spiders.gzmember``): 5x less CPU than zlib's
 default level for a 2.3 % larger member on the replica's JPEGs. Everything else is deflated at
-zlib's default level. Records are
-serialised by ``spiders.warcrecord``; HTTP header blocks are written byte for byte as received
-(what Scrapy hands over: its ``Headers`` title-case names and group repeated ones, so they are
-not the wire's bytes in those respects; values are untouched). With ``background`` the
-members are deflated and written by a thread (``spiders.memberwriter``), in order, to the same
-bytes; rotation still happens after the first exchange that takes a file to ``max_size``, as
-inline (the writer is waited for only when an upper bound of the file's size reaches it).
+zlib's default level. Records are serialised by ``spiders.warcrecord``; HTTP header blocks are
+written byte for byte as received (what Scrapy hands over: its ``Headers`` title-case names and
+group repeated ones, so they are not the wire's bytes in those respects; values are untouched).
+With ``background`` the members are deflated and written by the WARC writer process
+(``spiders.memberwriter``), in order, to the same bytes; rotation still happens after the first
+exchange that takes a file to ``max_size``, as inline (the process is asked for the file's size
+only when an upper bound of it reaches ``max_size``).
 
 An exchange whose payload is already archived is written as a ``revisit`` record instead of a
 ``response`` (see ``RevisitOf``): the response's status line and headers are kept, the body is
@@ -28,15 +28,14 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
-from typing import IO
 
 from flows.warc import OPEN_SUFFIX
-from spiders.memberwriter import Deflate, MemberWriter, member_bound
+from spiders.gzmember import Deflate, member_bound
+from spiders.memberwriter import MemberWriter, Placement
 from spiders.warcrecord import Parts, header_block, http_record, sha1_digest, warcinfo_record
 
 WARC_SUFFIX = ".warc.gz"
@@ -131,7 +130,7 @@ class WrittenRecord:
     path: Path
     record_id: str
     record_type: str
-    placed: Future[tuple[int, int]] = field(repr=False, compare=False)
+    placed: Placement = field(repr=False, compare=False)
 
     @property
     def offset(self) -> int:
@@ -173,7 +172,7 @@ class WarcSpool:
         self._clock: Clock = clock or (lambda: datetime.now(UTC))
         self._new_id: IdFactory = new_id or _new_record_id
         self._serial = 0
-        self._file: IO[bytes] | None = None
+        self._open_file = False
         self._path: Path | None = None
         self._final: Path | None = None  # the open file's name once closed
         self._warcinfo_id = ""
@@ -184,30 +183,28 @@ class WarcSpool:
         directory.mkdir(parents=True, exist_ok=True)
 
     # -- files -------------------------------------------------------------------------------
-    def _open(self) -> IO[bytes]:
-        if self._file is not None:
-            return self._file
+    def _open(self) -> None:
+        if self._open_file:
+            return
         self._serial += 1
         name = f"{self.prefix}-{self._serial:05d}{WARC_SUFFIX}"
         self._final = self.directory / name
         self._path = self.directory / (name + OPEN_SUFFIX)
-        self._file = open(self._path, "xb")
+        self._members.open_file(self._path)
+        self._open_file = True
         self._size_bound = 0
         self._warcinfo_id = self._new_id()
         date = warc_date(self._clock())
-        self._emit(self._file, warcinfo_record(self._warcinfo_id, name, date, self.warcinfo))
-        return self._file
+        self._emit(warcinfo_record(self._warcinfo_id, name, date, self.warcinfo))
 
     def _close_file(self) -> None:
-        if self._file is None or self._path is None or self._final is None:
+        if not self._open_file or self._path is None or self._final is None:
             return
-        self._members.drain()
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
+        self._members.close_file()
         os.replace(self._path, self._final)
         self.closed_files.append(self._final)
-        self._file = self._path = self._final = None
+        self._open_file = False
+        self._path = self._final = None
 
     def close(self) -> list[Path]:
         """Close the current file (after every record handed over is written); returns every
@@ -229,7 +226,7 @@ class WarcSpool:
     ) -> tuple[WrittenRecord, WrittenRecord]:
         """Write the response (or revisit) record, then the request record that points at it.
         ``digest`` is the response body's payload digest, if the caller has it already."""
-        fh = self._open()
+        self._open()
         date = warc_date(ex.fetched_at)
         response_id, request_id = self._new_id(), self._new_id()
 
@@ -246,7 +243,7 @@ class WarcSpool:
         if revisit is None:
             record = http_record(fields, "response", ex.url, resp_block, ex.response_body, digest)
             how = member_deflate(resp_headers, ex.response_body)
-            written_response = self._write(fh, record, response_id, "response", how)
+            written_response = self._write(record, response_id, "response", how)
         else:
             fields.append(("WARC-Profile", revisit.profile))
             if revisit.record_id:
@@ -256,7 +253,7 @@ class WarcSpool:
             if revisit.digest:
                 fields.append(("WARC-Payload-Digest", revisit.digest))
             record = http_record(fields, "revisit", ex.url, resp_block)
-            written_response = self._write(fh, record, response_id, "revisit")
+            written_response = self._write(record, response_id, "revisit")
 
         req_line = ex.method + b" " + ex.request_target + b" " + ex.protocol.encode("ascii")
         fields = [
@@ -267,30 +264,26 @@ class WarcSpool:
         ]
         req_block = header_block(req_line, ex.request_headers)
         record = http_record(fields, "request", ex.url, req_block, ex.request_body)
-        written_request = self._write(fh, record, request_id, "request")
+        written_request = self._write(record, request_id, "request")
         if self._size_bound >= self.max_size:
-            self._members.drain()  # the exact size is known once everything is written
-            self._size_bound = fh.tell()
+            self._size_bound = self._members.size()  # exact, once everything is written
             if self._size_bound >= self.max_size:
                 self._close_file()
         return written_response, written_request
 
-    def _emit(
-        self, fh: IO[bytes], record: Parts, how: Deflate = Deflate.DEFAULT
-    ) -> Future[tuple[int, int]]:
+    def _emit(self, record: Parts, how: Deflate = Deflate.DEFAULT) -> Placement:
         """One record as one gzip member, flushed (now, or in order by the writer thread)."""
         self._size_bound += member_bound(sum(len(part) for part in record))
-        return self._members.append(fh, record, how)
+        return self._members.append(record, how)
 
     def _write(
         self,
-        fh: IO[bytes],
         record: Parts,
         record_id: str,
         record_type: str = "response",
         how: Deflate = Deflate.DEFAULT,
     ) -> WrittenRecord:
         assert self._final is not None
-        placed = self._emit(fh, record, how)
+        placed = self._emit(record, how)
         self.records += 1
         return WrittenRecord(self._final, record_id, record_type, placed)

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import errno
 import gzip
-import itertools
 import random
+import resource
+import subprocess
+import sys
+import time
 import zlib
-from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from spiders import memberwriter
-from spiders.memberwriter import Deflate, member_bound
+from spiders.gzmember import Deflate, gzip_member, member_bound
+from spiders.memberwriter import MemberWriter
 from spiders.warcspool import SERVER_NOT_MODIFIED, Exchange, RevisitOf, member_deflate
 from tests.helpers import BODY, decompressed, exchange, pinned_spool, warcio_check
 
@@ -174,44 +177,109 @@ def test_background_writer_writes_the_same_files(tmp_path: Path, max_size: int) 
         assert len(files[True]) > 1  # the sizes rotate
 
 
-def test_background_write_error_is_raised_on_the_crawl_thread(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A failed write in the writer thread (here: the second member) is raised to the caller,
-    at the latest when the spool closes; the record written before it stays in the file."""
-    calls = itertools.count()
-    real = memberwriter.gzip_member
+def _started(writer: MemberWriter, path: Path, file_size_limit: int) -> None:
+    """Open ``path`` in ``writer``, its process started under ``ulimit -f`` (in bytes)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, hard))
+    try:
+        writer.open_file(path)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
 
-    def failing(parts: Sequence[bytes], how: Deflate) -> bytes:
-        if next(calls) == 2:
-            raise OSError(28, "No space left on device")
-        return real(parts, how)
 
-    monkeypatch.setattr(memberwriter, "gzip_member", failing)
-    spool = pinned_spool(tmp_path, background=True)
-    with pytest.raises(OSError, match=r"writing the WARC file failed: .*No space left"):
-        _, request = spool.write_exchange(exchange())
-        spool.close()
-    with pytest.raises(OSError, match="No space left"):
-        assert request.offset  # its member was never written: asking where it is says so
-    [open_file] = tmp_path.iterdir()
-    assert open_file.name.endswith(".open")  # not handed on as complete
-    with open(open_file, "rb") as fh:
-        assert [r.rec_type for r in ArchiveIterator(fh)] == ["warcinfo", "response"]
+def test_writer_process_error_is_raised_in_the_crawl(tmp_path: Path) -> None:
+    """A write the process cannot make (a file size limit: EFBIG, as a full disk gives ENOSPC)
+    is raised to the crawl with its errno, at the latest when the file is closed; the member
+    written before it stays in the file, and asking where the failed one landed says why."""
+    writer = MemberWriter(background=True)
+    path = tmp_path / "members.gz"
+    _started(writer, path, 4_000)
+    first = writer.append((b"first record " * 100,), Deflate.STORED)
+    second = writer.append((b"second record " * 500,), Deflate.STORED)
+    with pytest.raises(OSError, match="writing the WARC file failed: File too large") as raised:
+        writer.close_file()
+    assert raised.value.errno == errno.EFBIG
+    assert first.result()[0] == 0
+    with pytest.raises(OSError, match="File too large"):
+        second.result()
+    with pytest.raises(OSError, match="File too large"):  # and every later member
+        writer.append((b"third",), Deflate.STORED)
+    data = path.read_bytes()
+    assert zlib.decompressobj(31).decompress(data[: first.result()[1]]) == b"first record " * 100
+    assert len(data) == 4_000  # the second member's torn head, cut by the limit
+    with pytest.raises(OSError, match="File too large"):
+        writer.close()
 
 
 def test_writer_waits_when_its_backlog_is_full(tmp_path: Path) -> None:
     """With a backlog of one byte every append waits for the one before: all written, in
     order."""
-    writer = memberwriter.MemberWriter(background=True, max_pending=1)
-    with open(tmp_path / "members.gz", "wb") as fh:
-        placed = [writer.append(fh, (b"record %d " % n * 50,), Deflate.DEFAULT) for n in range(40)]
-        writer.close()
+    writer = MemberWriter(background=True, max_pending=1)
+    writer.open_file(tmp_path / "members.gz")
+    placed = [writer.append((b"record %d " % n * 50,), Deflate.DEFAULT) for n in range(40)]
+    writer.close_file()
+    writer.close()
     offsets = [p.result()[0] for p in placed]
     assert offsets == sorted(offsets) and writer.written == 40
     assert gzip.decompress((tmp_path / "members.gz").read_bytes()) == b"".join(
         b"record %d " % n * 50 for n in range(40)
     )
+
+
+DYING_CRAWL = """
+import os, sys
+from pathlib import Path
+from spiders.gzmember import Deflate
+from spiders.memberwriter import MemberWriter
+writer = MemberWriter(background=True)
+writer.open_file(Path(sys.argv[1]))
+for n in range(200):
+    writer.append((b"record %d " % n * 2000,), Deflate.DEFAULT)
+print(writer._proc.pid, flush=True)
+os._exit(0)  # as a SIGKILL: no spider_closed, no atexit
+"""
+
+
+def test_a_dying_crawl_loses_nothing_it_sent(tmp_path: Path) -> None:
+    """The crawl's process ends without closing its spool: the writer process still writes
+    every member it was sent (in order), then exits on its own."""
+    path = tmp_path / "members.gz"
+    done = subprocess.run(
+        [sys.executable, "-c", DYING_CRAWL, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    pid = int(done.stdout)
+    while Path(f"/proc/{pid}").exists() and "Z" not in _state(pid):
+        time.sleep(0.05)  # the writer finishes what it was sent (no deadline: it must end)
+    assert gzip.decompress(path.read_bytes()) == b"".join(
+        b"record %d " % n * 2000 for n in range(200)
+    )
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return "Z"
+
+
+def test_a_killed_writer_process_fails_the_next_write_clearly(tmp_path: Path) -> None:
+    """The writer process killed (out of memory, by hand): the crawl's next write raises an
+    OSError naming it, never hangs."""
+    writer = MemberWriter(background=True)
+    writer.open_file(tmp_path / "members.gz")
+    assert writer.append((b"one",), Deflate.DEFAULT).result() == (0, 23)
+    assert writer._proc is not None
+    writer._proc.kill()
+    writer._proc.wait()
+    with pytest.raises(OSError, match="writing the WARC file failed: the WARC writer process"):
+        for _ in range(100):  # the pipe may take a few writes to report the reader gone
+            writer.append((b"two" * 100_000,), Deflate.DEFAULT)
+    with pytest.raises(OSError, match="the WARC writer process"):
+        writer.close()
 
 
 def test_bodies_of_compressed_media_types_are_deflated_fast(tmp_path: Path) -> None:
@@ -230,8 +298,8 @@ def test_bodies_of_compressed_media_types_are_deflated_fast(tmp_path: Path) -> N
     for member, how in zip(members, (Deflate.FAST, Deflate.DEFAULT), strict=True):
         record = gzip.decompress(member)
         assert body in record
-        assert member == memberwriter.gzip_member((record,), how)
-    assert members[0] != memberwriter.gzip_member((gzip.decompress(members[0]),), Deflate.DEFAULT)
+        assert member == gzip_member((record,), how)
+    assert members[0] != gzip_member((gzip.decompress(members[0]),), Deflate.DEFAULT)
     assert member_deflate(headers, b"") is Deflate.DEFAULT  # nothing to gain on an empty body
     with open(path, "rb") as fh:
         assert [r.rec_type for r in ArchiveIterator(fh)][1::2] == ["response", "response"]
@@ -244,6 +312,4 @@ def test_bodies_of_compressed_media_types_are_deflated_fast(tmp_path: Path) -> N
 def test_member_bound_holds_for_incompressible_bytes(size: int, how: Deflate) -> None:
     """Rotation relies on ``member_bound``: random bytes (the worst case) stay within it."""
     data = random.Random(size).randbytes(size)
-    assert len(memberwriter.gzip_member((data[: size // 3], data[size // 3 :]), how)) <= (
-        member_bound(size)
-    )
+    assert len(gzip_member((data[: size // 3], data[size // 3 :]), how)) <= (member_bound(size))
