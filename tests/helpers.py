@@ -374,6 +374,20 @@ def replica_process(*args: str) -> Iterator[tuple[int, str, subprocess.Popen[str
 # ---- waiting for a condition -------------------------------------------------------------------
 
 
+def writers_into(directory: Path) -> list[int]:
+    """The processes holding a file of ``directory`` open: a killed crawl's WARC writer process
+    goes on writing what it was sent, then exits (``spiders.memberwriter``)."""
+    found = []
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        with contextlib.suppress(OSError):
+            for fd in fd_dir.iterdir():
+                with contextlib.suppress(OSError):
+                    if Path(os.readlink(fd)).parent == directory:
+                        found.append(int(fd_dir.parent.name))
+                        break
+    return found
+
+
 def wait_for(
     what: str, check: Callable[[], T | None], timeout: float = 180, every: float = 1.0
 ) -> T:

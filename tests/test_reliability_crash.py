@@ -33,6 +33,7 @@ from tests.helpers import (
     s3,
     store_config,
     wait_for,
+    writers_into,
 )
 
 pytestmark = pytest.mark.e2e
@@ -91,6 +92,7 @@ def test_killed_crawl_is_repaired_and_archived_by_next_run(
         wait_for("the open WARC file to pass 60 kB", grown, 120, 0.05)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        wait_for("the WARC writer to end", lambda: not writers_into(run.warc_dir), 60, 0.05)
         gate.open.set()
         (open_file,) = run.warc_dir.glob("*.warc.gz.open")
         with open(open_file, "ab") as fh:  # a record torn in the middle of its gzip member
@@ -112,9 +114,9 @@ def test_killed_crawl_is_repaired_and_archived_by_next_run(
 
 
 def test_killed_crawl_keeps_every_record_reported_on_disk(tmp_path: Path) -> None:
-    """Records are written by a background thread: a crawl killed (SIGKILL) while busy keeps
-    every record its running stats last reported on disk, in rotated files and the open one,
-    each readable by warcio; nothing reported is left only in memory."""
+    """Records are written by the WARC writer process: a crawl killed (SIGKILL) while busy keeps
+    every record its running stats last reported on disk (and those it had sent: the writer
+    writes them, then exits), in rotated files and the open one, each readable by warcio."""
     with ReplicaServer(articles=300, seed=9) as server:
         profile = load_profile("replica", server.base_url)
         run = RunPaths.create(tmp_path / "spool", "replica")
@@ -135,6 +137,7 @@ def test_killed_crawl_keeps_every_record_reported_on_disk(tmp_path: Path) -> Non
         assert proc.poll() is None, "the crawl ended before the kill"
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        wait_for("the WARC writer to end", lambda: not writers_into(run.warc_dir), 60, 0.05)
     reported = on_disk()  # the last progress the killed crawl wrote (replaced atomically)
     closed = sorted(run.warc_dir.glob("*.warc.gz"))
     assert closed, "no file was rotated"
