@@ -69,10 +69,12 @@ def warcinfo_fields(settings: Any) -> dict[str, str]:
     }
 
 
-def _host_and_target(url: str) -> tuple[bytes, bytes]:
+def host_and_target(url: str) -> tuple[bytes, bytes]:
     """The ``Host`` header and the request target (path and query) of ``url``, as sent."""
     parts = urlsplit(url)
     host = parts.hostname or ""
+    if ":" in host:  # an IPv6 literal keeps its brackets (RFC 9110, 7.2)
+        host = f"[{host}]"
     default = {"http": 80, "https": 443}.get(parts.scheme)
     port = parts.port
     if port and port != default:
@@ -163,7 +165,7 @@ class WarcRecorderMiddleware:
 
     def process_response(self, request: Request, response: Response) -> Response:
         started = request.meta.get(FETCH_START) or datetime.now(UTC)
-        host, target = _host_and_target(request.url)
+        host, target = host_and_target(request.url)
         request_headers = [(b"Host", host)]
         request_headers += [
             (name, value)

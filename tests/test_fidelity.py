@@ -24,7 +24,7 @@ from flows.warc.captures import (
     write_compacted,
     write_entries,
 )
-from spiders.recorder import revisit_for, warcinfo_fields
+from spiders.recorder import host_and_target, revisit_for, warcinfo_fields
 from spiders.warcspool import (
     IDENTICAL_PAYLOAD,
     SERVER_NOT_MODIFIED,
@@ -173,6 +173,20 @@ def entry(uri: str, date: str, rid: str, digest: str, **kw: Any) -> CaptureEntry
     return CaptureEntry(
         uri=uri, date=date, id=rid, type="response", status=200, digest=digest, **kw
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "host", "target"),
+    [
+        ("http://127.0.0.1:8765/a/?b=1", b"127.0.0.1:8765", b"/a/?b=1"),
+        ("https://Example.org:443", b"example.org", b"/"),
+        ("http://[::1]:8080/x", b"[::1]:8080", b"/x"),
+        ("http://[2001:db8::1]/", b"[2001:db8::1]", b"/"),
+        ("http://b\u00fccher.de/\u00e4", b"xn--bcher-kva.de", b"/\\xe4"),
+    ],
+)
+def test_request_records_host_and_target_as_sent(url: str, host: bytes, target: bytes) -> None:
+    assert host_and_target(url) == (host, target)
 
 
 def test_revisit_decisions() -> None:
