@@ -164,11 +164,15 @@ def free_port() -> int:
 
 
 class ReplicaProcess:
-    """``python -m infra.replica`` in its own process (its own GIL), on a free port."""
+    """``python -m infra.replica`` in its own process (its own GIL), on a free port.
 
-    def __init__(self, articles: int, seed: int = 1) -> None:
+    ``cache_all`` (``--cache-size all``) keeps every response once made: the replica then stands
+    for a remote site with a page cache, whose CPU is not the crawler's machine's."""
+
+    def __init__(self, articles: int, seed: int = 1, *, cache_all: bool = False) -> None:
         self.articles = articles
         self.seed = seed
+        self.cache_all = cache_all
         self.port = 0
         self.proc: subprocess.Popen[str] | None = None
 
@@ -181,11 +185,20 @@ class ReplicaProcess:
         assert self.proc is not None
         return self.proc.pid
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU the replica has used so far (``/proc/PID/stat``)."""
+        return cpu_seconds(self.pid)
+
+    def peak_rss(self) -> int:
+        """The replica's peak resident memory in bytes (``VmHWM``)."""
+        return rss_bytes(self.pid, "VmHWM:")
+
     def __enter__(self) -> ReplicaProcess:
         for _ in range(5):
             self.port = free_port()
             cmd = [sys.executable, "-m", "infra.replica", "--port", str(self.port)]
             cmd += ["--articles", str(self.articles), "--seed", str(self.seed)]
+            cmd += ["--cache-size", "all"] if self.cache_all else []
             self.proc = subprocess.Popen(
                 cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO
             )
@@ -245,14 +258,20 @@ def seaweed_stack() -> Iterator[dict[str, str]]:
 # ----- RSS sampling -----------------------------------------------------------------------------
 
 
-def rss_bytes(pid: int) -> int:
+def rss_bytes(pid: int, field: str = "VmRSS:") -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(field):
                 return int(line.split()[1]) * 1024
     except (OSError, ValueError):
         pass
     return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """A live process's user + system CPU seconds (its own, not its children's)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _children() -> dict[int, list[int]]:

@@ -10,10 +10,11 @@ import shutil
 import statistics
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from harness import ReplicaProcess, Row
+from loadgen import warm_up
 from stages import BENCH_CONCURRENCY, Sizes, bench_profile
 
 from flows.orchestrate.crawl import crawl_command, crawl_env
@@ -35,6 +36,8 @@ class CrawlTiming:
     seconds: float
     responses: int
     warc_bytes: int
+    cpu_seconds: float = 0.0  # the crawl subprocess's user + system
+    replica_cpu: float = 0.0  # the replica's, meanwhile
 
 
 def timed_crawl(profile: SiteProfile, spool: Path, variant: str) -> CrawlTiming:
@@ -51,8 +54,15 @@ def timed_crawl(profile: SiteProfile, spool: Path, variant: str) -> CrawlTiming:
         cmd += ["-s", "NEWSVAULT_WARC_WRITER_THREAD=False"]
     with open(run.crawl_log, "wb") as log:
         started = time.perf_counter()
-        code = subprocess.call(cmd, env=crawl_env(), stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, env=crawl_env(), stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)  # its rusage: what the crawl itself used
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
         seconds = time.perf_counter() - started
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
     if code != 0:
         raise RuntimeError(f"crawl exited with {code}; see {run.crawl_log}")
     stats = json.loads(run.stats.read_text(encoding="utf-8"))
@@ -60,7 +70,8 @@ def timed_crawl(profile: SiteProfile, spool: Path, variant: str) -> CrawlTiming:
     if recorder != (warc_bytes > 0):
         raise RuntimeError(f"recorder={recorder} but {warc_bytes} WARC bytes in {run.warc_dir}")
     shutil.rmtree(run.dir)
-    return CrawlTiming(variant, seconds, int(stats.get("downloader/response_count", 0)), warc_bytes)
+    responses = int(stats.get("downloader/response_count", 0))
+    return CrawlTiming(variant, seconds, responses, warc_bytes, usage.ru_utime + usage.ru_stime)
 
 
 @dataclass
@@ -73,12 +84,14 @@ def b1_recording(sizes: Sizes, spool: Path, inline: bool = False) -> B1Result:
     timings: list[CrawlTiming] = []
     variants = (ON, OFF, INLINE) if inline else (ON, OFF)
     load_start = os.getloadavg()[0]
-    with ReplicaProcess(sizes.b1_articles) as replica:
+    with ReplicaProcess(sizes.b1_articles, cache_all=True) as replica:
         profile = bench_profile(replica.base_url)
-        timed_crawl(profile, spool, OFF)  # warm-up: page cache, .pyc, replica paths
+        timed_crawl(profile, spool, OFF)  # warm-up: page cache, .pyc, the replica's full cache
         for round_ in range(sizes.b1_rounds):
             for variant in variants if round_ % 2 == 0 else variants[::-1]:
-                timings.append(timed_crawl(profile, spool, variant))
+                before = replica.cpu_seconds()
+                timing = timed_crawl(profile, spool, variant)
+                timings.append(replace(timing, replica_cpu=replica.cpu_seconds() - before))
     median = {v: statistics.median(t.seconds for t in timings if t.variant == v) for v in variants}
     on, off = median[ON], median[OFF]
     responses = max(t.responses for t in timings)
@@ -98,6 +111,12 @@ def b1_recording(sizes: Sizes, spool: Path, inline: bool = False) -> B1Result:
         f"alternating: {each}; {max(t.warc_bytes for t in timings) / 1e6:.0f} MB of WARC per "
         f"recorded crawl; load average {load_start:.2f} at B1's start, "
         f"{os.getloadavg()[0]:.2f} at its end"
+    )
+    row.notes.append(
+        "CPU per timed crawl (user+sys), crawl / replica: "
+        + ", ".join(f"{t.variant} {t.cpu_seconds:.1f}s / {t.replica_cpu:.1f}s" for t in timings)
+        + "; the replica serves every response from its cache after the warm-up crawl "
+        "(--cache-size all: a remote site's page cache, whose CPU is not the crawler's)"
     )
     if inline:
         row.notes.append(
@@ -162,8 +181,8 @@ def load_replica(
 
 def headroom(sizes: Sizes, crawl_rate: float | None, workdir: Path) -> Row:
     paths = article_paths(sizes.b1_articles)
-    with ReplicaProcess(sizes.b1_articles) as replica:
-        load_replica(replica.base_url, paths[:200], 1, BENCH_CONCURRENCY, workdir)  # warm-up
+    with ReplicaProcess(sizes.b1_articles, cache_all=True) as replica:
+        warm_up(replica.base_url, paths)  # every page in the replica's cache, as in B1
         rps, how = load_replica(
             replica.base_url, paths, sizes.headroom_seconds, BENCH_CONCURRENCY, workdir
         )
@@ -176,7 +195,8 @@ def headroom(sizes: Sizes, crawl_rate: float | None, workdir: Path) -> Row:
         target=3.0,
     )
     row.notes.append(
-        f"{how}, {sizes.headroom_seconds}s over {len(paths)} distinct article pages; "
+        f"{how}, {sizes.headroom_seconds}s over {len(paths)} distinct article pages, each "
+        "fetched once before (the replica serves them from its full cache, as in B1); "
         "crawl rate = B1's faster variant (responses / wall time)"
     )
     return row

@@ -27,7 +27,7 @@ class Sizes:
     """Site sizes and repetitions; ``quick`` is a smoke run of about two minutes."""
 
     b1_articles: int = 5000
-    b1_rounds: int = 2
+    b1_rounds: int = 3
     b2_pages: int = 300
     b3_articles: tuple[int, int] = (5000, 20000)
     b5_bytes: int = 220 * 1024 * 1024

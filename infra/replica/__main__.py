@@ -1,7 +1,10 @@
 """``python -m infra.replica --port P --articles N --seed S [--day D] [--admin]``: serve until
 SIGINT/SIGTERM. ``--admin`` turns on ``POST /__replica__/day?d=N`` (loopback only). The image CDN
 listens on ``--cdn-host`` (127.0.0.2) at the same port unless ``--cdn-port``; ``--no-cdn`` has the
-site serve its images itself."""
+site serve its images itself. ``--cache-size N`` bounds every per-response cache (rendered pages,
+gzip'd bodies, ETag digests, drawn images) at N entries; ``--cache-size all`` keeps every response
+once made, as a remote site's page cache would (the benchmarks: its CPU is then not the crawler's;
+memory grows with the site); without it the replica keeps its usual small caches."""
 
 from __future__ import annotations
 
@@ -10,7 +13,17 @@ import sys
 
 from flows.errors import ConfigError, InfraError
 from infra.replica.assets import Cdn
+from infra.replica.caches import DEFAULT_SIZE
 from infra.replica.server import serve_forever
+
+
+def cache_size(value: str) -> int | None:
+    """``--cache-size``: a number of entries, or ``all`` (unbounded: None)."""
+    if value == "all":
+        return None
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a number of entries or 'all', not {value!r}")
+    return int(value)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,6 +50,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--cdn-port", type=int, help="the image CDN's port (default: --port)")
     parser.add_argument("--no-cdn", action="store_true", help="serve images from the site only")
+    parser.add_argument(
+        "--cache-size",
+        type=cache_size,
+        default=DEFAULT_SIZE,
+        metavar="N|all",
+        help=f"entries each per-response cache keeps (pages, gzip'd bodies, digests, images); "
+        f"'all' keeps every response, 0 none (default {DEFAULT_SIZE}, images 512, digests 1024)",
+    )
     args = parser.parse_args(argv)
     cdn = None if args.no_cdn else Cdn(args.cdn_host, args.cdn_port)
     try:
@@ -49,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             admin=args.admin,
             faults=args.faults,
             cdn=cdn,
+            cache_size=args.cache_size,
         )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)

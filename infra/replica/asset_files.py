@@ -24,6 +24,7 @@ from infra.replica import assets as AS
 from infra.replica import days as DY
 from infra.replica import generator as G
 from infra.replica import images
+from infra.replica.caches import SHARED, Caches
 from infra.replica.content import Site
 from infra.replica.response import Response
 
@@ -107,9 +108,10 @@ for _n in AS.ICON_SIZES:
 class Assets:
     """The assets of one ``Site`` (one day): its uploads and the theme as of that day."""
 
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: Site, caches: Caches = SHARED) -> None:
         self.site = site
-        self._month = lru_cache(maxsize=64)(site.images_of_month)
+        self._image = caches.image
+        self._month = lru_cache(maxsize=caches.months)(site.images_of_month)
 
     def resolve(self, path: str) -> Response | None:
         """The asset at ``path`` on the site's host, or None (not an asset of this site)."""
@@ -155,7 +157,7 @@ class Assets:
             if found is None:
                 return None
         name = found[0].rsplit("/", 1)[-1].removesuffix(".jpg")
-        body = images.article_image(name, *size)
+        body = self._image(name, *size)
         return Response(200, JPEG, body, found[1], headers)
 
     def _owner(self, year: int, month: int, path: str) -> tuple[str, datetime] | None:

@@ -6,6 +6,7 @@ charset, ``Content-Length``, ``Date``, ``Server``, a strong ``ETag`` from the bo
 ``Last-Modified``, ``Vary: Accept-Encoding`` on text types; articles add two ``Link`` and two
 ``Set-Cookie`` headers. ``If-None-Match`` / ``If-Modified-Since`` give 304; text types (HTML, XML,
 CSS, scripts) are gzipped when asked, deterministically (mtime 0); images and fonts never are.
+Gzip'd bodies and digests come from the router's ``caches.Caches``.
 
 A server with ``cdn=True`` is the image CDN's host: it answers ``Router.resolve_cdn`` only.
 
@@ -15,15 +16,12 @@ the day and ``GET /__replica__/day`` reports it; without it these paths are ordi
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import re
 import socketserver
 import sys
 from dataclasses import replace
 from email.message import Message
 from email.utils import formatdate, parsedate_to_datetime
-from functools import lru_cache
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Protocol
@@ -39,16 +37,6 @@ ADMIN_DAY_PATH = "/__replica__/day"
 MAX_DAY = 100_000
 _HOST_RE = re.compile(r"^[A-Za-z0-9.-]+(:\d{1,5})?$")
 _COMPRESSIBLE = ("text/", "application/javascript", "application/rss+xml", "application/xml")
-
-
-@lru_cache(maxsize=256)
-def _gzip(body: bytes) -> bytes:
-    return gzip.compress(body, compresslevel=6, mtime=0)
-
-
-@lru_cache(maxsize=1024)
-def _digest(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()[:32]
 
 
 def compressible(content_type: str) -> bool:
@@ -221,8 +209,8 @@ class _Handler(BaseHTTPRequestHandler):
         text = compressible(response.content_type)
         encoded = text and bool(body) and _accepts_gzip(self.headers.get("Accept-Encoding"))
         if encoded:
-            body = _gzip(body)
-        etag = f'"{_digest(response.body)}{"-gzip" if encoded else ""}"'
+            body = router.caches.gzip(body)
+        etag = f'"{router.caches.digest(response.body)}{"-gzip" if encoded else ""}"'
         headers: list[tuple[str, str]] = []
         status = response.status
         if status == 200 and _not_modified(self.headers, etag, response):

@@ -107,9 +107,9 @@ def _view(width: int, height: int) -> tuple[float, float, float]:
     return scale, (w * scale - width) / 2, (h * scale - height) / 2
 
 
-@lru_cache(maxsize=512)
 def article_image(name: str, width: int, height: int) -> bytes:
-    """JPEG of an article's featured image ``name`` at one of its sizes (drawn at that size)."""
+    """JPEG of an article's featured image ``name`` at one of its sizes (drawn at that size;
+    uncached: a server's ``caches.Caches`` keeps them)."""
     (top, bottom), shapes = _scene(name)
     scale, dx, dy = _view(width, height)
     sky = _gradient((width, round(ORIGINAL[1] * scale)), top, bottom)

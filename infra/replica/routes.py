@@ -15,7 +15,7 @@ Routes (WordPress permalinks as on the real site):
 ``resolve_cdn`` answers the image CDN's host: ``/<site-host>/wp-content/uploads/...``.
 
 Query strings are ignored for rendering (``utm_*``, ``replytocom``...), except ``p`` on ``/``.
-Rendered responses are cached in a bounded LRU keyed by (path, base).
+Rendered responses are cached in an LRU keyed by (path, base), bounded by ``caches.Caches``.
 
 After day 0 (see ``days``): a deleted article's URL, its ``amp/`` variant and its ``/?p=ID``
 shortlink answer 404 (``delete_404``), 410 (``delete_410``) or 301 to the home page
@@ -39,6 +39,7 @@ from urllib.parse import parse_qsl, urlsplit
 from infra.replica import article_page, feeds, pages
 from infra.replica.asset_files import PREFIXES, Assets
 from infra.replica.assets import DEFAULT_CDN, Cdn
+from infra.replica.caches import SHARED, Caches
 from infra.replica.content import Site
 from infra.replica.response import Response
 from infra.replica.theme import Theme
@@ -68,14 +69,15 @@ def _html(
 class Router:
     """Resolves request targets against one ``Site``; one ``Theme`` per base URL."""
 
-    def __init__(self, site: Site, cache_size: int = 256, cdn: Cdn | None = DEFAULT_CDN) -> None:
+    def __init__(self, site: Site, caches: Caches = SHARED, cdn: Cdn | None = DEFAULT_CDN) -> None:
         self.site = site
         self.cdn = cdn
-        self.assets = Assets(site)
+        self.caches = caches
+        self.assets = Assets(site, caches)
         self._themes: dict[str, Theme] = {}
         self._day_themes: OrderedDict[tuple[int, str], Theme] = OrderedDict()
         self._lock = threading.Lock()
-        self.render = lru_cache(maxsize=cache_size)(self._render)
+        self.render = lru_cache(maxsize=caches.size)(self._render)
 
     def theme(self, base: str) -> Theme:
         theme = self._themes.get(base)

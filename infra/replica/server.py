@@ -4,8 +4,9 @@ default 127.0.0.2 on the same port; ``cdn=None`` serves every image from the sit
 
 Time: ``ReplicaServer.set_day(d)`` moves a running replica to day ``d`` (a new ``Site`` and
 ``Router``, swapped under a lock, so render caches start empty; requests in flight finish on the
-old day). A replica in another process can be moved by the opt-in admin endpoint
-(``admin=True``, ``--admin``; see ``handler``).
+old day). ``cache_size`` bounds every per-response cache of the server (``caches``; None: every
+response is cached, as a remote site's page cache would). A replica in another process can be
+moved by the opt-in admin endpoint (``admin=True``, ``--admin``; see ``handler``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from types import FrameType, TracebackType
 from flows.errors import InfraError
 from infra.replica.assets import DEFAULT_CDN, Cdn
 from infra.replica.behaviour import Behaviour
+from infra.replica.caches import DEFAULT_SIZE, Caches
 from infra.replica.content import Site
 from infra.replica.faults import FaultBehaviour
 from infra.replica.handler import LOOPBACK, ReplicaHTTPServer
@@ -39,7 +41,7 @@ class ReplicaServer:
         site: Site | None = None,
         behaviour: Behaviour | None = None,
         access_log: bool = False,
-        cache_size: int = 256,
+        cache_size: int | None = DEFAULT_SIZE,
         admin: bool = False,
         cdn: Cdn | None = DEFAULT_CDN,
     ) -> None:
@@ -51,11 +53,11 @@ class ReplicaServer:
         self.requested_port = port
         self.cdn = cdn
         self.site = site if site is not None else Site(articles=articles, seed=seed, day=day)
-        self.router = Router(self.site, cache_size, cdn)
+        self.caches = Caches.sized(cache_size)
+        self.router = Router(self.site, self.caches, cdn)
         self.behaviour = behaviour if behaviour is not None else Behaviour()
         self.access_log = access_log
         self.admin = admin
-        self._cache_size = cache_size
         self._day_lock = threading.Lock()
         self._httpd: ReplicaHTTPServer | None = None
         self._cdn_httpd: ReplicaHTTPServer | None = None
@@ -134,7 +136,7 @@ class ReplicaServer:
             raise ValueError("the replica's day starts at 0")
         with self._day_lock:
             site = self.site.at_day(day)
-            router = Router(site, self._cache_size, self.cdn)
+            router = Router(site, self.caches, self.cdn)
             self.site, self.router = site, router
             for httpd in (self._httpd, self._cdn_httpd):
                 if httpd is not None:
@@ -210,16 +212,26 @@ def serve_forever(
     admin: bool = False,
     faults: str | None = None,
     cdn: Cdn | None = DEFAULT_CDN,
+    cache_size: int | None = DEFAULT_SIZE,
 ) -> None:
     """Serve the replica in the foreground until SIGINT or SIGTERM; InfraError if a port is taken.
 
     Prints ``replica: serving N articles at http://127.0.0.1:P/ (images also at
     http://127.0.0.2:P/)`` once listening (``announce``). ``admin`` turns on
     ``POST /__replica__/day?d=N`` (loopback only). ``faults`` is a fault spec
-    (``infra.replica.faults``); ``cdn`` the image CDN's address (None: no CDN).
+    (``infra.replica.faults``); ``cdn`` the image CDN's address (None: no CDN); ``cache_size``
+    bounds every per-response cache (None: unbounded).
     """
     server = ReplicaServer(
-        articles, seed, day, port=port, host=host, access_log=access_log, admin=admin, cdn=cdn
+        articles,
+        seed,
+        day,
+        port=port,
+        host=host,
+        access_log=access_log,
+        admin=admin,
+        cdn=cdn,
+        cache_size=cache_size,
     )
     if faults:
         server.behaviour = FaultBehaviour.parse(faults, day_of=lambda: server.day)
