@@ -25,8 +25,8 @@ from flows.store.runs import RunPaths
 
 
 # The variants of B1's crawl: the recorder as shipped, switched off, and writing its gzip members
-# inline on the reactor thread (NEWSVAULT_WARC_WRITER_THREAD off: how it recorded before the
-# writer thread; ``run.py --b1-inline`` adds it, for a before/after in the same conditions).
+# inline on the reactor thread (NEWSVAULT_WARC_WRITER_PROCESS off: no writer process;
+# ``run.py --b1-inline`` adds it, for a before/after in the same conditions).
 ON, OFF, INLINE = "on", "off", "inline"
 
 
@@ -51,7 +51,7 @@ def timed_crawl(profile: SiteProfile, spool: Path, variant: str) -> CrawlTiming:
             "NEWSVAULT_WARC_DIR=" if arg.startswith("NEWSVAULT_WARC_DIR=") else arg for arg in cmd
         ]
     if variant == INLINE:
-        cmd += ["-s", "NEWSVAULT_WARC_WRITER_THREAD=False"]
+        cmd += ["-s", "NEWSVAULT_WARC_WRITER_PROCESS=False"]
     with open(run.crawl_log, "wb") as log:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, env=crawl_env(), stdout=log, stderr=subprocess.STDOUT)
@@ -121,9 +121,9 @@ def b1_recording(sizes: Sizes, spool: Path, inline: bool = False) -> B1Result:
     if inline:
         row.notes.append(
             f"before/after in the same rounds: gzip members written inline on the reactor "
-            f"thread (NEWSVAULT_WARC_WRITER_THREAD=False, as before the writer thread) "
-            f"{median[INLINE]:.1f}s, ratio {median[INLINE] / off:.2f}; by the writer thread "
-            f"(shipped) ratio {on / off:.2f}"
+            f"thread (NEWSVAULT_WARC_WRITER_PROCESS=False) {median[INLINE]:.1f}s, ratio "
+            f"{median[INLINE] / off:.2f}; by the WARC writer process (shipped) ratio "
+            f"{on / off:.2f}"
         )
     return B1Result(row, responses / min(on, off))
 
