@@ -105,12 +105,19 @@ def b1_recording(sizes: Sizes, spool: Path, inline: bool = False) -> B1Result:
         higher_is_better=False,
     )
     each = ", ".join(f"{t.variant} {t.seconds:.1f}s" for t in timings)
+    # each round's on / off, from crawls next to each other in time (the drift cancels better)
+    paired = [
+        next(t.seconds for t in got if t.variant == ON)
+        / next(t.seconds for t in got if t.variant == OFF)
+        for got in (timings[k : k + len(variants)] for k in range(0, len(timings), len(variants)))
+    ]
     row.notes.append(
         f"{responses} responses per crawl (page requisites on), CONCURRENT_REQUESTS="
         f"{BENCH_CONCURRENCY}, no delay; median of {sizes.b1_rounds} round(s), order "
         f"alternating: {each}; {max(t.warc_bytes for t in timings) / 1e6:.0f} MB of WARC per "
         f"recorded crawl; load average {load_start:.2f} at B1's start, "
-        f"{os.getloadavg()[0]:.2f} at its end"
+        f"{os.getloadavg()[0]:.2f} at its end; each round's own ratio: "
+        + ", ".join(f"{r:.2f}" for r in paired)
     )
     row.notes.append(
         "CPU per timed crawl (user+sys), crawl / replica: "
