@@ -273,7 +273,7 @@ class WarcSpool:
         return written_response, written_request
 
     def _emit(self, record: Parts, how: Deflate = Deflate.DEFAULT) -> Placement:
-        """One record as one gzip member, flushed (now, or in order by the writer thread)."""
+        """One record as one gzip member, flushed (now, or in order by the writer process)."""
         self._size_bound += member_bound(sum(len(part) for part in record))
         return self._members.append(record, how)
 

@@ -159,7 +159,7 @@ def _mixed_exchanges() -> list[tuple[Exchange, RevisitOf | None]]:
 
 @pytest.mark.parametrize("max_size", [1, 2_000, 9_000, 10_000_000])
 def test_background_writer_writes_the_same_files(tmp_path: Path, max_size: int) -> None:
-    """Deflating and writing in the writer thread gives the very bytes (gzip members
+    """Deflating and writing in the writer process gives the very bytes (gzip members
     included), the same rotation and the same member offsets as writing inline."""
     written: dict[bool, list[tuple[int, int]]] = {}
     files: dict[bool, list[tuple[str, bytes]]] = {}
